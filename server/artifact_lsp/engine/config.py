@@ -1,0 +1,275 @@
+"""Configuration: ``[tool.artifact-lsp]`` in ``pyproject.toml`` or ``.artifact-lsp.toml``.
+
+The folder holding the config file is the repository root for path resolution (template
+paths, matrix manifest paths). Without one, the nearest folder with ``.git`` is the root.
+Every mistake in a config file is a ``ConfigError`` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+
+from .model import SEVERITY_NAMES, Severity
+
+CONFIG_FILENAMES = (".artifact-lsp.toml", "pyproject.toml")
+DEFAULT_INCLUDE = ("**/artifact.yml", "**/artifact.json", "**/test_matrix.yaml")
+ALWAYS_SKIPPED_DIRS = frozenset({".git", "node_modules", ".venv", "__pycache__", ".hg", ".svn"})
+DEFAULT_MAX_FILE_SIZE = 8 * 1024 * 1024
+_LEGACY_PATH = re.compile(r"^[A-Za-z0-9_.-]+(\[\])?(\.[A-Za-z0-9_.-]+(\[\])?)*$")
+
+
+class ConfigError(Exception):
+    """A config file (or setting) that cannot be used; the message names file and key."""
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path | None = None  # the repository root (folder of the config file)
+    source: Path | None = None  # the config file this came from
+    select: tuple[str, ...] = ("AL",)
+    ignore: tuple[str, ...] = ()
+    severity: dict = field(default_factory=dict)  # code -> Severity
+    exclude: tuple[str, ...] = ()
+    include: tuple[str, ...] = DEFAULT_INCLUDE
+    extra_legacy_keys: dict = field(default_factory=dict)  # "artifacts[].x" -> replacement
+    extra_matrix_legacy_keys: dict = field(default_factory=dict)  # "matrix[].x" -> replacement
+    extra_forbidden_path_segments: tuple[str, ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+
+    # ------------------------------------------------------------------ rule selection
+    def enabled(self, code: str) -> bool:
+        sel = _longest_prefix(code, self.select)
+        ign = _longest_prefix(code, self.ignore)
+        if sel < 0:
+            return False
+        return ign < sel or ign < 0
+
+    def severity_of(self, code: str, default: Severity) -> Severity:
+        return self.severity.get(code, default)
+
+    @property
+    def forbidden_segments(self) -> tuple[str, ...]:
+        return ("runtime-base",) + tuple(
+            s for s in self.extra_forbidden_path_segments if s != "runtime-base"
+        )
+
+    # ------------------------------------------------------------------ paths
+    def relpath(self, path: Path) -> str:
+        base = self.root or Path.cwd()
+        try:
+            return PurePosixPath(Path(path).resolve().relative_to(base.resolve())).as_posix()
+        except ValueError:
+            return Path(path).as_posix()
+
+    def is_excluded(self, path: Path) -> bool:
+        if not self.exclude:
+            return False
+        rel = self.relpath(path)
+        return any(_glob_match(rel, pattern) for pattern in self.exclude)
+
+    def is_included(self, path: Path) -> bool:
+        rel = self.relpath(path)
+        return any(_glob_match(rel, pattern) for pattern in self.include)
+
+    def merged(self, settings: dict, origin: str = "settings") -> "Config":
+        """This config with ``settings`` (same keys as the file) laid over it."""
+        values = _validate(settings, origin)
+        return replace(self, **values)
+
+
+def _longest_prefix(code: str, prefixes) -> int:
+    best = -1
+    for p in prefixes:
+        if p == "ALL" or code.startswith(p):
+            best = max(best, len(p) if p != "ALL" else 0)
+    return best
+
+
+def _glob_match(rel: str, pattern: str) -> bool:
+    pattern = pattern.strip("/")
+    if fnmatch.fnmatchcase(rel, pattern):
+        return True
+    if pattern.startswith("**/") and fnmatch.fnmatchcase(rel, pattern[3:]):
+        return True
+    # a pattern naming a folder excludes everything below it
+    parts = rel.split("/")
+    for i in range(1, len(parts)):
+        prefix = "/".join(parts[:i])
+        if fnmatch.fnmatchcase(prefix, pattern) or (
+            pattern.startswith("**/") and fnmatch.fnmatchcase(parts[i - 1], pattern[3:])
+        ):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- loading
+
+_KEYS = {
+    "select": "list of rule codes or prefixes",
+    "ignore": "list of rule codes or prefixes",
+    "extend-select": "list of rule codes or prefixes",
+    "severity": "table of rule code = error|warning|info|hint",
+    "exclude": "list of glob patterns",
+    "include": "list of glob patterns",
+    "extra-legacy-keys": 'table of "artifacts[].key" = "what replaced it"',
+    "extra-matrix-legacy-keys": 'table of "matrix[].key" = "what replaced it"',
+    "extra-forbidden-path-segments": "list of folder names",
+    "max-file-size": "integer (bytes)",
+}
+
+
+def _fail(origin: str, key: str, problem: str) -> ConfigError:
+    return ConfigError(f"{origin}: {key}: {problem}")
+
+
+def _str_list(origin, key, value) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _fail(origin, key, f"expected {_KEYS[key]}, got {value!r}")
+    return tuple(value)
+
+
+def _codes(origin, key, value) -> tuple[str, ...]:
+    from .rules import RULES  # late import: rules import config
+
+    codes = _str_list(origin, key, value)
+    for code in codes:
+        if code == "ALL":
+            continue
+        if not any(c.startswith(code) for c in RULES):
+            hint = difflib.get_close_matches(code, list(RULES), n=1)
+            extra = f" (did you mean {hint[0]}?)" if hint else ""
+            raise _fail(origin, key, f"unknown rule code or prefix {code!r}{extra}")
+    return codes
+
+
+def _legacy_table(origin, key, value) -> dict:
+    if not isinstance(value, dict):
+        raise _fail(origin, key, f"expected {_KEYS[key]}, got {value!r}")
+    out = {}
+    for path, replacement in value.items():
+        if not _LEGACY_PATH.match(path):
+            raise _fail(
+                origin, f"{key}.{path!r}", "expected a key path like 'artifacts[].name' or 'name'"
+            )
+        if not isinstance(replacement, str):
+            raise _fail(origin, f"{key}.{path!r}", "expected a string: what replaced the key")
+        out[path] = replacement
+    return out
+
+
+def _validate(data: dict, origin: str) -> dict:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: expected a table of settings, got {data!r}")
+    values: dict = {}
+    for key, value in data.items():
+        if key not in _KEYS:
+            hint = difflib.get_close_matches(key, list(_KEYS), n=1)
+            extra = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise _fail(origin, key, f"unknown setting{extra}")
+        if key == "select":
+            values["select"] = _codes(origin, key, value)
+        elif key == "extend-select":
+            values["select"] = values.get("select", ("AL",)) + _codes(origin, key, value)
+        elif key == "ignore":
+            values["ignore"] = _codes(origin, key, value)
+        elif key == "severity":
+            if not isinstance(value, dict):
+                raise _fail(origin, key, f"expected {_KEYS[key]}, got {value!r}")
+            sev = {}
+            for code, name in value.items():
+                _codes(origin, f"severity.{code}", [code])
+                if not isinstance(name, str) or name.lower() not in (*SEVERITY_NAMES, "warn", "information"):
+                    raise _fail(
+                        origin, f"severity.{code}", f"expected one of {', '.join(SEVERITY_NAMES)}, got {name!r}"
+                    )
+                from .rules import RULES
+
+                for rule_code in RULES:
+                    if rule_code.startswith(code):
+                        sev[rule_code] = Severity.parse(name)
+            values["severity"] = sev
+        elif key in ("exclude", "include", "extra-forbidden-path-segments"):
+            items = _str_list(origin, key, value)
+            if key == "extra-forbidden-path-segments":
+                for seg in items:
+                    if not seg or "/" in seg or "\\" in seg:
+                        raise _fail(origin, key, f"a path segment is one folder name, got {seg!r}")
+            values[key.replace("-", "_")] = items
+        elif key in ("extra-legacy-keys", "extra-matrix-legacy-keys"):
+            values[key.replace("-", "_")] = _legacy_table(origin, key, value)
+        elif key == "max-file-size":
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise _fail(origin, key, f"expected {_KEYS[key]} > 0, got {value!r}")
+            values["max_file_size"] = value
+    return values
+
+
+def read_config_file(path: Path) -> dict | None:
+    """The settings table of one config file, or None when a pyproject has no section."""
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict) or "artifact-lsp" not in tool:
+            return None
+        return tool["artifact-lsp"]
+    return data
+
+
+def find_config_file(start: Path) -> tuple[Path | None, dict | None]:
+    """Walk up from ``start`` to the first config file with settings for us."""
+    start = Path(start).resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        for name in CONFIG_FILENAMES:
+            path = candidate / name
+            if path.is_file():
+                data = read_config_file(path)
+                if data is not None:
+                    return path, data
+        if (candidate / ".git").exists():
+            return None, None
+    return None, None
+
+
+def find_repo_root(start: Path) -> Path | None:
+    start = Path(start).resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def load_config(start: Path, overrides: dict | None = None) -> Config:
+    """The config that applies to ``start`` (a file or folder)."""
+    path, data = find_config_file(start)
+    if path is not None:
+        values = _validate(data, f"{path} [{'tool.artifact-lsp' if path.name == 'pyproject.toml' else 'settings'}]")
+        config = Config(root=path.parent, source=path, **values)
+    else:
+        config = Config(root=find_repo_root(start))
+    if overrides:
+        config = config.merged(overrides)
+    return config
+
+
+def load_config_from(path: Path) -> Config:
+    """Load one named config file (``--config``)."""
+    path = Path(path)
+    data = read_config_file(path)
+    if data is None:
+        raise ConfigError(f"{path}: no [tool.artifact-lsp] section")
+    return Config(root=path.resolve().parent, source=path, **_validate(data, str(path)))

@@ -1,0 +1,95 @@
+"""Disk access for the rules: regular files only, size caps, cached hashes.
+
+Everything here blocks on the file system; the language server calls the linter from a
+worker thread, never on its event loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+HASH_CAP = 64 * 1024 * 1024  # never hash more than this (a template is a few KiB)
+SMALL_FILE_CAP = 4 * 1024 * 1024  # config files read to check they are mappings
+
+_lock = threading.Lock()
+_hash_cache: "OrderedDict[tuple, str | None]" = OrderedDict()
+_CACHE_SIZE = 4096
+
+
+def regular_file(path: Path) -> os.stat_result | None:
+    """``stat`` of ``path`` when it is a regular file (symlinks followed), else None."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st if stat.S_ISREG(st.st_mode) else None
+
+
+def is_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def sha256_of(path: Path) -> str | None:
+    """Hex sha256 of a regular file, cached by (path, size, mtime, inode); None if unreadable."""
+    st = regular_file(path)
+    if st is None or st.st_size > HASH_CAP:
+        return None
+    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    with _lock:
+        if key in _hash_cache:
+            _hash_cache.move_to_end(key)
+            return _hash_cache[key]
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return None
+    value = digest.hexdigest()
+    with _lock:
+        _hash_cache[key] = value
+        while len(_hash_cache) > _CACHE_SIZE:
+            _hash_cache.popitem(last=False)
+    return value
+
+
+def read_small_text(path: Path, cap: int = SMALL_FILE_CAP) -> str | None:
+    st = regular_file(path)
+    if st is None or st.st_size > cap:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(cap + 1).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+class FileTooLarge(Exception):
+    pass
+
+
+class NotRegularFile(Exception):
+    pass
+
+
+def read_manifest_bytes(path: Path, cap: int) -> bytes:
+    """Read a file to lint: regular files only, at most ``cap`` bytes."""
+    st = regular_file(path)
+    if st is None:
+        raise NotRegularFile(str(path))
+    if st.st_size > cap:
+        raise FileTooLarge(st.st_size)
+    with open(path, "rb") as fh:
+        data = fh.read(cap + 1)
+    if len(data) > cap:
+        raise FileTooLarge(len(data))
+    return data

@@ -1,0 +1,191 @@
+"""The one entry point both adapters use: lint a text (or a file) and fix it.
+
+``lint_text`` never raises on bad input: YAML errors, odd encodings and rule bugs all become
+findings. ``fix_text`` applies every proven fix, pass after pass, until none is left.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import files
+from .config import ALWAYS_SKIPPED_DIRS, Config
+from .fixes import Fixer, combine
+from .model import Finding, Rule, Severity
+from .rules import CHECKS, RULES
+from .rules import document as document_rules
+from .rules.base import Context
+from .rules.document import AL000
+from .suppress import directives, is_suppressed
+from .text import LineIndex
+from .yamlmodel import ParsedYaml, YamlProblem, parse
+
+log = logging.getLogger(__name__)
+
+FILE_KINDS = {"artifact.yml": "manifest", "artifact.json": "json", "test_matrix.yaml": "matrix"}
+DISK_RULE_MODULES = ("ondisk",)
+
+def kind_of(path: str | os.PathLike | None) -> str | None:
+    """The kind of file a path names (by file name), or None when it is not one of ours."""
+    if path is None:
+        return None
+    return FILE_KINDS.get(Path(path).name)
+
+
+@dataclass
+class LintResult:
+    text: str
+    path: Path | None
+    kind: str
+    parsed: ParsedYaml
+    findings: list[Finding] = field(default_factory=list)
+    _index: LineIndex | None = None
+    _fixer: Fixer | None = None
+
+    @property
+    def index(self) -> LineIndex:
+        if self._index is None:
+            self._index = LineIndex(self.text)
+        return self._index
+
+    @property
+    def fixer(self) -> Fixer:
+        if self._fixer is None:
+            self._fixer = Fixer(self.text, self.parsed, self.index)
+        return self._fixer
+
+    @property
+    def fixable(self) -> list[Finding]:
+        """Findings with a fix plan (proving happens when a fix is asked for)."""
+        if self.kind == "json":
+            return []
+        return [f for f in self.findings if f.plan is not None]
+
+
+def lint_text(
+    text: str,
+    *,
+    path: str | os.PathLike | None = None,
+    kind: str | None = None,
+    config: Config | None = None,
+    disk: bool = True,
+) -> LintResult:
+    """Lint one document. ``disk=False`` skips every rule that looks at other files."""
+    config = config or Config()
+    path = Path(path) if path is not None else None
+    kind = kind or kind_of(path) or "manifest"
+    parsed = parse(text)
+    ctx = Context(text, parsed, path if disk else None, kind, config)
+    document_rules.check(ctx)
+    if not parsed.fatal:
+        for check in CHECKS[kind]:
+            try:
+                check(ctx)
+            except Exception as exc:  # a rule bug must not take the others down
+                log.exception("rule module %s failed on %s", check.__module__, path)
+                ctx.report(AL000, f"internal error in {check.__module__.rsplit('.', 1)[-1]}: {exc!r}", 0, 0)
+    result = LintResult(text, path, kind, parsed)
+    findings = ctx.findings
+    if findings and "artifact-lsp:" in text:
+        table = directives(text, result.index)
+        if table:
+            index = result.index
+            findings = [f for f in findings if not is_suppressed(table, index.line_of(f.start), f.code)]
+    findings.sort(key=lambda f: (f.start, f.end, f.code))
+    result.findings = findings
+    return result
+
+
+def not_checked(path: Path, kind: str, config: Config, message: str, *, rule: Rule = document_rules.AL004) -> LintResult:
+    parsed = ParsedYaml(root=None, problems=[YamlProblem("syntax", message, 0, 0)])
+    finding = Finding(rule, message, 0, 0, config.severity_of(rule.code, rule.severity))
+    return LintResult("", path, kind, parsed, [finding] if config.enabled(rule.code) else [])
+
+
+def decode(data: bytes) -> tuple[str | None, str | None]:
+    """(text, None) or (None, problem) for the bytes of a file."""
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return None, f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line})"
+
+
+def lint_path(path: Path, config: Config, *, disk: bool = True) -> LintResult:
+    """Lint a file on disk. Raises ``OSError`` only when it cannot be opened at all."""
+    path = Path(path)
+    kind = kind_of(path) or "manifest"
+    try:
+        data = files.read_manifest_bytes(path, config.max_file_size)
+    except files.FileTooLarge as exc:
+        return not_checked(
+            path, kind, config, f"not checked: {exc.args[0]} bytes is over max-file-size ({config.max_file_size})"
+        )
+    except files.NotRegularFile:
+        if not os.path.lexists(path):
+            raise FileNotFoundError(2, "No such file or directory", str(path)) from None
+        return not_checked(path, kind, config, "not checked: not a regular file")
+    text, problem = decode(data)
+    if text is None:
+        return not_checked(path, kind, config, problem, rule=document_rules.AL001)
+    return lint_text(text, path=path, kind=kind, config=config, disk=disk)
+
+
+def fix_text(text: str, *, path=None, kind: str | None = None, config: Config | None = None, max_passes: int = 16):
+    """Apply every proven fix. Returns ``(new_text, fixed findings)``.
+
+    Each pass lints (without disk rules: fixes never depend on them), applies the fixes that do
+    not overlap as one proven edit, and repeats until nothing more is fixable.
+    """
+    kind = kind or kind_of(path) or "manifest"
+    fixed: list[Finding] = []
+    if kind == "json":
+        return text, fixed
+    for _ in range(max_passes):
+        result = lint_text(text, path=path, kind=kind, config=config, disk=False)
+        candidates = result.fixable
+        if not candidates:
+            break
+        by_plan = {}
+        for finding in candidates:
+            by_plan.setdefault((id(finding.plan.mapping), id(finding.plan.key)), []).append(finding)
+        new_text, applied = combine(text, result.parsed, result.index, [f.plan for f in candidates])
+        if not applied:
+            break
+        for plan in applied:
+            fixed.extend(by_plan[(id(plan.mapping), id(plan.key))])
+        text = new_text
+    return text, fixed
+
+
+def discover(paths, config: Config, *, explicit_files: bool = True):
+    """Yield the files to check under ``paths`` (files named directly are always checked)."""
+    seen = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file() or (explicit_files and not path.is_dir() and kind_of(path)):
+            if path not in seen:
+                seen.add(path)
+                yield path
+            continue
+        if not path.is_dir():
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        for folder, dirnames, filenames in os.walk(path):
+            dirnames[:] = sorted(
+                d for d in dirnames if d not in ALWAYS_SKIPPED_DIRS and not config.is_excluded(Path(folder, d))
+            )
+            for name in sorted(filenames):
+                if name not in FILE_KINDS:
+                    continue
+                candidate = Path(folder, name)
+                if candidate in seen or config.is_excluded(candidate) or not config.is_included(candidate):
+                    continue
+                seen.add(candidate)
+                yield candidate
+
+
+def all_rules() -> list[Rule]:
+    return list(RULES.values())

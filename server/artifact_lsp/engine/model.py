@@ -1,0 +1,132 @@
+"""Plain data the engine hands to its adapters: rules, findings, fix plans and text edits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+DOCS_URL = "https://github.com/artifact-lsp/artifact-lsp/blob/main/docs/rules.md"
+
+
+class Severity(IntEnum):
+    HINT = 1
+    INFO = 2
+    WARNING = 3
+    ERROR = 4
+
+    @classmethod
+    def parse(cls, name: str) -> "Severity":
+        return _SEVERITY_NAMES[name.lower()]
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+_SEVERITY_NAMES = {
+    "hint": Severity.HINT,
+    "info": Severity.INFO,
+    "information": Severity.INFO,
+    "warning": Severity.WARNING,
+    "warn": Severity.WARNING,
+    "error": Severity.ERROR,
+}
+SEVERITY_NAMES = ("error", "warning", "info", "hint")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule: stable code, default severity, docs. Its check lives next to it."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str  # one line for tables and hovers
+    docs: str  # markdown: why, what replaced it, how to fix
+    fix: str | None = None  # what the automatic fix does, when there is one
+    deprecated: bool = False  # the finding marks dead contract data (LSP tag Deprecated)
+    files: tuple[str, ...] = ("manifest",)  # manifest, matrix, json
+
+    @property
+    def anchor(self) -> str:
+        return self.code.lower()
+
+    @property
+    def url(self) -> str:
+        return f"{DOCS_URL}#{self.anchor}"
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveKey:
+    """Fix plan: remove ``key`` (and its value) from ``mapping``."""
+
+    mapping: object
+    key: object
+
+    @property
+    def title(self) -> str:
+        return f"Remove legacy key '{self.key.value}'"
+
+
+@dataclass(frozen=True, slots=True)
+class RenameKey:
+    """Fix plan: rename ``key`` in ``mapping`` to ``new``."""
+
+    mapping: object
+    key: object
+    new: str
+
+    @property
+    def title(self) -> str:
+        return f"Rename '{self.key.value}' to '{self.new}'"
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    message: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class Finding:
+    rule: Rule
+    message: str
+    start: int  # character offsets into the text
+    end: int
+    severity: Severity
+    plan: RemoveKey | RenameKey | None = None
+    related: tuple[Related, ...] = ()
+    key: str | None = None  # the key the finding is about, for hovers and messages
+
+    @property
+    def code(self) -> str:
+        return self.rule.code
+
+
+@dataclass(frozen=True, slots=True)
+class TextEdit:
+    start: int
+    end: int
+    new_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    title: str
+    edits: tuple[TextEdit, ...]
+    preferred: bool = True
+
+
+def apply_edits(text: str, edits) -> str:
+    """Apply non-overlapping edits (any order) to ``text``."""
+    out = []
+    pos = 0
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        if edit.start < pos:
+            raise ValueError("overlapping edits")
+        out.append(text[pos : edit.start])
+        out.append(edit.new_text)
+        pos = edit.end
+    out.append(text[pos:])
+    return "".join(out)

@@ -1,0 +1,105 @@
+"""What every rule module shares: the lint context and span helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import Config
+from ..model import Finding, Related, Rule
+from ..yamlmodel import Alias, Mapping, Node, ParsedYaml, Scalar, Sequence, deref
+
+
+class Context:
+    """One document being linted: its text, tree, path, kind and config; collects findings."""
+
+    __slots__ = ("text", "parsed", "path", "kind", "config", "findings", "_seen")
+
+    def __init__(self, text: str, parsed: ParsedYaml, path: Path | None, kind: str, config: Config):
+        self.text = text
+        self.parsed = parsed
+        self.path = path
+        self.kind = kind
+        self.config = config
+        self.findings: list[Finding] = []
+        self._seen: set = set()
+
+    @property
+    def root(self) -> Node | None:
+        return deref(self.parsed.root)
+
+    @property
+    def folder(self) -> Path | None:
+        return self.path.parent if self.path is not None else None
+
+    @property
+    def repo_root(self) -> Path | None:
+        if self.config.root is not None:
+            return self.config.root
+        return self.folder
+
+    def report(self, rule: Rule, message: str, start: int, end: int, *, plan=None, related=(), key=None):
+        config = self.config
+        if not config.enabled(rule.code):
+            return
+        ident = (rule.code, start, end, message)
+        if ident in self._seen:
+            return
+        self._seen.add(ident)
+        self.findings.append(
+            Finding(
+                rule,
+                message,
+                start,
+                end,
+                config.severity_of(rule.code, rule.severity),
+                plan,
+                tuple(related),
+                key,
+            )
+        )
+
+
+def value_span(key: Node, value: Node | None) -> tuple[int, int]:
+    """Where to point for a problem with a value: the value when it sits on one line."""
+    if value is None:
+        return key.start, key.end
+    t = type(value)
+    if t is Alias or (t is Scalar and value.end > value.start and value.style not in ("|", ">")):
+        return value.start, value.end
+    if t in (Mapping, Sequence) and value.flow:
+        return value.start, value.end
+    return key.start, key.end
+
+
+def head_span(node: Node | None) -> tuple[int, int]:
+    """A short span at the start of a collection: its first key, else its first character."""
+    node = deref(node)
+    if type(node) is Mapping and node.pairs:
+        first = node.pairs[0][0]
+        return first.start, first.end
+    if type(node) is Sequence and node.items:
+        return head_span(node.items[0])
+    if node is None:
+        return 0, 0
+    return node.start, max(node.start + 1, min(node.end, node.start + 1))
+
+
+def is_blank_or_null(value: Node | None) -> bool:
+    value = deref(value)
+    if value is None:
+        return True
+    if type(value) is Scalar:
+        return value.is_null() or not value.value.strip()
+    return False
+
+
+def string_value(value: Node | None) -> str | None:
+    """The text of a scalar (any scalar: upstream reads them into Go strings), else None."""
+    value = deref(value)
+    if type(value) is Scalar and not value.is_null():
+        return value.value
+    return None
+
+
+def related_to(message: str, node: Node) -> Related:
+    return Related(message, node.start, node.end)

@@ -1,0 +1,110 @@
+"""``runtime-base`` references: the staged folder that left the contract on 2026-02-20."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..files import is_dir
+from ..model import Rule, Severity
+from ..yamlmodel import Mapping, Scalar, Sequence, deref
+from .base import Context, string_value, value_span
+
+AL201 = Rule(
+    "AL201",
+    "runtime-base-reference",
+    Severity.ERROR,
+    "A string value points into `runtime-base/` (or another forbidden folder), which is outside the contract.",
+    "`runtime-base/` was a folder the producer staged in each artifact root (runtime hooks, "
+    "Dockerfile, `sitecustomize.py`, java agent jars). Since 2026-02-20 it is outside the contract: "
+    "deploy must not use it as a build source and regeneration deletes it. Any string value with a "
+    "`runtime-base` path segment (`/` or `\\\\` separated), under any key, is a violation. More "
+    "folder names can be forbidden with `extra-forbidden-path-segments`.",
+    files=("manifest", "json"),
+)
+AL202 = Rule(
+    "AL202",
+    "runtime-base-folder",
+    Severity.WARNING,
+    "`<artifact_root>/runtime-base/` exists on disk: out-of-contract payload that regeneration deletes.",
+    "The folder is not part of the artifact any more; regeneration deletes it. Committed fixtures "
+    "that still have it carry stale runtime hooks. Regenerate the fixtures (or delete the folder).",
+    files=("manifest", "json"),
+)
+
+RULES = (AL201, AL202)
+
+_SEP = re.compile(r"[\\/]")
+
+
+def _segments_hit(value: str, forbidden) -> str | None:
+    if not any(name in value for name in forbidden):
+        return None
+    for part in _SEP.split(value):
+        if part in forbidden:
+            return part
+    return None
+
+
+def check(ctx: Context) -> None:
+    root = ctx.parsed.root
+    if root is None:
+        return
+    forbidden = ctx.config.forbidden_segments
+    # iterative walk over the physical tree: (node, dotted path of its key)
+    stack = [(root, "")]
+    while stack:
+        node, dotted = stack.pop()
+        t = type(node)
+        if t is Mapping:
+            for key, value in node.pairs:
+                name = key.value if type(key) is Scalar else "?"
+                stack.append((value, f"{dotted}.{name}" if dotted else name))
+        elif t is Sequence:
+            for i, item in enumerate(node.items):
+                stack.append((item, f"{dotted}[{i}]"))
+        elif t is Scalar:
+            hit = _segments_hit(node.value, forbidden)
+            if hit:
+                where = f"'{dotted}'" if dotted else "a value"
+                ctx.report(
+                    AL201,
+                    f"{where} points into '{hit}/' ({node.value!r}), which is outside the contract "
+                    "since 2026-02-20; deploy must not use it",
+                    node.start,
+                    node.end,
+                )
+    _check_folders(ctx, forbidden)
+
+
+def _check_folders(ctx: Context, forbidden) -> None:
+    folder = ctx.folder
+    root = deref(ctx.parsed.root)
+    if folder is None or type(root) is not Mapping:
+        return
+    artifacts = deref(root.get("artifacts"))
+    if type(artifacts) is not Sequence:
+        return
+    for i, entry in enumerate(artifacts.items):
+        entry = deref(entry)
+        if type(entry) is not Mapping:
+            continue
+        pair = entry.get_pair("artifact_root")
+        if pair is None:
+            continue
+        text = string_value(pair[1])
+        if not text or not text.strip():
+            continue
+        base = Path(text.strip())
+        if not base.is_absolute():
+            base = folder / base
+        for segment in forbidden:
+            if is_dir(base / segment):
+                start, end = value_span(*pair)
+                ctx.report(
+                    AL202,
+                    f"artifacts[{i}]: '{text.strip().rstrip('/')}/{segment}/' exists on disk: "
+                    "out-of-contract payload that regeneration deletes",
+                    start,
+                    end,
+                )

@@ -1,0 +1,437 @@
+"""The YAML position model.
+
+``parse(text)`` composes the YAML event stream into a light node tree that keeps the exact
+span (character offsets) of every key and value, anchors, aliases as their own nodes (never
+expanded, so alias bombs cost nothing), flow/block style and quoting. Syntax errors become
+``YamlProblem`` records with an offset instead of exceptions; so do a second document,
+undefined aliases and duplicate keys.
+
+The event stream comes from libyaml (``CParser``) when PyYAML was built with it and from
+PyYAML's pure-Python parser otherwise; both report the same marks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+from yaml import events as _ev
+from yaml.resolver import Resolver
+
+try:  # libyaml: roughly 10x faster than the pure-Python scanner
+    from yaml._yaml import CParser as _CParser  # type: ignore[attr-defined]
+
+    HAVE_LIBYAML = True
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    _CParser = None
+    HAVE_LIBYAML = False
+
+__all__ = [
+    "Node",
+    "Scalar",
+    "Mapping",
+    "Sequence",
+    "Alias",
+    "YamlProblem",
+    "ParsedYaml",
+    "parse",
+    "HAVE_LIBYAML",
+]
+
+
+class Node:
+    __slots__ = ("start", "end", "anchor", "tag")
+
+    def __init__(self, start: int, end: int, anchor: str | None, tag: str | None):
+        self.start = start
+        self.end = end
+        self.anchor = anchor
+        self.tag = tag
+
+
+class Scalar(Node):
+    __slots__ = ("value", "style")
+
+    def __init__(self, value, style, start, end, anchor, tag):
+        super().__init__(start, end, anchor, tag)
+        self.value: str = value
+        self.style: str | None = style or None  # None = plain; ' " | >
+
+    @property
+    def plain(self) -> bool:
+        return self.style is None and self.tag in (None, "!")
+
+    def resolved_tag(self) -> str:
+        """The YAML 1.1 core tag of this scalar (as PyYAML's SafeLoader resolves it)."""
+        if self.tag and self.tag != "!":
+            return self.tag
+        if self.style is not None:
+            return "tag:yaml.org,2002:str"
+        return resolve_plain(self.value)
+
+    def is_null(self) -> bool:
+        return self.resolved_tag() == "tag:yaml.org,2002:null"
+
+    def is_str(self) -> bool:
+        return self.resolved_tag() == "tag:yaml.org,2002:str"
+
+    def __repr__(self) -> str:
+        return f"Scalar({self.value!r}@{self.start})"
+
+
+class Mapping(Node):
+    __slots__ = ("pairs", "flow", "_key")
+
+    def __init__(self, flow, start, anchor, tag):
+        super().__init__(start, start, anchor, tag)
+        self.pairs: list[tuple[Node, Node]] = []
+        self.flow: bool = flow
+        self._key: Node | None = None
+
+    def get(self, key: str) -> Node | None:
+        """The value of the last pair whose key is the scalar ``key`` (own pairs only)."""
+        found = None
+        for k, v in self.pairs:
+            if type(k) is Scalar and k.value == key:
+                found = v
+        return found
+
+    def get_pair(self, key: str) -> tuple[Node, Node] | None:
+        found = None
+        for pair in self.pairs:
+            k = pair[0]
+            if type(k) is Scalar and k.value == key:
+                found = pair
+        return found
+
+    def __repr__(self) -> str:
+        return f"Mapping({len(self.pairs)} pairs@{self.start})"
+
+
+class Sequence(Node):
+    __slots__ = ("items", "flow")
+
+    def __init__(self, flow, start, anchor, tag):
+        super().__init__(start, start, anchor, tag)
+        self.items: list[Node] = []
+        self.flow: bool = flow
+
+    def __repr__(self) -> str:
+        return f"Sequence({len(self.items)} items@{self.start})"
+
+
+class Alias(Node):
+    __slots__ = ("name", "target")
+
+    def __init__(self, name, start, end, target):
+        super().__init__(start, end, None, None)
+        self.name: str = name
+        self.target: Node | None = target
+
+    def __repr__(self) -> str:
+        return f"Alias(*{self.name}@{self.start})"
+
+
+@dataclass(slots=True)
+class YamlProblem:
+    """A problem found while composing: ``kind`` is syntax, document, alias or duplicate."""
+
+    kind: str
+    message: str
+    start: int
+    end: int
+    related: Node | None = None  # duplicate: the first occurrence of the key
+
+
+@dataclass(slots=True)
+class ParsedYaml:
+    root: Node | None
+    problems: list[YamlProblem] = field(default_factory=list)
+    anchors: dict[str, list[Node]] = field(default_factory=dict)
+    aliases: list[Alias] = field(default_factory=list)
+    max_depth: int = 0
+
+    @property
+    def fatal(self) -> bool:
+        """True when the text is not one well-formed document (no rule should run on it)."""
+        return any(p.kind in ("syntax", "alias") for p in self.problems)
+
+
+def resolve_plain(value: str) -> str:
+    resolvers = Resolver.yaml_implicit_resolvers.get(value[:1] if value else "", ())
+    for tag, regexp in resolvers:
+        if regexp.match(value):
+            return tag
+    return "tag:yaml.org,2002:str"
+
+
+def _events_c(text: str):
+    parser = _CParser(text)
+    get = parser.get_event
+    end = _ev.StreamEndEvent
+    try:
+        while True:
+            event = get()
+            yield event
+            if type(event) is end:
+                return
+    finally:
+        parser.dispose()
+
+
+def _events_py(text: str):
+    return yaml.parse(text, Loader=yaml.SafeLoader)
+
+
+def events(text: str, *, pure: bool = False):
+    if HAVE_LIBYAML and not pure:
+        return _events_c(text)
+    return _events_py(text)
+
+
+_MARK_LINE = re.compile(r"\s+in \"<\w+>\", line \d+, column \d+")
+
+
+def _error_message(exc: yaml.MarkedYAMLError) -> str:
+    problem = (exc.problem or "invalid YAML").strip()
+    context = (exc.context or "").strip()
+    if context and context not in problem:
+        return f"{problem} ({context})"
+    return problem
+
+
+def parse(text: str, *, pure: bool = False) -> ParsedYaml:
+    """Compose ``text`` into a node tree; never raises on bad input."""
+    out = ParsedYaml(root=None)
+    if text.startswith("\ufeff"):
+        # libyaml drops a byte order mark and counts offsets without it: parse without it and
+        # shift every offset by one so spans stay offsets into the text we were given
+        shifted = parse(text[1:], pure=pure)
+        _shift(shifted, 1)
+        return shifted
+    anchors = out.anchors
+    problems = out.problems
+    stack: list[Node] = []
+    depth = max_depth = 0
+    documents = 0
+    Sc, MS, SS, ME, SE, AL, DS = (
+        _ev.ScalarEvent,
+        _ev.MappingStartEvent,
+        _ev.SequenceStartEvent,
+        _ev.MappingEndEvent,
+        _ev.SequenceEndEvent,
+        _ev.AliasEvent,
+        _ev.DocumentStartEvent,
+    )
+    try:
+        for event in events(text, pure=pure):
+            t = type(event)
+            if t is Sc:
+                node = Scalar(
+                    event.value,
+                    event.style,
+                    event.start_mark.index,
+                    event.end_mark.index,
+                    event.anchor,
+                    event.tag,
+                )
+            elif t is MS or t is SS:
+                cls = Mapping if t is MS else Sequence
+                node = cls(bool(event.flow_style), event.start_mark.index, event.anchor, event.tag)
+            elif t is ME or t is SE:
+                node = stack.pop()
+                node.end = event.end_mark.index
+                depth -= 1
+                if t is ME and len(node.pairs) > 1:
+                    _check_duplicates(node, problems)
+                continue
+            elif t is AL:
+                targets = anchors.get(event.anchor)
+                start, end = event.start_mark.index, event.end_mark.index
+                node = Alias(event.anchor, start, end, targets[-1] if targets else None)
+                if not targets:
+                    problems.append(
+                        YamlProblem("alias", f"found undefined alias '*{event.anchor}'", start, end)
+                    )
+                out.aliases.append(node)
+            elif t is DS:
+                documents += 1
+                if documents > 1:
+                    start = event.start_mark.index
+                    problems.append(
+                        YamlProblem(
+                            "document",
+                            "a manifest holds exactly one YAML document; a second one starts here",
+                            start,
+                            max(event.end_mark.index, start + 1),
+                        )
+                    )
+                    break
+                continue
+            else:
+                continue
+            if node.anchor is not None:
+                anchors.setdefault(node.anchor, []).append(node)
+            if stack:
+                parent = stack[-1]
+                if type(parent) is Mapping:
+                    if parent._key is None:
+                        parent._key = node
+                    else:
+                        parent.pairs.append((parent._key, node))
+                        parent._key = None
+                else:
+                    parent.items.append(node)
+            else:
+                out.root = node
+            if t is MS or t is SS:
+                stack.append(node)
+                depth += 1
+                if depth > max_depth:
+                    max_depth = depth
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        offset = mark.index if mark is not None else 0
+        offset = max(0, min(offset, len(text)))
+        problems.append(YamlProblem("syntax", _error_message(exc), offset, offset))
+    except yaml.YAMLError as exc:  # reader errors without a mark
+        problems.append(YamlProblem("syntax", str(exc).splitlines()[0], 0, 0))
+    except RecursionError:  # pragma: no cover - the composer is iterative; defensive
+        problems.append(YamlProblem("syntax", "document nests too deeply", 0, 0))
+    out.max_depth = max_depth
+    return out
+
+
+def _shift(parsed: ParsedYaml, delta: int) -> None:
+    for node in iter_nodes(parsed.root):
+        node.start += delta
+        node.end += delta
+    for problem in parsed.problems:
+        problem.start += delta
+        problem.end += delta
+
+
+def _check_duplicates(node: Mapping, problems: list[YamlProblem]) -> None:
+    seen: dict[str, Node] = {}
+    for key, _value in node.pairs:
+        if type(key) is not Scalar:
+            continue
+        first = seen.get(key.value)
+        if first is None:
+            seen[key.value] = key
+        elif key.value != "<<":
+            problems.append(
+                YamlProblem(
+                    "duplicate",
+                    f"duplicate key '{key.value}' (the last one wins; the first is ignored)",
+                    key.start,
+                    key.end,
+                    related=first,
+                )
+            )
+
+
+# --------------------------------------------------------------------------- data views
+
+
+class TooDeep(Exception):
+    """Raised by ``canonical`` on trees deeper than it is willing to walk."""
+
+
+def canonical(node: Node | None, *, skip=frozenset(), rename=None, limit: int = 200):
+    """A comparable, alias-preserving picture of the data under ``node``.
+
+    Mappings keep their order and duplicates (as tuples of pairs), aliases stay references by
+    name, anchors are part of the picture. ``skip`` holds ``id()`` of key nodes whose pairs are
+    left out; ``rename`` maps ``id()`` of key nodes to new names. Used to prove that a fix
+    changed exactly the keys it was meant to change.
+    """
+    rename = rename or {}
+    str_tag = "tag:yaml.org,2002:str"
+
+    def walk(n, level):
+        if level > limit:
+            raise TooDeep
+        t = type(n)
+        if t is Scalar:
+            return ("s", n.anchor, n.resolved_tag(), n.value)
+        if t is Alias:
+            return ("*", n.name)
+        if t is Mapping:
+            pairs = []
+            for k, v in n.pairs:
+                ident = id(k)
+                if ident in skip:
+                    continue
+                if ident in rename:
+                    pairs.append((("s", k.anchor, str_tag, rename[ident]), walk(v, level + 1)))
+                else:
+                    pairs.append((walk(k, level + 1), walk(v, level + 1)))
+            return ("m", n.anchor, n.tag, tuple(pairs))
+        if t is Sequence:
+            return ("q", n.anchor, n.tag, tuple(walk(i, level + 1) for i in n.items))
+        return None
+
+    return walk(node, 0)
+
+
+def iter_nodes(root: Node | None):
+    """Every node physically present in the tree, once, without following aliases."""
+    if root is None:
+        return
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        t = type(node)
+        if t is Mapping:
+            for k, v in reversed(node.pairs):
+                stack.append(v)
+                stack.append(k)
+        elif t is Sequence:
+            stack.extend(reversed(node.items))
+
+
+def deref(node: Node | None, limit: int = 16) -> Node | None:
+    """Follow an alias (and alias-of-alias) to the node it names."""
+    while type(node) is Alias and limit > 0:
+        node = node.target
+        limit -= 1
+    return None if type(node) is Alias else node
+
+
+def merged_pairs(mapping: Mapping):
+    """Pairs that ``<<`` merge keys bring into ``mapping`` and its own pairs do not override.
+
+    Yields ``(key, value, via)`` where ``via`` is the alias (or inline mapping) that merged it.
+    Only one level of merges is followed per source (merges inside merged mappings are
+    followed too, bounded), never expanding aliases into copies.
+    """
+    own = {k.value for k, _ in mapping.pairs if type(k) is Scalar and k.value != "<<"}
+    seen_keys = set(own)
+    for key, value in mapping.pairs:
+        if not (type(key) is Scalar and key.value == "<<" and key.style is None):
+            continue
+        sources = value.items if type(value) is Sequence else [value]
+        for via in sources:
+            yield from _merged_from(deref(via), via, seen_keys, 0)
+
+
+def _merged_from(source, via, seen_keys, level):
+    if type(source) is not Mapping or level > 8:
+        return
+    for key, value in source.pairs:
+        if type(key) is not Scalar:
+            continue
+        if key.value == "<<":
+            continue
+        if key.value in seen_keys:
+            continue
+        seen_keys.add(key.value)
+        yield key, value, via
+    for key, value in source.pairs:
+        if type(key) is Scalar and key.value == "<<":
+            inner = value.items if type(value) is Sequence else [value]
+            for v in inner:
+                yield from _merged_from(deref(v), via, seen_keys, level + 1)
