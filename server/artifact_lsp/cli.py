@@ -1,2 +1,378 @@
-def main(argv=None):
-    return 0
+"""``artifact-lsp``: check, fix, explain rules, serve. A thin layer over ``engine.linter``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .engine.config import Config, ConfigCache, ConfigError, load_config_from
+from .engine.linter import decode, discover, fix_text, kind_of, lint_path, lint_text
+from .engine.model import Severity
+from .engine.rules import rule as find_rule
+from .output import (
+    Row,
+    display_path,
+    format_github,
+    format_json,
+    json_items,
+    format_sarif,
+    format_text,
+    rows_of,
+)
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+PARALLEL_THRESHOLD = 256  # below this many files a worker pool costs more than it saves
+BATCH = 200  # files per task sent to a worker
+FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO, "hint": Severity.HINT}
+
+
+class UsageError(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------- config
+
+
+def _overrides(args) -> dict:
+    overrides = {}
+    if getattr(args, "select", None):
+        overrides["select"] = args.select
+    if getattr(args, "ignore", None):
+        overrides["ignore"] = args.ignore
+    return overrides
+
+
+class Configs:
+    """The config of each file: ``--config`` for all, else the nearest config file's, with the
+    command-line options laid over it."""
+
+    def __init__(self, args):
+        self.overrides = _overrides(args)
+        self.extra_exclude = list(getattr(args, "extend_exclude", None) or [])
+        self.explicit = load_config_from(Path(args.config)) if args.config else None
+        self.cache = ConfigCache()
+        self._merged: dict[int, Config] = {}
+
+    def _finish(self, config: Config) -> Config:
+        key = id(config)
+        hit = self._merged.get(key)
+        if hit is None:
+            values = dict(self.overrides)
+            if self.extra_exclude:
+                values["exclude"] = [*config.exclude, *self.extra_exclude]
+            hit = config.merged(values, "command line") if values else config
+            self._merged[key] = hit
+        return hit
+
+    def for_path(self, path: Path) -> Config:
+        return self._finish(self.explicit or self.cache.for_path(path))
+
+    def for_folder(self, folder: Path) -> Config:
+        return self.for_path(Path(folder) / "_")
+
+
+# --------------------------------------------------------------------------- check
+
+
+def _lint_one(path: Path, config: Config, disk: bool) -> tuple[list[Row], str | None]:
+    try:
+        result = lint_path(path, config, disk=disk)
+    except OSError as exc:
+        return [], f"{display_path(path)}: cannot read: {exc.strerror or exc}"
+    return rows_of(result, display_path(path)), None
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(configs: "Configs", disk: bool, fmt: str) -> None:
+    _WORKER.update(configs=configs, disk=disk, fmt=fmt)
+
+
+def _lint_batch(paths: list[str]) -> list[tuple[list[Row], str | None, str | None]]:
+    """Worker side: lint, and for ``--format json`` encode the findings here too (in
+    parallel) so the parent only joins strings."""
+    configs, disk, fmt = _WORKER["configs"], _WORKER["disk"], _WORKER["fmt"]
+    out = []
+    for raw in paths:
+        path = Path(raw)
+        rows, problem = _lint_one(path, configs.for_path(path), disk)
+        out.append((rows, problem, json_items(rows) if fmt == "json" else None))
+    return out
+
+
+def _iter_files(args, configs: "Configs"):
+    for top in args.paths or ["."]:
+        top_config = configs.for_folder(top) if os.path.isdir(top) else configs.for_path(Path(top))
+        yield from discover([top], top_config)
+
+
+def _lint_all(files, configs: "Configs", disk: bool, workers: int, fmt: str = "text"):
+    """Lint every file; yields ``(rows, problem, encoded json or None)`` in discovery order.
+
+    Small runs stay in this process. Large ones go to a pool of worker processes while this
+    process keeps walking the tree, so discovery and linting overlap.
+    """
+    files = iter(files)
+    head = []
+    for path in files:
+        head.append(path)
+        if len(head) >= PARALLEL_THRESHOLD:
+            break
+    if workers <= 1 or len(head) < PARALLEL_THRESHOLD:
+        for path in [*head, *files]:
+            yield (*_lint_one(path, configs.for_path(path), disk), None)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(configs, disk, fmt)) as pool:
+        futures = []
+        batch = [str(p) for p in head]
+        for path in files:
+            batch.append(str(path))
+            if len(batch) >= BATCH:
+                futures.append(pool.submit(_lint_batch, batch))
+                batch = []
+        if batch:
+            futures.append(pool.submit(_lint_batch, batch))
+        for future in futures:
+            yield from future.result()
+
+
+def _workers(args) -> int:
+    if args.jobs:
+        return max(1, args.jobs)
+    return os.cpu_count() or 1
+
+
+def cmd_check(args, out, err) -> int:
+    configs = Configs(args)
+    rows: list[Row] = []
+    failed = False
+    checked = 0
+    encoded: list[str | None] = []
+    jobs = _lint_all(_iter_files(args, configs), configs, not args.no_disk, _workers(args), args.format)
+    for file_rows, problem, fragment in jobs:
+        checked += 1
+        if problem:
+            err.write(f"error: {problem}\n")
+            failed = True
+        rows.extend(file_rows)
+        if args.format == "json":
+            encoded.append(fragment if fragment is not None else json_items(file_rows))
+    fmt = args.format
+    if fmt == "text":
+        if not (args.quiet and not rows):
+            out.write(format_text(rows, checked, _colour(args, out)))
+    elif fmt == "json":
+        out.write(format_json(rows, checked, encoded))
+    elif fmt == "sarif":
+        out.write(format_sarif(rows, checked, Path.cwd()))
+    elif fmt == "github":
+        out.write(format_github(rows, checked))
+    if failed:
+        return EXIT_ERROR
+    if args.fail_on == "never":
+        return EXIT_CLEAN
+    threshold = FAIL_ON[args.fail_on]
+    return EXIT_FINDINGS if any(r.severity >= threshold for r in rows) else EXIT_CLEAN
+
+
+def _colour(args, stream) -> bool:
+    if args.color == "always":
+        return True
+    if args.color == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+# --------------------------------------------------------------------------- fix
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    import tempfile
+
+    st = os.stat(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, st.st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def cmd_fix(args, out, err) -> int:
+    files = _collect(args)
+    changed_files = 0
+    total_fixed = 0
+    remaining = 0
+    failed = False
+    for path, cfg in files:
+        shown = display_path(path)
+        try:
+            result = lint_path(path, cfg)
+        except OSError as exc:
+            err.write(f"error: {shown}: cannot read: {exc.strerror or exc}\n")
+            failed = True
+            continue
+        if result.parsed.fatal or not result.fixable:
+            remaining += len(result.findings)
+            continue
+        text = result.text
+        new_text, fixed = fix_text(text, path=path, kind=result.kind, config=cfg)
+        if new_text == text:
+            remaining += len(result.findings)
+            continue
+        after = lint_text(new_text, path=path, kind=result.kind, config=cfg)
+        remaining += len(after.findings)
+        changed_files += 1
+        total_fixed += len(fixed)
+        if args.diff:
+            import difflib
+
+            diff = difflib.unified_diff(
+                text.splitlines(keepends=True),
+                new_text.splitlines(keepends=True),
+                fromfile=f"a/{shown}",
+                tofile=f"b/{shown}",
+            )
+            for line in diff:
+                out.write(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n")
+            continue
+        try:
+            _atomic_write(path, new_text.encode("utf-8"))
+        except OSError as exc:
+            err.write(f"error: {shown}: cannot write: {exc.strerror or exc}\n")
+            failed = True
+            continue
+        codes = sorted({f.code for f in fixed})
+        out.write(f"{shown}: fixed {len(fixed)} problem{'s' if len(fixed) != 1 else ''} ({', '.join(codes)})\n")
+    verb = "Would fix" if args.diff else "Fixed"
+    stream = err if args.diff else out
+    if total_fixed:
+        stream.write(f"{verb} {total_fixed} problem{'s' if total_fixed != 1 else ''} in {changed_files} file{'s' if changed_files != 1 else ''}")
+        stream.write(f"; {remaining} remaining.\n" if remaining else ".\n")
+    else:
+        stream.write(f"Nothing to fix ({len(files)} files checked; {remaining} problems without an automatic fix).\n" if remaining else f"Nothing to fix ({len(files)} files checked).\n")
+    if failed:
+        return EXIT_ERROR
+    if args.diff:
+        return EXIT_FINDINGS if total_fixed else EXIT_CLEAN
+    return EXIT_FINDINGS if remaining else EXIT_CLEAN
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def cmd_rule(args, out, err) -> int:
+    from .docs import rule_markdown, rules_markdown, rules_table
+
+    if args.all or not args.code:
+        out.write(rules_markdown() if args.markdown else rules_table())
+        return EXIT_CLEAN
+    rule = find_rule(args.code)
+    if rule is None:
+        err.write(f"error: unknown rule {args.code!r} (see `artifact-lsp rule --all`)\n")
+        return EXIT_ERROR
+    out.write(rule_markdown(rule))
+    return EXIT_CLEAN
+
+
+def cmd_serve(args, out, err) -> int:
+    try:
+        from .server import serve
+    except ImportError as exc:  # pragma: no cover - server ships with the package
+        err.write(f"error: the language server is not available: {exc}\n")
+        return EXIT_ERROR
+    return serve(tcp=args.tcp)
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="artifact-lsp",
+        description="Keep the ESB deploy-artifact contract true in artifact.yml fixtures and test_matrix.yaml.",
+    )
+    parser.add_argument("--version", action="version", version=f"artifact-lsp {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def common(p):
+        p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the current folder)")
+        p.add_argument("--config", metavar="FILE", help="use this config file instead of discovering one")
+        p.add_argument("--select", action="append", metavar="CODE", help="only these rule codes or prefixes")
+        p.add_argument("--ignore", action="append", metavar="CODE", help="skip these rule codes or prefixes")
+        p.add_argument("--extend-exclude", action="append", metavar="GLOB", help="more paths to skip")
+
+    check = sub.add_parser("check", help="report contract problems", description="Report contract problems.")
+    common(check)
+    check.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    check.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info", "hint", "never"),
+        default="error",
+        help="exit 1 when a finding is at least this severe (default: error)",
+    )
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    check.add_argument("--no-disk", action="store_true", help="skip the rules that look at other files")
+    check.add_argument("-q", "--quiet", action="store_true", help="print nothing when there is nothing to report")
+    check.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: one per core)")
+    check.set_defaults(func=cmd_check)
+
+    fix = sub.add_parser("fix", help="apply every safe fix in place", description="Apply every proven fix in place.")
+    common(fix)
+    fix.add_argument("--diff", action="store_true", help="print a unified diff instead of writing files")
+    fix.set_defaults(func=cmd_fix)
+
+    rule = sub.add_parser("rule", help="explain a rule (or list them all)", description="Explain a rule.")
+    rule.add_argument("code", nargs="?", help="a rule code (AL104) or name (legacy-entry-id)")
+    rule.add_argument("--all", action="store_true", help="list every rule")
+    rule.add_argument("--markdown", action="store_true", help="with --all: the full rules reference in markdown")
+    rule.set_defaults(func=cmd_rule)
+
+    serve = sub.add_parser("serve", help="run the language server on stdio", description="Run the language server.")
+    serve.add_argument("--stdio", action="store_true", help="use stdio (the default)")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: 2 on usage errors, 0 for --help/--version
+        return int(exc.code or 0)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    out, err = sys.stdout, sys.stderr
+    try:
+        return args.func(args, out, err)
+    except ConfigError as exc:
+        err.write(f"error: {exc}\n")
+        return EXIT_ERROR
+    except FileNotFoundError as exc:
+        err.write(f"error: {exc.filename}: no such file or folder\n")
+        return EXIT_ERROR
+    except BrokenPipeError:  # `artifact-lsp check | head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FINDINGS
+    except KeyboardInterrupt:
+        err.write("interrupted\n")
+        return 130

@@ -7,10 +7,9 @@ Every mistake in a config file is a ``ConfigError`` naming the file and the key.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
+import os
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -78,7 +77,7 @@ class Config:
 
     def merged(self, settings: dict, origin: str = "settings") -> "Config":
         """This config with ``settings`` (same keys as the file) laid over it."""
-        values = _validate(settings, origin)
+        values = _validate(settings, origin, base_select=self.select)
         return replace(self, **values)
 
 
@@ -143,6 +142,8 @@ def _codes(origin, key, value) -> tuple[str, ...]:
         if code == "ALL":
             continue
         if not any(c.startswith(code) for c in RULES):
+            import difflib
+
             hint = difflib.get_close_matches(code, list(RULES), n=1)
             extra = f" (did you mean {hint[0]}?)" if hint else ""
             raise _fail(origin, key, f"unknown rule code or prefix {code!r}{extra}")
@@ -164,19 +165,22 @@ def _legacy_table(origin, key, value) -> dict:
     return out
 
 
-def _validate(data: dict, origin: str) -> dict:
+def _validate(data: dict, origin: str, base_select: tuple[str, ...] = ("AL",)) -> dict:
     if not isinstance(data, dict):
         raise ConfigError(f"{origin}: expected a table of settings, got {data!r}")
     values: dict = {}
+    extend: tuple[str, ...] = ()
     for key, value in data.items():
         if key not in _KEYS:
+            import difflib
+
             hint = difflib.get_close_matches(key, list(_KEYS), n=1)
             extra = f" (did you mean '{hint[0]}'?)" if hint else ""
             raise _fail(origin, key, f"unknown setting{extra}")
         if key == "select":
             values["select"] = _codes(origin, key, value)
         elif key == "extend-select":
-            values["select"] = values.get("select", ("AL",)) + _codes(origin, key, value)
+            extend = _codes(origin, key, value)  # applied after the loop: key order must not matter
         elif key == "ignore":
             values["ignore"] = _codes(origin, key, value)
         elif key == "severity":
@@ -208,16 +212,22 @@ def _validate(data: dict, origin: str) -> dict:
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise _fail(origin, key, f"expected {_KEYS[key]} > 0, got {value!r}")
             values["max_file_size"] = value
+    if extend:
+        values["select"] = values.get("select", base_select) + extend
     return values
 
 
 def read_config_file(path: Path) -> dict | None:
     """The settings table of one config file, or None when a pyproject has no section."""
+    import tomllib
+
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     if path.name == "pyproject.toml":
@@ -251,6 +261,53 @@ def find_repo_root(start: Path) -> Path | None:
         if (candidate / ".git").exists():
             return candidate
     return None
+
+
+class ConfigCache:
+    """Finds the config for many files at once: one walk up per folder, memoised."""
+
+    def __init__(self, base: Config | None = None):
+        self._by_folder: dict[str, Config] = {}
+        self._by_source: dict = {}
+        self.base = base
+
+    def for_path(self, path: Path) -> Config:
+        folder = os.path.dirname(os.path.abspath(path))
+        hit = self._by_folder.get(folder)
+        if hit is not None:
+            return hit
+        chain = []
+        current = folder
+        config = None
+        while True:
+            hit = self._by_folder.get(current)
+            if hit is not None:
+                config = hit
+                break
+            chain.append(current)
+            config = self._at(current)
+            if config is not None:
+                break
+            parent = os.path.dirname(current)
+            if parent == current:
+                config = Config()
+                break
+            current = parent
+        for item in chain:
+            self._by_folder[item] = config
+        return config
+
+    def _at(self, folder: str) -> Config | None:
+        for name in CONFIG_FILENAMES:
+            candidate = os.path.join(folder, name)
+            if os.path.isfile(candidate):
+                data = read_config_file(Path(candidate))
+                if data is not None:
+                    origin = f"{candidate} [{'tool.artifact-lsp' if name == 'pyproject.toml' else 'settings'}]"
+                    return Config(root=Path(folder), source=Path(candidate), **_validate(data, origin))
+        if os.path.exists(os.path.join(folder, ".git")):
+            return Config(root=Path(folder))
+        return None
 
 
 def load_config(start: Path, overrides: dict | None = None) -> Config:

@@ -62,15 +62,33 @@ def sha256_of(path: Path) -> str | None:
     return value
 
 
-def read_small_text(path: Path, cap: int = SMALL_FILE_CAP) -> str | None:
-    st = regular_file(path)
-    if st is None or st.st_size > cap:
+def read_small_text(path, cap: int = SMALL_FILE_CAP) -> str | None:
+    """The text of a regular file of at most ``cap`` bytes; None when missing or not one.
+
+    Opens first and checks the open file (one ``stat`` less than checking the path first).
+    """
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError):
         return None
     try:
-        with open(path, "rb") as fh:
-            return fh.read(cap + 1).decode("utf-8", "replace")
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > cap:
+            return None
+        chunks = []
+        remaining = st.st_size + 1
+        while remaining > 0:
+            chunk = os.read(fd, remaining)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks).decode("utf-8", "replace")
     except OSError:
         return None
+    finally:
+        os.close(fd)
 
 
 class FileTooLarge(Exception):
@@ -89,7 +107,10 @@ def read_manifest_bytes(path: Path, cap: int) -> bytes:
     if st.st_size > cap:
         raise FileTooLarge(st.st_size)
     with open(path, "rb") as fh:
-        data = fh.read(cap + 1)
+        # read what stat promised plus one byte (a file can grow); never a cap-sized buffer
+        data = fh.read(min(st.st_size, cap) + 1)
+        if len(data) > st.st_size:
+            data += fh.read(cap + 1 - len(data))
     if len(data) > cap:
         raise FileTooLarge(len(data))
     return data

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import files
-from .config import ALWAYS_SKIPPED_DIRS, Config
-from .fixes import Fixer, combine
+from .config import ALWAYS_SKIPPED_DIRS, DEFAULT_INCLUDE, Config
 from .model import Finding, Rule, Severity
 from .rules import CHECKS, RULES
 from .rules import document as document_rules
@@ -54,6 +53,8 @@ class LintResult:
     @property
     def fixer(self) -> Fixer:
         if self._fixer is None:
+            from .fixes import Fixer
+
             self._fixer = Fixer(self.text, self.parsed, self.index)
         return self._fixer
 
@@ -75,7 +76,8 @@ def lint_text(
 ) -> LintResult:
     """Lint one document. ``disk=False`` skips every rule that looks at other files."""
     config = config or Config()
-    path = Path(path) if path is not None else None
+    if path is not None and not isinstance(path, Path):
+        path = Path(path)
     kind = kind or kind_of(path) or "manifest"
     parsed = parse(text)
     ctx = Context(text, parsed, path if disk else None, kind, config)
@@ -90,7 +92,7 @@ def lint_text(
     result = LintResult(text, path, kind, parsed)
     findings = ctx.findings
     if findings and "artifact-lsp:" in text:
-        table = directives(text, result.index)
+        table = directives(text, result.index, parsed)
         if table:
             index = result.index
             findings = [f for f in findings if not is_suppressed(table, index.line_of(f.start), f.code)]
@@ -140,6 +142,8 @@ def fix_text(text: str, *, path=None, kind: str | None = None, config: Config | 
     Each pass lints (without disk rules: fixes never depend on them), applies the fixes that do
     not overlap as one proven edit, and repeats until nothing more is fixable.
     """
+    from .fixes import combine
+
     kind = kind or kind_of(path) or "manifest"
     fixed: list[Finding] = []
     if kind == "json":
@@ -161,30 +165,66 @@ def fix_text(text: str, *, path=None, kind: str | None = None, config: Config | 
     return text, fixed
 
 
-def discover(paths, config: Config, *, explicit_files: bool = True):
-    """Yield the files to check under ``paths`` (files named directly are always checked)."""
+def discover(paths, config: Config):
+    """Yield the files to check under ``paths`` (files named directly are always checked).
+
+    Folders are walked for ``artifact.yml``, ``artifact.json`` and ``test_matrix.yaml``,
+    skipping ``.git``, ``node_modules``, ``.venv`` and the configured excludes.
+    """
     seen = set()
+    default_include = config.include == DEFAULT_INCLUDE
+    excludes = bool(config.exclude)
     for raw in paths:
-        path = Path(raw)
-        if path.is_file() or (explicit_files and not path.is_dir() and kind_of(path)):
-            if path not in seen:
-                seen.add(path)
-                yield path
+        top = os.fspath(raw)
+        if os.path.isfile(top) or (not os.path.isdir(top) and kind_of(top) and os.path.lexists(top)):
+            if top not in seen:
+                seen.add(top)
+                yield Path(top)
             continue
-        if not path.is_dir():
-            raise FileNotFoundError(2, "No such file or directory", str(path))
-        for folder, dirnames, filenames in os.walk(path):
-            dirnames[:] = sorted(
-                d for d in dirnames if d not in ALWAYS_SKIPPED_DIRS and not config.is_excluded(Path(folder, d))
-            )
+        if not os.path.isdir(top):
+            raise FileNotFoundError(2, "No such file or directory", top)
+        for folder, dirnames, filenames in _walk(top):
+            keep = [d for d in dirnames if d not in ALWAYS_SKIPPED_DIRS]
+            if excludes:
+                keep = [d for d in keep if not config.is_excluded(Path(folder, d))]
+            keep.sort()
+            dirnames[:] = keep
             for name in sorted(filenames):
                 if name not in FILE_KINDS:
                     continue
-                candidate = Path(folder, name)
-                if candidate in seen or config.is_excluded(candidate) or not config.is_included(candidate):
+                candidate = os.path.join(folder, name)
+                if candidate in seen:
+                    continue
+                path = Path(candidate)
+                if excludes and config.is_excluded(path):
+                    continue
+                if not default_include and not config.is_included(path):
                     continue
                 seen.add(candidate)
-                yield candidate
+                yield path
+
+
+def _walk(top: str):
+    """``os.walk`` without following symlinked folders and without an ``lstat`` per folder
+    (the directory entry already says whether it is a link)."""
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        dirs, names, links = [], [], set()
+        try:
+            with os.scandir(folder) as it:
+                for entry in it:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            dirs.append(entry.name)
+                        else:
+                            names.append(entry.name)
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+        yield folder, dirs, names
+        stack.extend(os.path.join(folder, d) for d in reversed(dirs))
 
 
 def all_rules() -> list[Rule]:

@@ -54,7 +54,11 @@ class Scalar(Node):
     __slots__ = ("value", "style")
 
     def __init__(self, value, style, start, end, anchor, tag):
-        super().__init__(start, end, anchor, tag)
+        # attributes set inline (no super() call): this runs for every scalar of every file
+        self.start = start
+        self.end = end
+        self.anchor = anchor
+        self.tag = tag
         self.value: str = value
         self.style: str | None = style or None  # None = plain; ' " | >
 
@@ -81,13 +85,16 @@ class Scalar(Node):
 
 
 class Mapping(Node):
-    __slots__ = ("pairs", "flow", "_key")
+    __slots__ = ("pairs", "flow", "_key", "has_merge")
 
     def __init__(self, flow, start, anchor, tag):
-        super().__init__(start, start, anchor, tag)
+        self.start = self.end = start
+        self.anchor = anchor
+        self.tag = tag
         self.pairs: list[tuple[Node, Node]] = []
         self.flow: bool = flow
         self._key: Node | None = None
+        self.has_merge = False  # a "<<" key is among the pairs
 
     def get(self, key: str) -> Node | None:
         """The value of the last pair whose key is the scalar ``key`` (own pairs only)."""
@@ -113,7 +120,9 @@ class Sequence(Node):
     __slots__ = ("items", "flow")
 
     def __init__(self, flow, start, anchor, tag):
-        super().__init__(start, start, anchor, tag)
+        self.start = self.end = start
+        self.anchor = anchor
+        self.tag = tag
         self.items: list[Node] = []
         self.flow: bool = flow
 
@@ -166,6 +175,15 @@ def resolve_plain(value: str) -> str:
     return "tag:yaml.org,2002:str"
 
 
+def _event_source(text: str, pure: bool):
+    """(get_event, dispose) for ``text``: libyaml's parser when available."""
+    if HAVE_LIBYAML and not pure:
+        parser = _CParser(text)
+        return parser.get_event, parser.dispose
+    loader = yaml.SafeLoader(text)
+    return loader.get_event, loader.dispose
+
+
 def _events_c(text: str):
     parser = _CParser(text)
     get = parser.get_event
@@ -191,6 +209,10 @@ def events(text: str, *, pure: bool = False):
 
 
 _MARK_LINE = re.compile(r"\s+in \"<\w+>\", line \d+, column \d+")
+
+# libyaml refuses documents nested deeper than this; the pure-Python parser has no limit and
+# slows down quadratically on deep flow nesting, so ``parse`` stops at the same depth for both
+MAX_DEPTH = 1000
 
 
 def _error_message(exc: yaml.MarkedYAMLError) -> str:
@@ -224,9 +246,20 @@ def parse(text: str, *, pure: bool = False) -> ParsedYaml:
         _ev.AliasEvent,
         _ev.DocumentStartEvent,
     )
+    End = _ev.StreamEndEvent
+    dispose = None
     try:
-        for event in events(text, pure=pure):
+        # inside the try: the pure-Python reader refuses bad characters in its constructor
+        try:
+            get_event, dispose = _event_source(text, pure)
+        except UnicodeEncodeError:  # libyaml is fed UTF-8: a lone surrogate cannot be encoded
+            pure = True  # the pure-Python reader reports the character where it is
+            get_event, dispose = _event_source(text, pure)
+        while True:
+            event = get_event()
             t = type(event)
+            if t is End or event is None:
+                break
             if t is Sc:
                 node = Scalar(
                     event.value,
@@ -237,6 +270,10 @@ def parse(text: str, *, pure: bool = False) -> ParsedYaml:
                     event.tag,
                 )
             elif t is MS or t is SS:
+                if depth >= MAX_DEPTH:
+                    start = event.start_mark.index
+                    problems.append(YamlProblem("syntax", "exceeded maximum nesting depth", start, start))
+                    break
                 cls = Mapping if t is MS else Sequence
                 node = cls(bool(event.flow_style), event.start_mark.index, event.anchor, event.tag)
             elif t is ME or t is SE:
@@ -278,6 +315,8 @@ def parse(text: str, *, pure: bool = False) -> ParsedYaml:
                 if type(parent) is Mapping:
                     if parent._key is None:
                         parent._key = node
+                        if t is Sc and node.value == "<<" and not node.style:
+                            parent.has_merge = True
                     else:
                         parent.pairs.append((parent._key, node))
                         parent._key = None
@@ -295,12 +334,51 @@ def parse(text: str, *, pure: bool = False) -> ParsedYaml:
         offset = mark.index if mark is not None else 0
         offset = max(0, min(offset, len(text)))
         problems.append(YamlProblem("syntax", _error_message(exc), offset, offset))
-    except yaml.YAMLError as exc:  # reader errors without a mark
-        problems.append(YamlProblem("syntax", str(exc).splitlines()[0], 0, 0))
+    except yaml.YAMLError as exc:  # reader errors: a position instead of a mark
+        offset = _reader_offset(text, exc, pure)
+        problems.append(YamlProblem("syntax", str(exc).splitlines()[0], offset, offset))
     except RecursionError:  # pragma: no cover - the composer is iterative; defensive
         problems.append(YamlProblem("syntax", "document nests too deeply", 0, 0))
+    finally:
+        if dispose is not None:
+            dispose()
     out.max_depth = max_depth
     return out
+
+
+def mapping_problem(text: str) -> str | None:
+    """Why ``text`` is not one YAML document holding a mapping (None when it is).
+
+    Scans events without building nodes: cheaper than ``parse`` for files whose content
+    does not matter beyond that.
+    """
+    first = None
+    documents = 0
+    try:
+        for event in events(text):
+            t = type(event)
+            if t is _ev.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    return "holds more than one YAML document"
+            elif first is None and t in (_ev.MappingStartEvent, _ev.SequenceStartEvent, _ev.ScalarEvent, _ev.AliasEvent):
+                first = t
+    except yaml.YAMLError as exc:
+        message = _error_message(exc) if isinstance(exc, yaml.MarkedYAMLError) else str(exc).splitlines()[0]
+        return f"is not valid YAML: {message}"
+    if first is not _ev.MappingStartEvent:
+        return "must parse to a mapping"
+    return None
+
+
+def _reader_offset(text: str, exc: Exception, pure: bool) -> int:
+    """Character offset of a reader error (libyaml counts bytes of the UTF-8 text it was fed)."""
+    position = getattr(exc, "position", None)
+    if not isinstance(position, int) or position < 0:
+        return 0
+    if HAVE_LIBYAML and not pure and not text.isascii():
+        position = len(text.encode("utf-8", "surrogatepass")[:position].decode("utf-8", "ignore"))
+    return min(position, len(text))
 
 
 def _shift(parsed: ParsedYaml, delta: int) -> None:
@@ -313,6 +391,9 @@ def _shift(parsed: ParsedYaml, delta: int) -> None:
 
 
 def _check_duplicates(node: Mapping, problems: list[YamlProblem]) -> None:
+    pairs = node.pairs
+    if len({k.value if type(k) is Scalar else id(k) for k, _ in pairs}) == len(pairs):
+        return  # the common case, decided without a Python-level loop body
     seen: dict[str, Node] = {}
     for key, _value in node.pairs:
         if type(key) is not Scalar:
@@ -408,6 +489,8 @@ def merged_pairs(mapping: Mapping):
     Only one level of merges is followed per source (merges inside merged mappings are
     followed too, bounded), never expanding aliases into copies.
     """
+    if not mapping.has_merge:
+        return
     own = {k.value for k, _ in mapping.pairs if type(k) is Scalar and k.value != "<<"}
     seen_keys = set(own)
     for key, value in mapping.pairs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..config import Config
@@ -12,7 +13,7 @@ from ..yamlmodel import Alias, Mapping, Node, ParsedYaml, Scalar, Sequence, dere
 class Context:
     """One document being linted: its text, tree, path, kind and config; collects findings."""
 
-    __slots__ = ("text", "parsed", "path", "kind", "config", "findings", "_seen")
+    __slots__ = ("text", "parsed", "path", "kind", "config", "findings", "_seen", "legacy_keys", "folder")
 
     def __init__(self, text: str, parsed: ParsedYaml, path: Path | None, kind: str, config: Config):
         self.text = text
@@ -22,20 +23,21 @@ class Context:
         self.config = config
         self.findings: list[Finding] = []
         self._seen: set = set()
+        # offsets of keys at a legacy position, reported or not (a rule may be disabled):
+        # shape never calls them unknown keys
+        self.legacy_keys: set[int] = set()
+        # the manifest's folder, as a string: disk rules join paths under it for every entry
+        self.folder: str | None = os.path.dirname(os.fspath(path)) if path is not None else None
 
     @property
     def root(self) -> Node | None:
         return deref(self.parsed.root)
 
     @property
-    def folder(self) -> Path | None:
-        return self.path.parent if self.path is not None else None
-
-    @property
     def repo_root(self) -> Path | None:
         if self.config.root is not None:
             return self.config.root
-        return self.folder
+        return Path(self.folder) if self.folder is not None else None
 
     def report(self, rule: Rule, message: str, start: int, end: int, *, plan=None, related=(), key=None):
         config = self.config

@@ -8,6 +8,7 @@ The fix removes the key with its whole value.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -233,11 +234,14 @@ def _walk(ctx: Context, node, trie: dict, dotted: str, kind: str, level: int, ou
         path = f"{dotted}.{key.value}" if dotted else key.value
         plan = outer
         if spec is not None:
+            ctx.legacy_keys.add(key.start)
             plan = outer or RemoveKey(node, key)
             message = _matrix_message(spec, path, key.value) if kind == "matrix" else spec.message(path)
             ctx.report(spec.rule, message, key.start, key.end, plan=plan, key=key.value)
         if children:
             _walk(ctx, value, children, path, kind, level + 1, plan)
+    if not node.has_merge:
+        return
     for key, value, via in merged_pairs(node):
         entry = trie.get(key.value)
         if entry is None:
@@ -278,7 +282,7 @@ def check_json(ctx: Context) -> None:
     if ctx.text[:end].endswith("\r"):
         end -= 1
     folder = ctx.folder
-    if folder is not None and (folder / "artifact.yml").exists():
+    if folder is not None and os.path.exists(os.path.join(folder, "artifact.yml")):
         message = "artifact.json is the legacy manifest format and artifact.yml exists next to it: delete artifact.json"
     else:
         message = "artifact.json is the legacy manifest format: regenerate the fixture as artifact.yml and delete this file"

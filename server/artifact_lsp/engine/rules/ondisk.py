@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .. import files
 from ..model import Rule, Severity
-from ..yamlmodel import Mapping, Scalar, Sequence, deref, parse
+from ..yamlmodel import Mapping, Sequence, deref, mapping_problem
 from .base import Context, string_value, value_span
 from .shape import SHA256, lookup, relative_path_problem
 
@@ -64,40 +65,32 @@ def _config_files(ctx: Context, folder: Path, entry: Mapping, i: int) -> None:
     dir_text = string_value(dir_pair[1])
     if not root_text or not root_text.strip() or not dir_text or relative_path_problem(dir_text):
         return
-    base = Path(root_text.strip())
-    if not base.is_absolute():
-        base = folder / base
-    config_dir = base / dir_text.strip()
+    # plain string paths: this runs for every entry of every manifest in a repository
+    config_dir = os.path.join(str(folder), root_text.strip(), dir_text.strip())
     shown = f"{root_text.strip().rstrip('/')}/{dir_text.strip().rstrip('/')}"
     span = value_span(*dir_pair)
-    if not files.is_dir(config_dir):
+    missing = []
+    for name in REQUIRED + OPTIONAL:
+        path = os.path.join(config_dir, name)
+        text = files.read_small_text(path)  # one open per file: this runs for every entry
+        if text is None:
+            if files.regular_file(path) is not None:
+                ctx.report(AL402, f"artifacts[{i}]: '{shown}/{name}' cannot be read (or is over 4 MiB)", *span)
+            elif name in REQUIRED:
+                missing.append(name)
+            continue
+        problem = mapping_problem(text)
+        if problem:
+            ctx.report(AL402, f"artifacts[{i}]: '{shown}/{name}' {problem}", *span)
+    if len(missing) == len(REQUIRED) and not files.is_dir(config_dir):
         ctx.report(
             AL401,
             f"artifacts[{i}]: config folder '{shown}' does not exist (it must hold {' and '.join(REQUIRED)})",
             *span,
         )
         return
-    for name in REQUIRED + OPTIONAL:
-        path = config_dir / name
-        if files.regular_file(path) is None:
-            if name in REQUIRED:
-                ctx.report(AL401, f"artifacts[{i}]: '{shown}/{name}' is missing (required)", *span)
-            continue
-        problem = _config_problem(path)
-        if problem:
-            ctx.report(AL402, f"artifacts[{i}]: '{shown}/{name}' {problem}", *span)
-
-
-def _config_problem(path: Path) -> str | None:
-    text = files.read_small_text(path)
-    if text is None:
-        return "cannot be read (or is larger than 4 MiB)"
-    parsed = parse(text)
-    if parsed.fatal:
-        return f"is not valid YAML: {parsed.problems[0].message}"
-    if type(deref(parsed.root)) is not Mapping:
-        return "must parse to a mapping"
-    return None
+    for name in missing:
+        ctx.report(AL401, f"artifacts[{i}]: '{shown}/{name}' is missing (required)", *span)
 
 
 def _template(ctx: Context, entry: Mapping, i: int) -> None:
@@ -113,12 +106,12 @@ def _template(ctx: Context, entry: Mapping, i: int) -> None:
     sha = string_value(sha_pair[1])
     if not path_text or not path_text.strip() or not sha or not SHA256.match(sha.strip()):
         return
-    path = Path(path_text.strip())
-    if not path.is_absolute():
+    path = path_text.strip()
+    if not os.path.isabs(path):
         base = ctx.repo_root
         if base is None:
             return
-        path = base / path
+        path = os.path.join(str(base), path)
     actual = files.sha256_of(path)
     if actual is None or actual == sha.strip():
         return

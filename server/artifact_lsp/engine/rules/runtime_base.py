@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-from pathlib import Path
 
 from ..files import is_dir
 from ..model import Rule, Severity
@@ -51,6 +51,9 @@ def check(ctx: Context) -> None:
     if root is None:
         return
     forbidden = ctx.config.forbidden_segments
+    _check_folders(ctx, forbidden)
+    if "\\" not in ctx.text and not any(name in ctx.text for name in forbidden):
+        return  # nothing to find: skip the walk (an escape like "\x2d" can spell a name)
     # iterative walk over the physical tree: (node, dotted path of its key)
     stack = [(root, "")]
     while stack:
@@ -74,7 +77,6 @@ def check(ctx: Context) -> None:
                     node.start,
                     node.end,
                 )
-    _check_folders(ctx, forbidden)
 
 
 def _check_folders(ctx: Context, forbidden) -> None:
@@ -95,11 +97,9 @@ def _check_folders(ctx: Context, forbidden) -> None:
         text = string_value(pair[1])
         if not text or not text.strip():
             continue
-        base = Path(text.strip())
-        if not base.is_absolute():
-            base = folder / base
+        base = os.path.join(str(folder), text.strip())  # an absolute root stays absolute
         for segment in forbidden:
-            if is_dir(base / segment):
+            if is_dir(os.path.join(base, segment)):
                 start, end = value_span(*pair)
                 ctx.report(
                     AL202,

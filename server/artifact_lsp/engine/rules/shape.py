@@ -83,7 +83,7 @@ _ABS = re.compile(r"^(/|[A-Za-z]:[\\/]|\\\\)")
 def lookup(mapping: Mapping, name: str):
     """(key, value) for ``name`` in ``mapping``, following ``<<`` merges; None if absent."""
     pair = mapping.get_pair(name)
-    if pair is not None:
+    if pair is not None or not mapping.has_merge:
         return pair
     for key, value, _via in merged_pairs(mapping):
         if key.value == name:
@@ -93,7 +93,7 @@ def lookup(mapping: Mapping, name: str):
 
 def check(ctx: Context) -> None:
     root = ctx.root
-    if root is None:
+    if root is None or (type(root) is Scalar and root.is_null() and not root.value):
         ctx.report(AL305, "the manifest is empty: it must be a mapping with schema_version, project, env, mode and artifacts", 0, 0)
         return
     if type(root) is not Mapping:
@@ -101,7 +101,7 @@ def check(ctx: Context) -> None:
         ctx.report(AL305, "the manifest must be a mapping (schema_version, project, env, mode, artifacts)", start, end)
         return
     anchor = head_span(root)
-    legacy_keys = {f.start for f in ctx.findings if f.rule.deprecated}
+    legacy_keys = ctx.legacy_keys
 
     pair = lookup(root, "schema_version")
     if pair is None or is_blank_or_null(pair[1]):
