@@ -82,10 +82,18 @@ class Config:
 
 
 def _longest_prefix(code: str, prefixes) -> int:
+    """How specific the most specific prefix matching ``code`` is (-1: none matches).
+
+    ``ALL`` is as specific as ``AL`` (every code starts with it), so ``ignore = ["ALL"]``
+    silences the default selection while ``ignore = ["ALL"]`` + ``select = ["AL104"]``
+    keeps AL104.
+    """
     best = -1
     for p in prefixes:
-        if p == "ALL" or code.startswith(p):
-            best = max(best, len(p) if p != "ALL" else 0)
+        if p == "ALL":
+            best = max(best, 2)
+        elif code.startswith(p):
+            best = max(best, len(p))
     return best
 
 
@@ -193,10 +201,13 @@ def _validate(data: dict, origin: str, base_select: tuple[str, ...] = ("AL",)) -
                     raise _fail(
                         origin, f"severity.{code}", f"expected one of {', '.join(SEVERITY_NAMES)}, got {name!r}"
                     )
-                from .rules import RULES
+            from .rules import RULES
 
+            # shorter prefixes first: a code (or longer prefix) wins whatever the key order
+            prefixes = [("" if code == "ALL" else code, name) for code, name in value.items()]
+            for prefix, name in sorted(prefixes, key=lambda item: len(item[0])):
                 for rule_code in RULES:
-                    if rule_code.startswith(code):
+                    if rule_code.startswith(prefix):
                         sev[rule_code] = Severity.parse(name)
             values["severity"] = sev
         elif key in ("exclude", "include", "extra-forbidden-path-segments"):

@@ -17,7 +17,7 @@ offered.
 
 from __future__ import annotations
 
-import difflib
+import re
 from dataclasses import dataclass
 
 from .model import Finding, Fix, RemoveKey, RenameKey, TextEdit, apply_edits
@@ -69,6 +69,19 @@ def _extend_over_inner_comments(text: str, index: LineIndex, end_line: int, colu
     return line
 
 
+_BLOCK_HEADER = re.compile(r"[|>][1-9+-]{0,2}[ \t]*(?:#.*)?$")
+
+
+def _keeps_trailing_lines(text: str, node: Node) -> bool:
+    """True when ``node`` ends with a ``|+`` / ``>+`` block scalar: blank lines after it are its content."""
+    leaf = _last_leaf(node)
+    if type(leaf) is not Scalar or leaf.style not in ("|", ">"):
+        return False
+    header = re.split(r"\r\n|\r|\n", text[leaf.start : leaf.end], maxsplit=1)[0]
+    m = _BLOCK_HEADER.search(header)
+    return m is not None and "+" in m.group(0)
+
+
 def remove_key_edits(text: str, index: LineIndex, plan: RemoveKey) -> list[TextEdit] | None:
     mapping, key = plan.mapping, plan.key
     pairs = mapping.pairs
@@ -90,7 +103,14 @@ def remove_key_edits(text: str, index: LineIndex, plan: RemoveKey) -> list[TextE
     if not prefix.strip():
         if only:
             return [TextEdit(key.start, index.line_end(end_line), "{}")]
-        return [TextEdit(line_start, index.line_end(end_line, keep_break=True), "")]
+        end = index.line_end(end_line, keep_break=True)
+        if pos > 0 and _keeps_trailing_lines(text, pairs[pos - 1][1]):
+            # the blank lines below would join the "keep" block scalar above: they go too
+            line = end_line + 1
+            while line < index.line_count and not index.line_text(line).strip(" \t"):
+                end = index.line_end(line, keep_break=True)
+                line += 1
+        return [TextEdit(line_start, end, "")]
 
     # the key shares its line with what opens the item ("- ", "- - ", "&anchor ")
     if only:
@@ -259,6 +279,8 @@ def combine(text: str, parsed: ParsedYaml, index: LineIndex, plans) -> tuple[str
 
 def diff_edits(old: str, new: str) -> list[TextEdit]:
     """Line-level minimal edits turning ``old`` into ``new`` (for one workspace edit)."""
+    import difflib
+
     a = old.splitlines(keepends=True)
     b = new.splitlines(keepends=True)
     offsets = [0]

@@ -354,9 +354,16 @@ def mapping_problem(text: str) -> str | None:
     """
     first = None
     documents = 0
+    anchors = set()
     try:
         for event in events(text):
             t = type(event)
+            anchor = getattr(event, "anchor", None)
+            if t is _ev.AliasEvent:
+                if anchor not in anchors:
+                    return f"is not valid YAML: found undefined alias '*{anchor}'"
+            elif anchor is not None:
+                anchors.add(anchor)
             if t is _ev.DocumentStartEvent:
                 documents += 1
                 if documents > 1:

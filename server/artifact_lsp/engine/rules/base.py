@@ -76,11 +76,11 @@ def value_span(key: Node, value: Node | None) -> tuple[int, int]:
 def head_span(node: Node | None) -> tuple[int, int]:
     """A short span at the start of a collection: its first key, else its first character."""
     node = deref(node)
+    while type(node) is Sequence and node.items:  # a loop: nesting can be 20,000 deep
+        node = deref(node.items[0])
     if type(node) is Mapping and node.pairs:
         first = node.pairs[0][0]
         return first.start, first.end
-    if type(node) is Sequence and node.items:
-        return head_span(node.items[0])
     if node is None:
         return 0, 0
     return node.start, max(node.start + 1, min(node.end, node.start + 1))

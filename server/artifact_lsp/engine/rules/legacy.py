@@ -234,6 +234,8 @@ def _walk(ctx: Context, node, trie: dict, dotted: str, kind: str, level: int, ou
         path = f"{dotted}.{key.value}" if dotted else key.value
         plan = outer
         if spec is not None:
+            if key.start in ctx.legacy_keys:
+                continue  # the same physical key reached again through an alias
             ctx.legacy_keys.add(key.start)
             plan = outer or RemoveKey(node, key)
             message = _matrix_message(spec, path, key.value) if kind == "matrix" else spec.message(path)

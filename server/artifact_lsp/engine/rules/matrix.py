@@ -53,7 +53,7 @@ RULES = (AL503, AL504, AL505, AL506, AL507)
 
 def check(ctx: Context) -> None:
     root = ctx.root
-    if root is None:
+    if root is None or (type(root) is Scalar and root.is_null() and not root.value):
         ctx.report(AL506, "the E2E matrix is empty: it must be a mapping with 'matrix' and 'suites'", 0, 0)
         return
     if type(root) is not Mapping:

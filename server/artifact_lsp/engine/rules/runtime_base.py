@@ -9,6 +9,7 @@ from ..files import is_dir
 from ..model import Rule, Severity
 from ..yamlmodel import Mapping, Scalar, Sequence, deref
 from .base import Context, string_value, value_span
+from .shape import lookup
 
 AL201 = Rule(
     "AL201",
@@ -84,14 +85,15 @@ def _check_folders(ctx: Context, forbidden) -> None:
     root = deref(ctx.parsed.root)
     if folder is None or type(root) is not Mapping:
         return
-    artifacts = deref(root.get("artifacts"))
+    pair = lookup(root, "artifacts")
+    artifacts = deref(pair[1]) if pair else None
     if type(artifacts) is not Sequence:
         return
     for i, entry in enumerate(artifacts.items):
         entry = deref(entry)
         if type(entry) is not Mapping:
             continue
-        pair = entry.get_pair("artifact_root")
+        pair = lookup(entry, "artifact_root")
         if pair is None:
             continue
         text = string_value(pair[1])
