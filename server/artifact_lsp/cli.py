@@ -54,6 +54,7 @@ class Configs:
         self.extra_exclude = list(getattr(args, "extend_exclude", None) or [])
         self.explicit = load_config_from(Path(args.config)) if args.config else None
         self.cache = ConfigCache()
+        self.missing: list[str] = []  # paths given on the command line that do not exist
         self._merged: dict[int, Config] = {}
 
     def _finish(self, config: Config) -> Config:
@@ -105,9 +106,15 @@ def _lint_batch(paths: list[str]) -> list[tuple[list[Row], str | None, str | Non
 
 
 def _iter_files(args, configs: "Configs"):
+    """Files under every path given; a missing path is reported (exit 2 at the end) and
+    the others are still checked."""
     for top in args.paths or ["."]:
         top_config = configs.for_folder(top) if os.path.isdir(top) else configs.for_path(Path(top))
-        yield from discover([top], top_config)
+        try:
+            yield from discover([top], top_config)
+        except FileNotFoundError:
+            configs.missing.append(top)
+            sys.stderr.write(f"error: {top}: no such file or folder\n")
 
 
 def _lint_all(files, configs: "Configs", disk: bool, workers: int, fmt: str = "text"):
@@ -175,7 +182,7 @@ def cmd_check(args, out, err) -> int:
         out.write(format_sarif(rows, checked, Path.cwd()))
     elif fmt == "github":
         out.write(format_github(rows, checked))
-    if failed:
+    if failed or configs.missing:
         return EXIT_ERROR
     if args.fail_on == "never":
         return EXIT_CLEAN
@@ -197,6 +204,8 @@ def _colour(args, stream) -> bool:
 def _atomic_write(path: Path, data: bytes) -> None:
     import tempfile
 
+    # write the file a symlink names, not over the link itself
+    path = Path(os.path.realpath(path))
     st = os.stat(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -214,12 +223,19 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def _collect(args) -> tuple[list[tuple[Path, Config]], list[str]]:
+    """Every file ``fix`` should look at, with its config (discovery as in ``check``), and
+    the paths given that do not exist."""
+    configs = Configs(args)
+    return [(path, configs.for_path(path)) for path in _iter_files(args, configs)], configs.missing
+
+
 def cmd_fix(args, out, err) -> int:
-    files = _collect(args)
+    files, missing = _collect(args)
     changed_files = 0
     total_fixed = 0
     remaining = 0
-    failed = False
+    failed = bool(missing)
     for path, cfg in files:
         shown = display_path(path)
         try:
@@ -266,7 +282,12 @@ def cmd_fix(args, out, err) -> int:
         stream.write(f"{verb} {total_fixed} problem{'s' if total_fixed != 1 else ''} in {changed_files} file{'s' if changed_files != 1 else ''}")
         stream.write(f"; {remaining} remaining.\n" if remaining else ".\n")
     else:
-        stream.write(f"Nothing to fix ({len(files)} files checked; {remaining} problems without an automatic fix).\n" if remaining else f"Nothing to fix ({len(files)} files checked).\n")
+        checked = f"{len(files)} file{'s' if len(files) != 1 else ''} checked"
+        stream.write(
+            f"Nothing to fix ({checked}; {remaining} problem{'s' if remaining != 1 else ''} without an automatic fix).\n"
+            if remaining
+            else f"Nothing to fix ({checked}).\n"
+        )
     if failed:
         return EXIT_ERROR
     if args.diff:

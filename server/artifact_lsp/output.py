@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import quote
 
 from . import __version__
 from .engine.linter import LintResult, all_rules
@@ -40,6 +41,8 @@ def rows_of(result: LintResult, shown_path: str) -> list[Row]:
     index = result.index
     json_file = result.kind == "json"
     ascii_text = result.text.isascii()
+    # a UTF-8 byte order mark is not a column: editors and viewers hide it
+    bom = result.text.startswith("\ufeff")
     out = []
     for f in result.findings:
         line, col = index.position(f.start, "utf-32")
@@ -49,6 +52,11 @@ def rows_of(result: LintResult, shown_path: str) -> list[Row]:
         else:
             col16 = index.position(f.start, "utf-16")[1]
             end_col16 = index.position(f.end, "utf-16")[1]
+        if bom:
+            if line == 0 and col:
+                col, col16 = col - 1, col16 - 1
+            if end_line == 0 and end_col:
+                end_col, end_col16 = end_col - 1, end_col16 - 1
         out.append(
             Row(
                 shown_path,
@@ -179,7 +187,8 @@ def format_sarif(rows: list[Row], files: int, base: Path) -> str:
     ]
     results = []
     for r in rows:
-        uri = Path(r.path).as_posix() if not os.path.isabs(r.path) else Path(r.path).as_uri()
+        # a relative URI reference: percent-encode (a space, '%', '#', ':' are not allowed as is)
+        uri = quote(Path(r.path).as_posix()) if not os.path.isabs(r.path) else Path(r.path).as_uri()
         location = {"uri": uri}
         if not os.path.isabs(r.path):
             location["uriBaseId"] = "%SRCROOT%"

@@ -69,7 +69,8 @@ class Config:
         if not self.exclude:
             return False
         rel = self.relpath(path)
-        return any(_glob_match(rel, pattern) for pattern in self.exclude)
+        # "vendor/**" excludes the folder itself too, so the walk never enters it
+        return any(_glob_match(rel, pattern) or _glob_match(rel + "/", pattern) for pattern in self.exclude)
 
     def is_included(self, path: Path) -> bool:
         rel = self.relpath(path)
@@ -314,7 +315,7 @@ class ConfigCache:
             if os.path.isfile(candidate):
                 data = read_config_file(Path(candidate))
                 if data is not None:
-                    origin = f"{candidate} [{'tool.artifact-lsp' if name == 'pyproject.toml' else 'settings'}]"
+                    origin = _origin(Path(candidate))
                     return Config(root=Path(folder), source=Path(candidate), **_validate(data, origin))
         if os.path.exists(os.path.join(folder, ".git")):
             return Config(root=Path(folder))
@@ -325,7 +326,7 @@ def load_config(start: Path, overrides: dict | None = None) -> Config:
     """The config that applies to ``start`` (a file or folder)."""
     path, data = find_config_file(start)
     if path is not None:
-        values = _validate(data, f"{path} [{'tool.artifact-lsp' if path.name == 'pyproject.toml' else 'settings'}]")
+        values = _validate(data, _origin(path))
         config = Config(root=path.parent, source=path, **values)
     else:
         config = Config(root=find_repo_root(start))
@@ -340,4 +341,9 @@ def load_config_from(path: Path) -> Config:
     data = read_config_file(path)
     if data is None:
         raise ConfigError(f"{path}: no [tool.artifact-lsp] section")
-    return Config(root=path.resolve().parent, source=path, **_validate(data, str(path)))
+    return Config(root=path.resolve().parent, source=path, **_validate(data, _origin(path)))
+
+
+def _origin(path: Path) -> str:
+    """How errors name a config file: ``pyproject.toml [tool.artifact-lsp]`` or the file."""
+    return f"{path} [tool.artifact-lsp]" if path.name == "pyproject.toml" else str(path)
