@@ -1,0 +1,33 @@
+"""The language server: ``artifact-lsp serve``. An adapter over the engine, one module per
+feature (``diagnostics``, ``actions``, ``reading``); ``app`` holds the shared state."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from .app import ArtifactLanguageServer
+
+
+def create_server() -> ArtifactLanguageServer:
+    from . import actions, diagnostics, reading
+
+    ls = ArtifactLanguageServer()
+    diagnostics.register(ls)
+    actions.register(ls)
+    reading.register(ls)
+    return ls
+
+
+def serve(tcp: str | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="artifact-lsp %(levelname)s %(message)s")
+    ls = create_server()
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        ls.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        ls.start_io()
+    return 0
+
+
+__all__ = ["create_server", "serve", "ArtifactLanguageServer"]

@@ -1,0 +1,254 @@
+"""The language server object: documents, settings, configs and the lint scheduler.
+
+Feature modules (``diagnostics``, ``actions``, ``reading``) register their handlers on it; no
+rule logic lives here. Linting runs on worker threads (it reads other files and hashes
+templates); the event loop only schedules, converts and sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import logging
+import os
+import re
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from .. import __version__
+from ..engine.config import DEFAULT_INCLUDE, Config, ConfigCache, ConfigError
+from ..engine.linter import LintResult, kind_of, lint_text, not_checked
+from ..engine.text import LineIndex
+from .convert import encoding_of
+
+log = logging.getLogger("artifact_lsp.server")
+
+SECTION = "artifactLsp"
+# settings that are the server's own; everything else is an engine config key
+SERVER_KEYS = {"documentGlobs", "document-globs", "trace", "regenerate"}
+SMALL_LINT_SECONDS = 0.015  # lints cheaper than this run at once, with no debounce
+MAX_DEBOUNCE_SECONDS = 0.3
+
+
+def kebab(key: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "-" + m.group(1).lower(), key)
+
+
+@dataclass
+class Doc:
+    """What the server knows about one open document."""
+
+    uri: str
+    path: Path | None
+    kind: str
+    version: int | None = None
+    result: LintResult | None = None
+    result_version: int | None = None
+    result_epoch: int = -1
+    task: asyncio.Task | None = None
+    last_cost: float = 0.0
+    generation: int = 0
+
+
+@dataclass
+class Settings:
+    engine: dict = field(default_factory=dict)
+    globs: tuple[str, ...] = DEFAULT_INCLUDE
+    raw: dict = field(default_factory=dict)
+
+
+class ArtifactLanguageServer(LanguageServer):
+    def __init__(self):
+        super().__init__("artifact-lsp", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        self.docs: dict[str, Doc] = {}
+        self.settings = Settings()
+        self.configs = ConfigCache()
+        self.epoch = 0  # bumps on every config/settings change: cached results go stale
+        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="artifact-lsp-lint")
+        self.pull = False  # the client pulls document diagnostics
+        self.workspace_pull_seen = False  # the client sends workspace/diagnostic requests
+        self.pushed_workspace: set[str] = set()  # unopened files we pushed diagnostics for
+        self.workspace_results: dict[str, tuple[LintResult, str]] = {}
+        self.workspace_task: asyncio.Task | None = None
+        self._merged: dict = {}
+
+    # ------------------------------------------------------------------ errors
+
+    def report_server_error(self, error: Exception, source) -> None:
+        """An exception in a handler is logged (and shown in the client's log), never fatal."""
+        tb = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        log.error("internal error (%s): %s", getattr(source, "__name__", source), tb)
+        try:
+            self.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Error, message=f"artifact-lsp internal error: {error!r}\n{tb}"))
+        except Exception:  # the transport itself may be gone
+            pass
+
+    # ------------------------------------------------------------------ client facts
+
+    @property
+    def encoding(self) -> str:
+        return encoding_of(self.workspace.position_encoding)
+
+    def client_supports(self, path: str) -> bool:
+        node = self.client_capabilities
+        for part in path.split("."):
+            node = getattr(node, part, None)
+            if node is None:
+                return False
+        return bool(node)
+
+    @property
+    def document_changes(self) -> bool:
+        return self.client_supports("workspace.workspace_edit.document_changes")
+
+    def folders(self) -> list[Path]:
+        out = []
+        for folder in (self.workspace.folders or {}).values():
+            path = to_fs_path(folder.uri)
+            if path:
+                out.append(Path(path))
+        if not out and self.workspace.root_path:
+            out.append(Path(self.workspace.root_path))
+        return out
+
+    # ------------------------------------------------------------------ documents
+
+    def serves(self, uri: str) -> tuple[Path, str] | None:
+        """(path, kind) when ``uri`` is a document of ours, else None: other YAML is never touched."""
+        if not uri.startswith("file:"):
+            return None
+        fs = to_fs_path(uri)
+        if not fs:
+            return None
+        path = Path(fs)
+        posix = path.as_posix()
+        for pattern in self.settings.globs:
+            if fnmatch.fnmatchcase(posix, pattern) or fnmatch.fnmatchcase(posix, "*/" + pattern.lstrip("*/")):
+                return path, kind_of(path) or _kind_from_name(path.name)
+        return None
+
+    def config_for(self, path: Path | None) -> Config:
+        base = self.configs.for_path(path) if path is not None else Config()
+        key = (id(base), self.epoch)
+        hit = self._merged.get(key)
+        if hit is None:
+            hit = base
+            if self.settings.engine:
+                try:
+                    hit = base.merged(self.settings.engine, "settings (artifactLsp)")
+                except ConfigError as exc:
+                    self.show_error(str(exc))
+            self._merged[key] = hit
+        return hit
+
+    def show_error(self, message: str) -> None:
+        self.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Error, message=f"artifact-lsp: {message}"))
+
+    def lint_now(self, text: str, path: Path | None, kind: str) -> LintResult:
+        """The blocking lint (call it on a worker thread)."""
+        config = self.config_for(path)
+        if len(text) > config.max_file_size:
+            return not_checked(
+                path or Path("document"), kind, config,
+                f"not checked: {len(text)} characters is over max-file-size ({config.max_file_size})",
+            )
+        return lint_text(text, path=path, kind=kind, config=config)
+
+    async def lint_doc(self, doc: Doc) -> LintResult | None:
+        """The lint result for the document's current version (cached per version and epoch).
+
+        Returns None when the document changed while it was being linted (a newer lint is
+        on its way): stale results are never published over newer ones.
+        """
+        if doc.result is not None and doc.result_version == doc.version and doc.result_epoch == self.epoch:
+            return doc.result
+        document = self.workspace.get_text_document(doc.uri)
+        text, version, epoch = document.source, doc.version, self.epoch
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(self.executor, self.lint_now, text, doc.path, doc.kind)
+        doc.last_cost = time.perf_counter() - started
+        if doc.version != version or self.epoch != epoch or self.docs.get(doc.uri) is not doc:
+            return None
+        doc.result, doc.result_version, doc.result_epoch = result, version, epoch
+        return result
+
+    async def current_result(self, uri: str) -> tuple[Doc, LintResult] | None:
+        """Lint result matching the document as it is now (waits for an in-flight lint)."""
+        doc = self.docs.get(uri)
+        if doc is None:
+            return None
+        for _ in range(50):
+            result = await self.lint_doc(doc)
+            if result is not None:
+                return doc, result
+        return None
+
+    def debounce_for(self, doc: Doc) -> float:
+        """No debounce for small files; otherwise wait about as long as the last lint took."""
+        if doc.last_cost < SMALL_LINT_SECONDS:
+            return 0.0
+        return min(doc.last_cost, MAX_DEBOUNCE_SECONDS)
+
+    def index_of(self, result: LintResult) -> LineIndex:
+        return result.index
+
+    # ------------------------------------------------------------------ settings
+
+    async def fetch_settings(self) -> None:
+        if not self.client_supports("workspace.configuration"):
+            return
+        try:
+            items = [lsp.ConfigurationItem(section=SECTION)]
+            values = await self.workspace_configuration_async(lsp.ConfigurationParams(items=items))
+        except Exception as exc:  # a client may refuse: keep the defaults
+            log.warning("workspace/configuration failed: %s", exc)
+            return
+        self.apply_settings(values[0] if values else None)
+
+    def apply_settings(self, raw) -> None:
+        raw = raw if isinstance(raw, dict) else {}
+        engine = {}
+        globs = DEFAULT_INCLUDE
+        for key, value in raw.items():
+            if key in SERVER_KEYS:
+                if key in ("documentGlobs", "document-globs") and isinstance(value, list) and all(isinstance(v, str) for v in value):
+                    globs = tuple(value) or DEFAULT_INCLUDE
+                continue
+            if value is None:
+                continue
+            engine[kebab(key)] = value
+        try:
+            Config().merged(engine, "settings (artifactLsp)")
+        except ConfigError as exc:
+            self.show_error(f"{exc}; these settings are ignored until fixed")
+            engine = {}
+        self.settings = Settings(engine=engine, globs=globs, raw=raw)
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        self.epoch += 1
+        self._merged.clear()
+
+
+def _kind_from_name(name: str) -> str:
+    if name.endswith(".json"):
+        return "json"
+    if "matrix" in name:
+        return "matrix"
+    return "manifest"
+
+
+def uri_of(path: Path | str) -> str:
+    return Path(path).resolve().as_uri()
+
+
+def is_config_file(path: str) -> bool:
+    return os.path.basename(path) in (".artifact-lsp.toml", "pyproject.toml")
