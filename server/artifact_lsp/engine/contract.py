@@ -304,11 +304,20 @@ def _removed(spec: LegacyKey, kind: str) -> str:
     return _MATRIX_REMOVED if kind == "matrix" else "removed from the contract"
 
 
-def _legacy_info(spec: LegacyKey, kind: str) -> KeyInfo:
+def _legacy_info(spec: LegacyKey, kind: str, blocks: set) -> KeyInfo:
     rule = spec.rule
     pattern = _parse(spec.path)
     key = pattern[-1]
     removed = _removed(spec, kind)
+    # the fix removes the outermost legacy block the key lives in (a digest: all of runtime_meta)
+    outer = next((pattern[:n] for n in range(1, len(pattern)) if pattern[:n] in blocks), None)
+    target = outer[-1] if outer else key
+    if rule.code == "AL501":
+        ending = "The E2E runner rejects the matrix while it is there: delete it"
+    else:
+        ending = "Readers ignore it silently, so it is dead contract data: delete it"
+    if outer:
+        ending += f" with the whole `{_render(outer)}` block"
     parts = [
         f"**Legacy** ({rule.code}): {removed} — `{spec.path}`, {spec.what}.",
         "",
@@ -316,8 +325,7 @@ def _legacy_info(spec: LegacyKey, kind: str) -> KeyInfo:
         "",
         rule.docs,
         "",
-        f"Readers ignore it silently, so it is dead contract data: delete it "
-        f"(quick fix *Remove legacy key '{key}'*). [{rule.code}]({rule.url})",
+        f"{ending} (quick fix *Remove legacy key '{target}'*). [{rule.code}]({rule.url})",
     ]
     summary = f"Legacy ({rule.code}): {spec.what}, {removed}; replaced by {spec.replaced_by}"
     return KeyInfo(key, spec.path, False, summary, "\n".join(parts), legacy=True, rule_code=rule.code)
@@ -340,7 +348,8 @@ def _renamed_info() -> KeyInfo:
 
 
 def _legacy_table(specs, kind: str) -> dict:
-    return {_parse(spec.path): (spec, _legacy_info(spec, kind)) for spec in specs}
+    blocks = {_parse(spec.path) for spec in specs}
+    return {_parse(spec.path): (spec, _legacy_info(spec, kind, blocks)) for spec in specs}
 
 
 _LEGACY = {"manifest": _legacy_table(MANIFEST_LEGACY, "manifest"), "matrix": _legacy_table(MATRIX_LEGACY, "matrix")}

@@ -10,6 +10,7 @@ import hashlib
 import os
 import stat
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 
@@ -19,6 +20,41 @@ SMALL_FILE_CAP = 4 * 1024 * 1024  # config files read to check they are mappings
 _lock = threading.Lock()
 _hash_cache: "OrderedDict[tuple, str | None]" = OrderedDict()
 _CACHE_SIZE = 4096
+
+
+# ---------------------------------------------------------------- facts cache (server only)
+# Between two keystrokes the disk rarely changes, but a 2,000-entry manifest asks ~10,000
+# questions of it. The language server turns this cache on (and clears it when its file
+# watchers report a change); the CLI leaves it off and always asks the disk.
+_facts_ttl = 0.0
+_facts: dict = {}
+_FACTS_MAX = 65536
+
+
+def set_facts_ttl(seconds: float) -> None:
+    global _facts_ttl
+    _facts_ttl = max(0.0, seconds)
+    _facts.clear()
+
+
+def clear_facts() -> None:
+    _facts.clear()
+
+
+def cached_fact(kind: str, path, compute):
+    """``compute()``, memoised for ``kind``+``path`` for the facts TTL (when it is on)."""
+    if _facts_ttl <= 0:
+        return compute()
+    key = (kind, os.fspath(path))
+    now = time.monotonic()
+    hit = _facts.get(key)
+    if hit is not None and now - hit[0] < _facts_ttl:
+        return hit[1]
+    value = compute()
+    if len(_facts) >= _FACTS_MAX:
+        _facts.clear()
+    _facts[key] = (now, value)
+    return value
 
 
 def regular_file(path: Path) -> os.stat_result | None:

@@ -58,14 +58,21 @@ def _indent(line_text: str) -> int:
 
 
 def _extend_over_inner_comments(text: str, index: LineIndex, end_line: int, column: int) -> int:
-    """Comment lines right after the value, indented deeper than the key, belong to it."""
-    line = end_line
-    while line + 1 < index.line_count:
-        nxt = index.line_text(line + 1)
+    """Comment lines right after the value, indented deeper than the key, belong to it.
+
+    Blank lines between them and the value do not end the value (blank lines after the last
+    such comment are left alone).
+    """
+    line = probe = end_line
+    while probe + 1 < index.line_count:
+        nxt = index.line_text(probe + 1)
         stripped = nxt.lstrip(" \t")
+        probe += 1
+        if not stripped:
+            continue
         if not stripped.startswith("#") or _indent(nxt) <= column:
             break
-        line += 1
+        line = probe
     return line
 
 

@@ -13,6 +13,7 @@ PyYAML's pure-Python parser otherwise; both report the same marks.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 
 import yaml
@@ -167,6 +168,9 @@ class ParsedYaml:
         return any(p.kind in ("syntax", "alias") for p in self.problems)
 
 
+_intern = sys.intern
+
+
 def resolve_plain(value: str) -> str:
     resolvers = Resolver.yaml_implicit_resolvers.get(value[:1] if value else "", ())
     for tag, regexp in resolvers:
@@ -314,6 +318,8 @@ def parse(text: str, *, pure: bool = False) -> ParsedYaml:
                 parent = stack[-1]
                 if type(parent) is Mapping:
                     if parent._key is None:
+                        if t is Sc:
+                            node.value = _intern(node.value)  # keys repeat: keep one copy each
                         parent._key = node
                         if t is Sc and node.value == "<<" and not node.style:
                             parent.has_merge = True

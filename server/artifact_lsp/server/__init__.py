@@ -8,14 +8,20 @@ import sys
 
 from .app import ArtifactLanguageServer
 
+FACTS_TTL = 2.0
+
 
 def create_server() -> ArtifactLanguageServer:
-    from . import actions, diagnostics, reading
+    from . import actions, diagnostics, reading, regenerate
 
+    from ..engine import files
+
+    files.set_facts_ttl(FACTS_TTL)  # disk facts for a keystroke's lint; watchers clear them
     ls = ArtifactLanguageServer()
     diagnostics.register(ls)
     actions.register(ls)
     reading.register(ls)
+    regenerate.register(ls)
     return ls
 
 

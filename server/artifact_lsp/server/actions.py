@@ -85,6 +85,13 @@ def register(ls: ArtifactLanguageServer) -> None:
                     )
                 )
 
+        if _wanted(only, lsp.CodeActionKind.QuickFix):
+            from .regenerate import regenerate_actions
+
+            start = offset_of(index, params.range.start, encoding)
+            end = offset_of(index, params.range.end, encoding)
+            actions.extend(regenerate_actions(ls, doc, [f for f in result.findings if f.start <= end and f.end >= start]))
+
         want_fix_all = _wanted(only, FIX_ALL_KIND) or _wanted(only, lsp.CodeActionKind.QuickFix)
         if want_fix_all and result.fixable:
             edit, fixed = await loop.run_in_executor(ls.executor, _fix_all_edit, ls, doc, result)

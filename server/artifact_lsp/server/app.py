@@ -33,8 +33,6 @@ log = logging.getLogger("artifact_lsp.server")
 SECTION = "artifactLsp"
 # settings that are the server's own; everything else is an engine config key
 SERVER_KEYS = {"documentGlobs", "document-globs", "trace", "regenerate"}
-SMALL_LINT_SECONDS = 0.015  # lints cheaper than this run at once, with no debounce
-MAX_DEBOUNCE_SECONDS = 0.3
 
 
 def kebab(key: str) -> str:
@@ -75,7 +73,8 @@ class ArtifactLanguageServer(LanguageServer):
         self.pull = False  # the client pulls document diagnostics
         self.workspace_pull_seen = False  # the client sends workspace/diagnostic requests
         self.pushed_workspace: set[str] = set()  # unopened files we pushed diagnostics for
-        self.workspace_results: dict[str, tuple[LintResult, str]] = {}
+        # unopened workspace files: uri -> (diagnostics as sent, result id); no trees kept
+        self.workspace_results: dict[str, tuple[list, str]] = {}
         self.workspace_task: asyncio.Task | None = None
         self._merged: dict = {}
 
@@ -171,10 +170,15 @@ class ArtifactLanguageServer(LanguageServer):
             return doc.result
         document = self.workspace.get_text_document(doc.uri)
         text, version, epoch = document.source, doc.version, self.epoch
+        big = len(text) > TRIM_AFTER_CHARS
+        if big:
+            doc.result = None  # never hold two trees of a big document at once
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(self.executor, self.lint_now, text, doc.path, doc.kind)
         doc.last_cost = time.perf_counter() - started
+        if big:
+            trim_memory()
         if doc.version != version or self.epoch != epoch or self.docs.get(doc.uri) is not doc:
             return None
         doc.result, doc.result_version, doc.result_epoch = result, version, epoch
@@ -190,12 +194,6 @@ class ArtifactLanguageServer(LanguageServer):
             if result is not None:
                 return doc, result
         return None
-
-    def debounce_for(self, doc: Doc) -> float:
-        """No debounce for small files; otherwise wait about as long as the last lint took."""
-        if doc.last_cost < SMALL_LINT_SECONDS:
-            return 0.0
-        return min(doc.last_cost, MAX_DEBOUNCE_SECONDS)
 
     def index_of(self, result: LintResult) -> LineIndex:
         return result.index
@@ -236,6 +234,26 @@ class ArtifactLanguageServer(LanguageServer):
     def invalidate(self) -> None:
         self.epoch += 1
         self._merged.clear()
+
+
+TRIM_AFTER_CHARS = 256 * 1024
+_libc = None
+
+
+def trim_memory() -> None:
+    """Give freed heap back to the OS after a big document's lint (glibc keeps it otherwise,
+    and a long-lived server would sit at its peak)."""
+    global _libc
+    if _libc is None:
+        try:
+            import ctypes
+
+            _libc = ctypes.CDLL("libc.so.6")
+            _libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        except (OSError, AttributeError):
+            _libc = False
+    if _libc:
+        _libc.malloc_trim(0)
 
 
 def _kind_from_name(name: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
 
-from ..engine import linter
+from ..engine import files, linter
 from .app import ArtifactLanguageServer, Doc, is_config_file, uri_of
 from .convert import diagnostic
 
@@ -50,14 +50,21 @@ def result_id(ls: ArtifactLanguageServer, doc: Doc) -> str:
     return f"{doc.version}:{ls.epoch}"
 
 
-async def lint_and_push(ls: ArtifactLanguageServer, doc: Doc, delay: float) -> None:
+async def lint_and_push(ls: ArtifactLanguageServer, doc: Doc) -> None:
+    """Lint and publish until the published result matches the latest version.
+
+    Edits that arrive while a lint runs are coalesced: the next pass lints only the newest
+    version. So a cheap lint answers every keystroke at once, and an expensive one waits
+    exactly as long as the lint before it took (debounce by cost, without a timer).
+    """
     try:
-        if delay:
-            await asyncio.sleep(delay)
-        result = await ls.lint_doc(doc)
-        if result is None or ls.pull or ls.docs.get(doc.uri) is not doc:
+        while ls.docs.get(doc.uri) is doc:
+            result = await ls.lint_doc(doc)
+            if result is None:
+                continue  # the document moved on while linting: lint the newest version
+            if not ls.pull:
+                publish(ls, doc.uri, diagnostics_of(ls, result, doc.uri), doc.result_version)
             return
-        publish(ls, doc.uri, diagnostics_of(ls, result, doc.uri), doc.version)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # never let a lint kill the server
@@ -65,11 +72,10 @@ async def lint_and_push(ls: ArtifactLanguageServer, doc: Doc, delay: float) -> N
 
 
 def schedule(ls: ArtifactLanguageServer, doc: Doc) -> None:
-    """Lint ``doc`` soon: at once for small files, debounced by the last lint's cost otherwise."""
+    """Make sure a lint of the newest version is on its way (one per document at a time)."""
     if doc.task is not None and not doc.task.done():
-        doc.task.cancel()
-    delay = ls.debounce_for(doc)
-    doc.task = asyncio.ensure_future(lint_and_push(ls, doc, delay))
+        return  # the running pass loops until it has linted the newest version
+    doc.task = asyncio.ensure_future(lint_and_push(ls, doc))
 
 
 def relint_open(ls: ArtifactLanguageServer) -> None:
@@ -104,7 +110,7 @@ def _scan(ls: ArtifactLanguageServer, folders: list[Path], open_uris: set[str]) 
                 result = linter.lint_path(path, ls.config_for(path))
             except OSError:
                 continue
-            out[uri] = (result, f"disk:{ls.epoch}")
+            out[uri] = (diagnostics_of(ls, result, uri), f"disk:{ls.epoch}")
     return out
 
 
@@ -125,10 +131,9 @@ async def lint_workspace(ls: ArtifactLanguageServer) -> None:
             if uri not in ls.docs:
                 publish(ls, uri, [])
                 ls.pushed_workspace.discard(uri)
-        for uri, (result, _rid) in results.items():
+        for uri, (items, _rid) in results.items():
             if uri in ls.docs:
                 continue
-            items = diagnostics_of(ls, result, uri)
             if items or uri in ls.pushed_workspace:
                 publish(ls, uri, items)
                 ls.pushed_workspace.add(uri)
@@ -209,6 +214,7 @@ def register(ls: ArtifactLanguageServer) -> None:
 
     @ls.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: ArtifactLanguageServer, params: lsp.DidSaveTextDocumentParams):
+        files.clear_facts()
         doc = ls.docs.get(params.text_document.uri)
         if doc is not None and doc.kind == "matrix":
             return
@@ -240,7 +246,7 @@ def register(ls: ArtifactLanguageServer) -> None:
             entry = ls.workspace_results.get(uri)
             if entry is None:
                 return {"kind": "full", "items": []}
-            return {"kind": "full", "resultId": entry[1], "items": diagnostics_of(ls, entry[0], uri)}
+            return {"kind": "full", "resultId": entry[1], "items": entry[0]}
         found = await ls.current_result(uri)
         if found is None:
             return {"kind": "full", "items": []}
@@ -264,13 +270,13 @@ def register(ls: ArtifactLanguageServer) -> None:
                 pass
         previous = {p.uri: p.value for p in (params.previous_result_ids or [])}
         items = []
-        for uri, (result, rid) in ls.workspace_results.items():
+        for uri, (diags, rid) in ls.workspace_results.items():
             if uri in ls.docs:
                 continue
             if previous.get(uri) == rid:
                 items.append({"kind": "unchanged", "uri": uri, "resultId": rid, "version": None})
             else:
-                items.append({"kind": "full", "uri": uri, "resultId": rid, "version": None, "items": diagnostics_of(ls, result, uri)})
+                items.append({"kind": "full", "uri": uri, "resultId": rid, "version": None, "items": diags})
         return {"items": items}
 
     @ls.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -292,6 +298,7 @@ def register(ls: ArtifactLanguageServer) -> None:
 
     @ls.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched(ls: ArtifactLanguageServer, params: lsp.DidChangeWatchedFilesParams):
+        files.clear_facts()
         config_changed = False
         for change in params.changes:
             path = to_fs_path(change.uri) or ""

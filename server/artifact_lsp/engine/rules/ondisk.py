@@ -72,17 +72,13 @@ def _config_files(ctx: Context, folder: Path, entry: Mapping, i: int) -> None:
     missing = []
     for name in REQUIRED + OPTIONAL:
         path = os.path.join(config_dir, name)
-        text = files.read_small_text(path)  # one open per file: this runs for every entry
-        if text is None:
-            if files.regular_file(path) is not None:
-                ctx.report(AL402, f"artifacts[{i}]: '{shown}/{name}' cannot be read (or is over 4 MiB)", *span)
-            elif name in REQUIRED:
+        verdict = files.cached_fact("config-file", path, lambda p=path: _config_verdict(p))
+        if verdict == "missing":
+            if name in REQUIRED:
                 missing.append(name)
-            continue
-        problem = mapping_problem(text)
-        if problem:
-            ctx.report(AL402, f"artifacts[{i}]: '{shown}/{name}' {problem}", *span)
-    if len(missing) == len(REQUIRED) and not files.is_dir(config_dir):
+        elif verdict is not None:
+            ctx.report(AL402, f"artifacts[{i}]: '{shown}/{name}' {verdict}", *span)
+    if len(missing) == len(REQUIRED) and not files.cached_fact("dir", config_dir, lambda: files.is_dir(config_dir)):
         ctx.report(
             AL401,
             f"artifacts[{i}]: config folder '{shown}' does not exist (it must hold {' and '.join(REQUIRED)})",
@@ -91,6 +87,16 @@ def _config_files(ctx: Context, folder: Path, entry: Mapping, i: int) -> None:
         return
     for name in missing:
         ctx.report(AL401, f"artifacts[{i}]: '{shown}/{name}' is missing (required)", *span)
+
+
+def _config_verdict(path: str) -> str | None:
+    """None when the file is a YAML mapping; "missing"; or what is wrong with it."""
+    text = files.read_small_text(path)  # one open per file: this runs for every entry
+    if text is None:
+        if files.regular_file(path) is not None:
+            return "cannot be read (or is over 4 MiB)"
+        return "missing"
+    return mapping_problem(text)
 
 
 def _template(ctx: Context, entry: Mapping, i: int) -> None:
@@ -112,7 +118,7 @@ def _template(ctx: Context, entry: Mapping, i: int) -> None:
         if base is None:
             return
         path = os.path.join(str(base), path)
-    actual = files.sha256_of(path)
+    actual = files.cached_fact("sha256", path, lambda: files.sha256_of(path))
     if actual is None or actual == sha.strip():
         return
     ctx.report(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 
+from .. import files
 from ..files import is_dir
 from ..model import Rule, Severity
 from ..yamlmodel import Mapping, Scalar, Sequence, deref
@@ -101,7 +102,8 @@ def _check_folders(ctx: Context, forbidden) -> None:
             continue
         base = os.path.join(str(folder), text.strip())  # an absolute root stays absolute
         for segment in forbidden:
-            if is_dir(os.path.join(base, segment)):
+            folder_path = os.path.join(base, segment)
+            if files.cached_fact("dir", folder_path, lambda p=folder_path: is_dir(p)):
                 start, end = value_span(*pair)
                 ctx.report(
                     AL202,

@@ -1,0 +1,201 @@
+"""``artifact-lsp.regenerate``: run the fixture regenerate script from the editor.
+
+The run itself (snapshot, argv without shell, process group, timeout, restore) is
+``artifact_lsp.regen``; this module adds work-done progress (cancellable), the script's
+output in the client's log, messages, the re-lint after a success, a code lens on every
+manifest and a code action on stale-fixture / runtime-base-folder diagnostics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from pathlib import Path
+
+from lsprotocol import types as lsp
+from pygls.uris import to_fs_path
+
+from .. import regen
+from ..engine.config import load_config
+from . import diagnostics
+from .app import ArtifactLanguageServer
+
+COMMAND = "artifact-lsp.regenerate"
+TITLE = "Regenerate fixtures"
+REPORT_INTERVAL = 0.1  # at most ten progress reports a second
+REGEN_CODES = {"AL403", "AL202"}
+
+
+def _args(args) -> tuple[str | None, list[str]]:
+    """(a URI naming the workspace or a manifest, targets) from the command arguments."""
+    uri, targets = None, []
+    for value in args:
+        if isinstance(value, dict):
+            uri = value.get("uri", uri)
+            raw = value.get("targets", [])
+            if isinstance(raw, str):
+                raw = [raw]
+            targets.extend(str(t) for t in raw)
+        elif isinstance(value, list):
+            targets.extend(str(t) for t in value)
+        elif isinstance(value, str):
+            if value.startswith("file:"):
+                uri = value
+            else:
+                targets.append(value)
+    return uri, targets
+
+
+def workspace_root(ls: ArtifactLanguageServer, uri: str | None) -> Path | None:
+    folders = ls.folders()
+    if uri:
+        path = Path(to_fs_path(uri) or "")
+        best = None
+        for folder in folders:
+            try:
+                path.relative_to(folder)
+            except ValueError:
+                continue
+            if best is None or len(folder.parts) > len(best.parts):
+                best = folder
+        if best is not None:
+            return best
+    return folders[0] if folders else None
+
+
+def settings_for(ls: ArtifactLanguageServer, root: Path) -> regen.Settings:
+    raw = dict(load_config(root / "_").regenerate)
+    user = ls.settings.raw.get("regenerate")
+    if isinstance(user, dict):
+        raw.update({k: v for k, v in user.items() if v is not None})
+    return regen.Settings.from_dict(raw)
+
+
+class _LspReporter(regen.Reporter):
+    def __init__(self, ls: ArtifactLanguageServer, token):
+        self.ls = ls
+        self.token = token
+        self.last = 0.0
+        self.lines = 0
+
+    def output(self, stream: str, line: str) -> None:
+        self.lines += 1
+        kind = lsp.MessageType.Log if stream == "stdout" else lsp.MessageType.Info
+        self.ls.window_log_message(lsp.LogMessageParams(type=kind, message=f"[regenerate] {line}"))
+        now = time.monotonic()
+        if self.token is not None and now - self.last >= REPORT_INTERVAL:
+            self.last = now
+            self.ls.work_done_progress.report(self.token, lsp.WorkDoneProgressReport(message=line[:200], cancellable=True))
+
+    def progress(self, message: str) -> None:
+        self.ls.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Info, message=f"[regenerate] {message}"))
+        if self.token is not None:
+            self.last = time.monotonic()
+            self.ls.work_done_progress.report(self.token, lsp.WorkDoneProgressReport(message=message, cancellable=True))
+
+
+def register(ls: ArtifactLanguageServer) -> None:
+    ls.regen_cancels: dict = {}  # progress token -> asyncio.Event
+
+    @ls.command(COMMAND)
+    async def regenerate(ls: ArtifactLanguageServer, *args):
+        uri, targets = _args(args)
+        root = workspace_root(ls, uri)
+        if root is None:
+            return _refuse(ls, "open a folder (workspace) first: regeneration runs the workspace's script")
+        if getattr(ls, "untrusted", False):
+            return _refuse(ls, "regeneration is disabled in an untrusted workspace")
+        try:
+            settings = settings_for(ls, root)
+        except regen.Refused as exc:
+            return _refuse(ls, str(exc))
+        if regen.busy(root):
+            outcome = regen.Outcome("busy", "a regeneration is already running for this workspace")
+            ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=f"artifact-lsp: {outcome.message}"))
+            return outcome.to_dict()
+
+        token = None
+        cancel = asyncio.Event()
+        if ls.client_supports("window.work_done_progress"):
+            token = f"artifact-lsp-regenerate-{uuid.uuid4()}"
+            try:
+                await ls.work_done_progress.create_async(token)
+            except Exception:
+                token = None
+        if token is not None:
+            ls.regen_cancels[token] = cancel
+            ls.work_done_progress.begin(
+                token, lsp.WorkDoneProgressBegin(title=TITLE, cancellable=True, message="starting", percentage=None)
+            )
+        reporter = _LspReporter(ls, token)
+        try:
+            outcome = await regen.run(root, settings, targets, reporter, cancel)
+        except asyncio.CancelledError:
+            # $/cancelRequest: regen.run has restored the fixtures before letting this through
+            if token is not None:
+                ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message="cancelled; fixtures restored"))
+                ls.regen_cancels.pop(token, None)
+            raise
+        if token is not None:
+            ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=outcome.message))
+            ls.regen_cancels.pop(token, None)
+        _announce(ls, outcome)
+        if outcome.ok:
+            from ..engine import files
+
+            files.clear_facts()
+            ls.epoch += 1
+            diagnostics.relint_open(ls)
+            diagnostics.schedule_workspace(ls)
+        return outcome.to_dict()
+
+    @ls.feature(lsp.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    def progress_cancel(ls: ArtifactLanguageServer, params: lsp.WorkDoneProgressCancelParams):
+        event = ls.regen_cancels.get(params.token)
+        if event is not None:
+            event.set()
+
+    @ls.feature(lsp.TEXT_DOCUMENT_CODE_LENS, lsp.CodeLensOptions(resolve_provider=False))
+    def code_lens(ls: ArtifactLanguageServer, params: lsp.CodeLensParams):
+        doc = ls.docs.get(params.text_document.uri)
+        if doc is None or doc.kind not in ("manifest", "json"):
+            return None
+        target = doc.path.parent.name if doc.path is not None else None
+        argument = {"uri": doc.uri, "targets": [target] if target else []}
+        return [
+            lsp.CodeLens(
+                range=lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0)),
+                command=lsp.Command(title=f"{TITLE} ({target})" if target else TITLE, command=COMMAND, arguments=[argument]),
+            )
+        ]
+
+
+def regenerate_actions(ls: ArtifactLanguageServer, doc, findings) -> list[lsp.CodeAction]:
+    """A code action on stale-fixture (AL403) and runtime-base-folder (AL202) diagnostics."""
+    if not any(f.code in REGEN_CODES for f in findings):
+        return []
+    target = doc.path.parent.name if doc.path is not None else None
+    return [
+        lsp.CodeAction(
+            title=f"{TITLE} ({target})" if target else TITLE,
+            kind=lsp.CodeActionKind.QuickFix,
+            command=lsp.Command(title=TITLE, command=COMMAND, arguments=[{"uri": doc.uri, "targets": [target] if target else []}]),
+        )
+    ]
+
+
+def _refuse(ls: ArtifactLanguageServer, message: str) -> dict:
+    ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Error, message=f"artifact-lsp: {message}"))
+    return regen.Outcome("refused", message).to_dict()
+
+
+def _announce(ls: ArtifactLanguageServer, outcome: regen.Outcome) -> None:
+    if outcome.ok:
+        ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Info, message=f"artifact-lsp: {outcome.message}"))
+        return
+    text = outcome.message
+    if outcome.stderr_tail:
+        text += "\n" + "\n".join(outcome.stderr_tail[-5:])
+    kind = lsp.MessageType.Warning if outcome.status == "cancelled" else lsp.MessageType.Error
+    ls.window_show_message(lsp.ShowMessageParams(type=kind, message=f"artifact-lsp: {text}"))
