@@ -66,12 +66,19 @@ def register(ls: ArtifactLanguageServer) -> None:
         ctx = navigate.completion_context(text, offset)
         edit_range = lsp_range(index, ctx.replace_start, offset, ls.encoding)
         items: list[lsp.CompletionItem] = []
-        if ctx.value_of is not None:
-            path = ctx.value_path or (*ctx.path, ctx.value_of)
+        # a suite name: `suites: sm`, `suites: [sm`, or a `- sm` item of a block list
+        suite_item = (
+            doc.kind == "matrix" and ctx.value_of is None and len(ctx.path) >= 4
+            and ctx.path[0] == "matrix" and ctx.path[-2] == "suites" and isinstance(ctx.path[-1], int)
+        )
+        if ctx.value_of is not None or suite_item:
+            path = ctx.path if suite_item else (ctx.value_path or (*ctx.path, ctx.value_of))
             choices = list(contract.value_choices(doc.kind, path))
-            if doc.kind == "matrix" and len(path) >= 3 and path[0] == "matrix" and path[-1] == "suites":
+            if doc.kind == "matrix" and (suite_item or (len(path) >= 3 and path[0] == "matrix" and path[-1] == "suites")):
                 choices.extend((name, "a suite defined under suites") for name in _suite_names(doc, ls))
             for value, description in choices:
+                if doc.kind == "json":  # a JSON string, replacing the typed text and its quote
+                    value = '"' + value.strip('"') + '"'
                 items.append(
                     lsp.CompletionItem(
                         label=value,
