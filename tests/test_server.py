@@ -315,3 +315,43 @@ async def test_server_survives_adversarial_input(client: LanguageClient, case: s
     replace_all(client, uri, good_text, 2)
     after = await diagnostics(client, uri, lambda d: any(x.code == "AL103" for x in d), timeout=30)
     assert after
+
+
+@pytest_lsp.fixture(params=PROFILES, config=SERVER)
+async def multi_root(request, lsp_client: LanguageClient):
+    from lsp_helpers import _accept_registrations
+
+    tmp = request.getfixturevalue("tmp_path")
+    first = copy_workspace(tmp / "one")
+    second = copy_workspace(tmp / "two")
+    (second / ".artifact-lsp.toml").write_text('[severity]\nAL103 = "hint"\n')
+    _accept_registrations(lsp_client)
+    from pytest_lsp import client_capabilities
+
+    await lsp_client.initialize_session(
+        lsp.InitializeParams(
+            capabilities=client_capabilities(request.param),
+            workspace_folders=[
+                lsp.WorkspaceFolder(uri=first.as_uri(), name="one"),
+                lsp.WorkspaceFolder(uri=second.as_uri(), name="two"),
+            ],
+        )
+    )
+    lsp_client.roots = (first, second)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_multi_root_workspaces_each_use_their_own_config(multi_root: LanguageClient):
+    first, second = multi_root.roots
+    one = (first / "e2e/artifacts/e2e-stale/artifact.yml").resolve().as_uri()
+    two_matrix = (second / "e2e/environments/test_matrix.yaml").resolve().as_uri()
+    # unopened files of both folders are linted
+    await wait_pushed(multi_root, one, lambda d: any(x.code == "AL103" for x in d))
+    await wait_pushed(multi_root, two_matrix, lambda d: any(x.code == "AL503" for x in d))
+    # each folder's own config applies: the second one makes AL103 a hint
+    two = (second / "e2e/artifacts/e2e-stale/artifact.yml").resolve().as_uri()
+    diags = await wait_pushed(multi_root, two, lambda d: any(x.code == "AL103" for x in d))
+    assert next(x for x in diags if x.code == "AL103").severity == lsp.DiagnosticSeverity.Hint
+    first_diags = multi_root.diagnostics[one]
+    assert next(x for x in first_diags if x.code == "AL103").severity == lsp.DiagnosticSeverity.Error

@@ -77,6 +77,7 @@ class ArtifactLanguageServer(LanguageServer):
         self.workspace_results: dict[str, tuple[list, str]] = {}
         self.workspace_task: asyncio.Task | None = None
         self._merged: dict = {}
+        self.untrusted = False  # initializationOptions.workspaceTrusted == false
 
     # ------------------------------------------------------------------ errors
 

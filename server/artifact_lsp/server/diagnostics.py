@@ -158,8 +158,11 @@ def register(ls: ArtifactLanguageServer) -> None:
         caps = params.capabilities
         ls.pull = bool(caps.text_document and caps.text_document.diagnostic)
         options = params.initialization_options
-        if isinstance(options, dict) and isinstance(options.get("settings"), dict):
-            ls.apply_settings(options["settings"])
+        if isinstance(options, dict):
+            if isinstance(options.get("settings"), dict):
+                ls.apply_settings(options["settings"])
+            # an editor that knows the workspace is untrusted says so: no regeneration then
+            ls.untrusted = options.get("workspaceTrusted") is False
 
     @ls.feature(lsp.INITIALIZED)
     async def on_initialized(ls: ArtifactLanguageServer, params: lsp.InitializedParams):

@@ -104,13 +104,14 @@ def register(ls: ArtifactLanguageServer) -> None:
         root = workspace_root(ls, uri)
         if root is None:
             return _refuse(ls, "open a folder (workspace) first: regeneration runs the workspace's script")
-        if getattr(ls, "untrusted", False):
+        if ls.untrusted:
             return _refuse(ls, "regeneration is disabled in an untrusted workspace")
-        try:
-            settings = settings_for(ls, root)
+        loop = asyncio.get_running_loop()
+        try:  # reads the repository's config file: off the event loop
+            settings = await loop.run_in_executor(ls.executor, settings_for, ls, root)
         except regen.Refused as exc:
             return _refuse(ls, str(exc))
-        if regen.busy(root):
+        if await loop.run_in_executor(ls.executor, regen.busy, root):
             outcome = regen.Outcome("busy", "a regeneration is already running for this workspace")
             ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=f"artifact-lsp: {outcome.message}"))
             return outcome.to_dict()
