@@ -89,6 +89,15 @@ def _keeps_trailing_lines(text: str, node: Node) -> bool:
     return m is not None and "+" in m.group(0)
 
 
+def _pair_start(text: str, key: Node) -> int:
+    """Where the pair of ``key`` starts: its ``?`` indicator when the key is explicit (``? id``)."""
+    line_start = max(text.rfind("\n", 0, key.start), text.rfind("\r", 0, key.start)) + 1
+    head = text[line_start : key.start].rstrip(" \t")
+    if head.endswith("?") and (len(head) == 1 or head[-2] in " \t-{[,"):
+        return line_start + len(head) - 1
+    return key.start
+
+
 def remove_key_edits(text: str, index: LineIndex, plan: RemoveKey) -> list[TextEdit] | None:
     mapping, key = plan.mapping, plan.key
     pairs = mapping.pairs
@@ -99,9 +108,10 @@ def remove_key_edits(text: str, index: LineIndex, plan: RemoveKey) -> list[TextE
     if mapping.flow:
         return _remove_flow(text, pairs, pos)
 
-    kline = index.line_of(key.start)
+    start = _pair_start(text, key)
+    kline = index.line_of(start)
     line_start = index.line_start(kline)
-    prefix = text[line_start : key.start]
+    prefix = text[line_start:start]
     column = len(prefix)
     end_line = index.line_of(_content_end(text, key, value))
     end_line = _extend_over_inner_comments(text, index, end_line, column)
@@ -109,7 +119,7 @@ def remove_key_edits(text: str, index: LineIndex, plan: RemoveKey) -> list[TextE
 
     if not prefix.strip():
         if only:
-            return [TextEdit(key.start, index.line_end(end_line), "{}")]
+            return [TextEdit(start, index.line_end(end_line), "{}")]
         end = index.line_end(end_line, keep_break=True)
         if pos > 0 and _keeps_trailing_lines(text, pairs[pos - 1][1]):
             # the blank lines below would join the "keep" block scalar above: they go too
@@ -121,12 +131,14 @@ def remove_key_edits(text: str, index: LineIndex, plan: RemoveKey) -> list[TextE
 
     # the key shares its line with what opens the item ("- ", "- - ", "&anchor ")
     if only:
-        return [TextEdit(key.start, index.line_end(end_line), "{}")]
-    next_key = pairs[pos + 1][0]
-    nline = index.line_of(next_key.start)
-    between_clean = nline == end_line + 1 and not text[index.line_start(nline) : next_key.start].strip()
+        return [TextEdit(start, index.line_end(end_line), "{}")]
+    if pos + 1 >= len(pairs):
+        return None  # nothing known opens this line: no edit to offer
+    next_start = _pair_start(text, pairs[pos + 1][0])
+    nline = index.line_of(next_start)
+    between_clean = nline == end_line + 1 and not text[index.line_start(nline) : next_start].strip()
     if between_clean:
-        return [TextEdit(key.start, next_key.start, "")]
+        return [TextEdit(start, next_start, "")]
     # something of its own sits between (a comment about the next key, blank lines): keep it,
     # and leave the dash alone on its line ("-" then the mapping below it) instead
     dash_end = line_start + len(prefix.rstrip())
@@ -136,10 +148,11 @@ def remove_key_edits(text: str, index: LineIndex, plan: RemoveKey) -> list[TextE
 def _remove_flow(text: str, pairs, pos: int) -> list[TextEdit] | None:
     key, value = pairs[pos]
     value_end = max(value.end, key.end)
+    start = _pair_start(text, key)
     if len(pairs) == 1:
-        return [TextEdit(key.start, value_end, "")]
+        return [TextEdit(start, value_end, "")]
     if pos + 1 < len(pairs):
-        return [TextEdit(key.start, pairs[pos + 1][0].start, "")]
+        return [TextEdit(start, _pair_start(text, pairs[pos + 1][0]), "")]
     prev_key, prev_value = pairs[pos - 1]
     return [TextEdit(max(prev_value.end, prev_key.end), value_end, "")]
 
