@@ -247,7 +247,7 @@ def test_parameters_among_source_template_keys():
         ("{artifact_root: r, id: x, runtime_config_dir: c}", "{artifact_root: r, runtime_config_dir: c}"),
         ("{artifact_root: r, runtime_config_dir: c, id: x}", "{artifact_root: r, runtime_config_dir: c}"),
         ("{id: x}", "{}"),
-        ("{ id: x }", "{  }"),
+        ("{ id: x }", "{}"),
         ('{"id": x, artifact_root: r}', "{artifact_root: r}"),
         ("{artifact_root: r, 'id': 'x'}", "{artifact_root: r}"),
         ("{artifact_root: r, id: [1, {a: b}], runtime_config_dir: c}", "{artifact_root: r, runtime_config_dir: c}"),

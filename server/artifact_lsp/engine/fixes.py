@@ -106,7 +106,7 @@ def remove_key_edits(text: str, index: LineIndex, plan: RemoveKey) -> list[TextE
         return None
     value = pairs[pos][1]
     if mapping.flow:
-        return _remove_flow(text, pairs, pos)
+        return _remove_flow(text, pairs, pos, mapping)
 
     start = _pair_start(text, key)
     kline = index.line_of(start)
@@ -145,11 +145,13 @@ def remove_key_edits(text: str, index: LineIndex, plan: RemoveKey) -> list[TextE
     return [TextEdit(dash_end, index.line_end(end_line), "")]
 
 
-def _remove_flow(text: str, pairs, pos: int) -> list[TextEdit] | None:
+def _remove_flow(text: str, pairs, pos: int, mapping=None) -> list[TextEdit] | None:
     key, value = pairs[pos]
     value_end = max(value.end, key.end)
     start = _pair_start(text, key)
     if len(pairs) == 1:
+        if mapping is not None and text[mapping.start : mapping.start + 1] == "{" and text[mapping.end - 1 : mapping.end] == "}":
+            return [TextEdit(mapping.start + 1, mapping.end - 1, "")]  # `{ id: x }` -> `{}`
         return [TextEdit(start, value_end, "")]
     if pos + 1 < len(pairs):
         return [TextEdit(start, _pair_start(text, pairs[pos + 1][0]), "")]
