@@ -199,6 +199,10 @@ def register(ls: ArtifactLanguageServer) -> None:
         ls.docs[item.uri] = doc
         if item.uri in ls.pushed_workspace:
             ls.pushed_workspace.discard(item.uri)
+            if ls.pull:
+                # a pull client keeps pushed and pulled diagnostics apart: clear what we pushed
+                # while the file was closed, or it stays beside the pulled ones (and goes stale)
+                publish(ls, item.uri, [])
         if ls.pull:
             # start linting now: the pull that follows finds the result ready (or in flight)
             doc.task = asyncio.ensure_future(_prime(ls, doc))
