@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sys
+import uuid
 from pathlib import Path
 
 from lsprotocol import types as lsp
@@ -33,17 +34,33 @@ def _accept_registrations(client: LanguageClient) -> None:
         return None
 
 
-async def start(client: LanguageClient, profile: str, root: Path, settings: dict | None = None) -> lsp.InitializeResult:
+async def start(
+    client: LanguageClient,
+    profile: str,
+    root: Path,
+    settings: dict | None = None,
+    capabilities: lsp.ClientCapabilities | None = None,
+) -> lsp.InitializeResult:
+    """Initialize a session as ``profile`` (or with ``capabilities`` when given)."""
     _accept_registrations(client)
     if settings is not None:
         client.set_configuration(settings, section="artifactLsp")
-    caps = client_capabilities(profile)
+    caps = capabilities if capabilities is not None else client_capabilities(profile)
     params = lsp.InitializeParams(
         capabilities=caps,
         root_uri=root.as_uri(),
         workspace_folders=[lsp.WorkspaceFolder(uri=root.as_uri(), name="ws")],
     )
     return await client.initialize_session(params)
+
+
+async def raw_request(client: LanguageClient, method: str, params):
+    """Send a request and return its result as plain JSON, without lsprotocol's structuring
+    (which, for one, reads a CodeAction carrying a ``command`` as a Command)."""
+    msg_id = f"raw-{uuid.uuid4()}"
+    future = client.protocol.send_request(method, params, msg_id=msg_id)
+    client.protocol._result_types[msg_id] = None  # nothing is received before the next await
+    return await asyncio.wrap_future(future)
 
 
 def is_pull(client: LanguageClient) -> bool:

@@ -8,8 +8,10 @@ chooses how it behaves:
   hang     print a line, then sleep until killed
   chatty   print FAKE_PRODUCER_LINES lines (default 2000) of progress, then succeed
   same     like ok, but keep generated_at/generator.version the only change
-FAKE_PRODUCER_VERSION sets generator.version (default "fake-1"). Every argument is echoed
-(one per line, as repr) so tests can see exactly what arrived.
+FAKE_PRODUCER_VERSION sets generator.version (default "fake-1"). FAKE_PRODUCER_PIDFILE, when
+set, names a file the producer appends its pid to (one line per run) so tests can check that
+a cancelled or timed-out run left no process behind. Every argument is echoed (one per line,
+as repr) so tests can see exactly what arrived.
 """
 
 import argparse
@@ -21,6 +23,10 @@ from pathlib import Path
 
 
 def main() -> int:
+    pidfile = os.environ.get("FAKE_PRODUCER_PIDFILE")
+    if pidfile:
+        with open(pidfile, "a", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()}\n")
     for arg in sys.argv[1:]:
         print(f"arg: {arg!r}", flush=True)
     parser = argparse.ArgumentParser(prog="fake-producer")

@@ -312,6 +312,24 @@ def cmd_rule(args, out, err) -> int:
     return EXIT_CLEAN
 
 
+def cmd_schema(args, out, err) -> int:
+    """Print (or write) the JSON Schema of the contract, built from the rules (see ``schema``)."""
+    from .engine.config import load_config
+    from .schema import dumps, schema_for
+
+    config = load_config_from(Path(args.config)) if args.config else load_config(Path.cwd())
+    text = dumps(schema_for("matrix" if args.matrix else "manifest", config))
+    if not args.output:
+        out.write(text)
+        return EXIT_CLEAN
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        err.write(f"error: {args.output}: cannot write: {exc.strerror or exc}\n")
+        return EXIT_ERROR
+    return EXIT_CLEAN
+
+
 def cmd_regenerate(args, out, err) -> int:
     """Run the repository's regenerate script with a snapshot around it (see ``regen``)."""
     import asyncio
@@ -329,6 +347,8 @@ def cmd_regenerate(args, out, err) -> int:
         if regen.busy(root):
             err.write("error: a regeneration is running right now; wait for it or stop it first\n")
             return EXIT_ERROR
+        if regen.stop_leftover(state):
+            out.write(f"stopped the regenerate script the interrupted run left running (process group {state['pgid']})\n")
         if args.restore:
             touched = regen.restore(root, state)
             out.write(f"restored {len(touched)} path(s) from the snapshot of {state.get('started')}\n")
@@ -454,6 +474,18 @@ def build_parser() -> argparse.ArgumentParser:
     rule.add_argument("--all", action="store_true", help="list every rule")
     rule.add_argument("--markdown", action="store_true", help="with --all: the full rules reference in markdown")
     rule.set_defaults(func=cmd_rule)
+
+    schema = sub.add_parser(
+        "schema",
+        help="print a JSON Schema of the contract (for yaml-language-server and other editors)",
+        description="Print a JSON Schema (draft-07) of the artifact.yml contract, or of test_matrix.yaml with "
+        "--matrix, generated from the same rule data as the linter (with the configuration's extra legacy "
+        "keys and forbidden path segments).",
+    )
+    schema.add_argument("--matrix", action="store_true", help="the schema of test_matrix.yaml instead")
+    schema.add_argument("--output", "-o", metavar="FILE", help="write the schema to FILE instead of stdout")
+    schema.add_argument("--config", metavar="FILE", help="use this config file instead of discovering one")
+    schema.set_defaults(func=cmd_schema)
 
     regenerate = sub.add_parser(
         "regenerate",

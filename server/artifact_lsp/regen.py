@@ -33,6 +33,7 @@ from pathlib import Path
 
 import yaml
 
+from .engine import files
 from .engine.linter import FILE_KINDS, lint_path
 from .engine.config import ConfigCache
 
@@ -41,6 +42,7 @@ DEFAULT_FIXTURES = ("e2e/artifacts",)
 DEFAULT_TIMEOUT = 900.0
 STATE_DIR = ".artifact-lsp/regenerate"
 KILL_GRACE = 5.0
+MAX_LINE = 64 * 1024  # bytes of one output line passed on; the rest of a longer line is dropped
 LOW_SIGNAL_KEYS = ("generated_at", "generator.version")
 
 
@@ -116,7 +118,10 @@ def resolve_script(root: Path, settings: Settings) -> Path:
             f"(default {DEFAULT_SCRIPT}) to your repository's script"
         )
     if not real.is_file():
-        raise Refused(f"the regenerate script {real.relative_to(root)} is not a regular file")
+        raise Refused(
+            f"the regenerate script {real.relative_to(root)} is not a regular file: "
+            "set artifactLsp.regenerate.script to the script itself"
+        )
     if not os.access(real, os.X_OK):
         raise Refused(f"the regenerate script {real.relative_to(root)} is not executable: chmod +x it")
     return real
@@ -226,9 +231,7 @@ def take_snapshot(root: Path, folders: list[Path], label: str) -> dict:
         "status": "running",
         "folders": entries,
     }
-    tmp = base / "state.json.tmp"
-    tmp.write_text(json.dumps(state, indent=2))
-    os.replace(tmp, base / "state.json")
+    _write_state(root, state)
     return state
 
 
@@ -361,20 +364,11 @@ async def run(
     root = root.resolve()
     started = time.monotonic()
     key = str(root)
-    if busy(root):
-        return Outcome("busy", "a regeneration is already running for this workspace")
-    stale = read_state(root)
-    if stale is not None:
-        return Outcome(
-            "refused",
-            f"a snapshot from an interrupted regeneration ({stale.get('started')}) is still in {state_dir(root)}: "
-            "run `artifact-lsp regenerate --restore` to put the fixtures back (or --discard to drop it)",
-        )
-    try:
-        script = resolve_script(root, settings)
-        folders = fixture_folders(root, settings)
-    except Refused as exc:
-        return Outcome("refused", str(exc))
+    refusal = preflight(root, settings)
+    if refusal is not None:
+        return refusal
+    script = resolve_script(root, settings)
+    folders = fixture_folders(root, settings)
     _RUNNING.add(key)
     try:
         reporter.progress("snapshotting fixture folders")
@@ -385,8 +379,12 @@ async def run(
             argv.extend(targets)
         env = {**os.environ, **settings.env}
         reporter.progress("running " + " ".join(Path(a).name if i == 0 else a for i, a in enumerate(argv)))
+        def started_group(pgid: int) -> None:  # a crash leaves the group id for --restore
+            state["pgid"] = pgid
+            _write_state(root, state)
+
         try:
-            code, stderr_tail, reason = await _execute(argv, root, env, settings.timeout, reporter, cancel)
+            code, stderr_tail, reason = await _execute(argv, root, env, settings.timeout, reporter, cancel, started_group)
         except asyncio.CancelledError:
             # the caller was cancelled ($/cancelRequest, Ctrl-C): the process group is dead;
             # put the fixtures back before letting the cancellation through
@@ -419,7 +417,55 @@ async def run(
         _RUNNING.discard(key)
 
 
-async def _execute(argv, cwd: Path, env, timeout: float, reporter: Reporter, cancel: asyncio.Event | None):
+def preflight(root: Path, settings: Settings) -> Outcome | None:
+    """Why a run cannot start (busy, a snapshot left over, the script refused), or None."""
+    if busy(root):
+        return Outcome("busy", "a regeneration is already running for this workspace")
+    stale = read_state(root)
+    if stale is not None:
+        return Outcome(
+            "refused",
+            f"a snapshot from an interrupted regeneration ({stale.get('started')}) is still in {state_dir(root)}: "
+            "run `artifact-lsp regenerate --restore` to put the fixtures back (or --discard to drop it)",
+        )
+    try:
+        resolve_script(root, settings)
+        fixture_folders(root, settings)
+    except Refused as exc:
+        return Outcome("refused", str(exc))
+    return None
+
+
+def _write_state(root: Path, state: dict) -> None:
+    base = state_dir(root)
+    tmp = base / "state.json.tmp"
+    tmp.write_text(json.dumps(state, indent=2))
+    os.replace(tmp, base / "state.json")
+
+
+def stop_leftover(state: dict) -> bool:
+    """Kill the process group a crashed run left behind (before restoring over it)."""
+    pgid = state.get("pgid")
+    if not isinstance(pgid, int) or pgid <= 1:
+        return False
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, sig)
+        deadline = time.monotonic() + KILL_GRACE
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pgid, 0)
+            except (ProcessLookupError, PermissionError):
+                return True
+            time.sleep(0.05)
+    return True
+
+
+async def _execute(argv, cwd: Path, env, timeout: float, reporter: Reporter, cancel: asyncio.Event | None, on_start=None):
     """(exit code, last stderr lines, None | "cancelled" | "timed out")."""
     proc = await asyncio.create_subprocess_exec(
         *argv,
@@ -430,18 +476,37 @@ async def _execute(argv, cwd: Path, env, timeout: float, reporter: Reporter, can
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,  # its own process group: cancel kills children too
     )
+    if on_start is not None:
+        on_start(proc.pid)
     tail: list[str] = []
 
     async def pump(stream, name):
+        # readline() gives up on a line longer than the stream's buffer (64 KiB) and the
+        # pipe then fills up until the script blocks: read such a line in pieces, keep its
+        # first MAX_LINE bytes and drop the rest
+        pending, dropped = bytearray(), 0
         while True:
-            raw = await stream.readline()
-            if not raw:
+            at_eof = False
+            try:
+                chunk, complete = await stream.readuntil(b"\n"), True
+            except asyncio.IncompleteReadError as exc:  # EOF: what is left has no newline
+                chunk, complete, at_eof = exc.partial, True, True
+            except asyncio.LimitOverrunError as exc:  # a piece of a very long line
+                chunk, complete = await stream.readexactly(exc.consumed), False
+            room = max(MAX_LINE - len(pending), 0)
+            pending += chunk[:room]
+            dropped += max(len(chunk) - room, 0)
+            if complete and (pending or dropped or not at_eof):
+                line = bytes(pending).decode("utf-8", "replace").rstrip("\r\n")
+                if dropped:
+                    line += f" [... {dropped} more bytes]"
+                pending, dropped = bytearray(), 0
+                if name == "stderr":
+                    tail.append(line)
+                    del tail[:-20]
+                reporter.output(name, line)
+            if at_eof:
                 return
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            if name == "stderr":
-                tail.append(line)
-                del tail[:-20]
-            reporter.output(name, line)
 
     pumps = asyncio.gather(pump(proc.stdout, "stdout"), pump(proc.stderr, "stderr"))
     waiter = asyncio.ensure_future(proc.wait())
@@ -533,6 +598,8 @@ def summarise(root: Path, state: dict) -> dict:
         if _low_signal_only(old, (root / key).read_bytes()):
             timestamp_only.append(key)
     by_code: dict[str, int] = {}
+    # the language server caches disk facts for a while: the script just changed the disk
+    files.clear_facts()
     configs = ConfigCache()
     total = 0
     for key in sorted(after):

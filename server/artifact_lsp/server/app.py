@@ -78,6 +78,7 @@ class ArtifactLanguageServer(LanguageServer):
         self.workspace_task: asyncio.Task | None = None
         self._merged: dict = {}
         self.untrusted = False  # initializationOptions.workspaceTrusted == false
+        self.settings_ready = asyncio.Event()  # set once workspace/configuration answered
 
     # ------------------------------------------------------------------ errors
 
@@ -202,6 +203,12 @@ class ArtifactLanguageServer(LanguageServer):
     # ------------------------------------------------------------------ settings
 
     async def fetch_settings(self) -> None:
+        try:
+            await self._fetch_settings()
+        finally:
+            self.settings_ready.set()
+
+    async def _fetch_settings(self) -> None:
         if not self.client_supports("workspace.configuration"):
             return
         try:

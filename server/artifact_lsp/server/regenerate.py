@@ -68,7 +68,12 @@ def settings_for(ls: ArtifactLanguageServer, root: Path) -> regen.Settings:
     raw = dict(load_config(root / "_").regenerate)
     user = ls.settings.raw.get("regenerate")
     if isinstance(user, dict):
-        raw.update({k: v for k, v in user.items() if v is not None})
+        user = {k: v for k, v in user.items() if v is not None}
+        if isinstance(user.get("env"), dict) and isinstance(raw.get("env"), dict):
+            # per variable, as `artifact-lsp regenerate --env` does: a user's ESB_CMD does
+            # not drop the repository's ARTIFACT_PRODUCER_CMD
+            user["env"] = {**raw["env"], **user["env"]}
+        raw.update(user)
     return regen.Settings.from_dict(raw)
 
 
@@ -95,8 +100,13 @@ class _LspReporter(regen.Reporter):
             self.ls.work_done_progress.report(self.token, lsp.WorkDoneProgressReport(message=message, cancellable=True))
 
 
+SETTINGS_WAIT = 5.0  # a command sent right after start waits this long for the settings
+SHUTDOWN_WAIT = 20.0  # shutdown waits this long for running regenerations to restore
+
+
 def register(ls: ArtifactLanguageServer) -> None:
     ls.regen_cancels: dict = {}  # progress token -> asyncio.Event
+    ls.regen_active: dict = {}  # asyncio.Event (cancel) -> asyncio.Future (done when restored)
 
     @ls.command(COMMAND)
     async def regenerate(ls: ArtifactLanguageServer, *args):
@@ -107,17 +117,26 @@ def register(ls: ArtifactLanguageServer) -> None:
         if ls.untrusted:
             return _refuse(ls, "regeneration is disabled in an untrusted workspace")
         loop = asyncio.get_running_loop()
+        try:  # the user's settings may still be on their way right after start
+            await asyncio.wait_for(ls.settings_ready.wait(), SETTINGS_WAIT)
+        except asyncio.TimeoutError:
+            pass
         try:  # reads the repository's config file: off the event loop
             settings = await loop.run_in_executor(ls.executor, settings_for, ls, root)
         except regen.Refused as exc:
             return _refuse(ls, str(exc))
-        if await loop.run_in_executor(ls.executor, regen.busy, root):
-            outcome = regen.Outcome("busy", "a regeneration is already running for this workspace")
-            ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=f"artifact-lsp: {outcome.message}"))
-            return outcome.to_dict()
+        refusal = await loop.run_in_executor(ls.executor, regen.preflight, root, settings)
+        if refusal is not None:  # decided before any progress bar appears
+            if refusal.status == "busy":
+                ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=f"artifact-lsp: {refusal.message}"))
+                return refusal.to_dict()
+            return _refuse(ls, refusal.message)
 
         token = None
         cancel = asyncio.Event()
+        _stop_on_cancel_request(ls, cancel)
+        finished = loop.create_future()
+        ls.regen_active[cancel] = finished
         if ls.client_supports("window.work_done_progress"):
             token = f"artifact-lsp-regenerate-{uuid.uuid4()}"
             try:
@@ -138,6 +157,10 @@ def register(ls: ArtifactLanguageServer) -> None:
                 ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message="cancelled; fixtures restored"))
                 ls.regen_cancels.pop(token, None)
             raise
+        finally:
+            ls.regen_active.pop(cancel, None)
+            if not finished.done():
+                finished.set_result(None)
         if token is not None:
             ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=outcome.message))
             ls.regen_cancels.pop(token, None)
@@ -150,6 +173,16 @@ def register(ls: ArtifactLanguageServer) -> None:
             diagnostics.relint_open(ls)
             diagnostics.schedule_workspace(ls)
         return outcome.to_dict()
+
+    @ls.feature(lsp.SHUTDOWN)
+    async def on_shutdown(ls: ArtifactLanguageServer, params):
+        """Stop running regenerations and let them restore before the server goes away."""
+        if not ls.regen_active:
+            return None
+        for cancel in list(ls.regen_active):
+            cancel.set()
+        await asyncio.wait(list(ls.regen_active.values()), timeout=SHUTDOWN_WAIT)
+        return None
 
     @ls.feature(lsp.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def progress_cancel(ls: ArtifactLanguageServer, params: lsp.WorkDoneProgressCancelParams):
@@ -184,6 +217,20 @@ def regenerate_actions(ls: ArtifactLanguageServer, doc, findings) -> list[lsp.Co
             command=lsp.Command(title=TITLE, command=COMMAND, arguments=[{"uri": doc.uri, "targets": [target] if target else []}]),
         )
     ]
+
+
+def _stop_on_cancel_request(ls: ArtifactLanguageServer, cancel: asyncio.Event) -> None:
+    """Make ``$/cancelRequest`` for this ``workspace/executeCommand`` stop the run.
+
+    pygls runs a command handler in a task of its own under the request's generator: a
+    ``$/cancelRequest`` cancels only the request's future (and answers RequestCancelled),
+    never that task, so the script would run on until its timeout. The request id is in
+    the handler's context; when its future is cancelled, set the run's cancel event.
+    """
+    msg_id = ls.protocol.msg_id
+    future = ls.protocol._request_futures.get(msg_id) if msg_id is not None else None
+    if future is not None:
+        future.add_done_callback(lambda f: cancel.set() if f.cancelled() else None)
 
 
 def _refuse(ls: ArtifactLanguageServer, message: str) -> dict:
