@@ -376,3 +376,13 @@ def test_al309_negative(lint):
         "generator:\n  name: esb\n  version: 1.2\n",
     ):
         assert lint(CLEAN + tail).of("AL309") == [], tail
+
+
+def test_generated_at_needs_ascii_digits():
+    from artifact_lsp.engine.linter import lint_text
+
+    base = 'schema_version: "1"\nproject: p\nenv: e\nmode: docker\nartifacts:\n  - {artifact_root: r, runtime_config_dir: c}\n'
+    ok = lint_text(base + 'generated_at: "2026-02-27T18:28:02Z"\n', disk=False)
+    assert not [f for f in ok.findings if f.code == "AL309"]
+    wide = lint_text(base + 'generated_at: "２０２６-02-27T18:28:02Z"\n', disk=False)
+    assert [f.code for f in wide.findings if f.code == "AL309"] == ["AL309"]

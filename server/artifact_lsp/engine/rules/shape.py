@@ -76,7 +76,7 @@ TEMPLATE_KEYS = ("path", "sha256")
 GENERATOR_KEYS = ("name", "version")
 MODES = ("docker", "containerd")
 SHA256 = re.compile(r"^[a-f0-9]{64}$")
-RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?[Zz]$")
+RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?[Zz]$", re.ASCII)  # ASCII digits only
 _ABS = re.compile(r"^(/|[A-Za-z]:[\\/]|\\\\)")
 
 
