@@ -42,10 +42,13 @@ def clear_facts() -> None:
 
 
 def cached_fact(kind: str, path, compute):
-    """``compute()``, memoised for ``kind``+``path`` for the facts TTL (when it is on)."""
+    """``compute()``, memoised for ``kind``+``path`` for the facts TTL (when it is on).
+
+    ``path`` is a path or any hashable key made of strings (e.g. a tuple of path parts).
+    """
     if _facts_ttl <= 0:
         return compute()
-    key = (kind, os.fspath(path))
+    key = (kind, path if isinstance(path, (str, tuple)) else os.fspath(path))
     now = time.monotonic()
     hit = _facts.get(key)
     if hit is not None and now - hit[0] < _facts_ttl:

@@ -52,7 +52,7 @@ class Node:
 
 
 class Scalar(Node):
-    __slots__ = ("value", "style")
+    __slots__ = ("value", "style", "_rtag")
 
     def __init__(self, value, style, start, end, anchor, tag):
         # attributes set inline (no super() call): this runs for every scalar of every file
@@ -61,6 +61,7 @@ class Scalar(Node):
         self.anchor = anchor
         self.tag = tag
         self.value: str = value
+        self._rtag = None  # resolved tag, computed on first use
         self.style: str | None = style or None  # None = plain; ' " | >
 
     @property
@@ -69,11 +70,16 @@ class Scalar(Node):
 
     def resolved_tag(self) -> str:
         """The YAML 1.1 core tag of this scalar (as PyYAML's SafeLoader resolves it)."""
-        if self.tag and self.tag != "!":
-            return self.tag
-        if self.style is not None:
-            return "tag:yaml.org,2002:str"
-        return resolve_plain(self.value)
+        tag = self._rtag
+        if tag is None:
+            if self.tag and self.tag != "!":
+                tag = self.tag
+            elif self.style is not None:
+                tag = "tag:yaml.org,2002:str"
+            else:
+                tag = resolve_plain(self.value)
+            self._rtag = tag
+        return tag
 
     def is_null(self) -> bool:
         return self.resolved_tag() == "tag:yaml.org,2002:null"

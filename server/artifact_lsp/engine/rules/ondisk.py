@@ -49,11 +49,13 @@ def check(ctx: Context) -> None:
     artifacts = deref(pair[1]) if pair else None
     if type(artifacts) is not Sequence:
         return
+    repo_root = ctx.repo_root
+    repo_root = str(repo_root) if repo_root is not None else None
     for i, item in enumerate(artifacts.items):
         entry = deref(item)
         if type(entry) is Mapping:
             _config_files(ctx, folder, entry, i)
-            _template(ctx, entry, i)
+            _template(ctx, entry, i, repo_root)
 
 
 def _config_files(ctx: Context, folder: Path, entry: Mapping, i: int) -> None:
@@ -65,28 +67,39 @@ def _config_files(ctx: Context, folder: Path, entry: Mapping, i: int) -> None:
     dir_text = string_value(dir_pair[1])
     if not root_text or not root_text.strip() or not dir_text or relative_path_problem(dir_text):
         return
-    # plain string paths: this runs for every entry of every manifest in a repository
-    config_dir = os.path.join(str(folder), root_text.strip(), dir_text.strip())
-    shown = f"{root_text.strip().rstrip('/')}/{dir_text.strip().rstrip('/')}"
+    root_text, dir_text = root_text.strip(), dir_text.strip()
+    # one verdict per entry (cached in the server between keystrokes): plain string paths,
+    # this runs for every entry of every manifest in a repository
+    problems = files.cached_fact("entry-config", (str(folder), root_text, dir_text), lambda: _entry_problems(str(folder), root_text, dir_text))
+    if not problems:
+        return
+    shown = f"{root_text.rstrip('/')}/{dir_text.rstrip('/')}"
     span = value_span(*dir_pair)
+    for rule, name, verdict in problems:
+        if name is None:
+            ctx.report(rule, f"artifacts[{i}]: config folder '{shown}' does not exist (it must hold {' and '.join(REQUIRED)})", *span)
+        elif rule is AL401:
+            ctx.report(rule, f"artifacts[{i}]: '{shown}/{name}' is missing (required)", *span)
+        else:
+            ctx.report(rule, f"artifacts[{i}]: '{shown}/{name}' {verdict}", *span)
+
+
+def _entry_problems(folder: str, root_text: str, dir_text: str) -> tuple:
+    """What is wrong with an entry's config folder: ``(rule, file name or None, verdict)``."""
+    config_dir = os.path.join(folder, root_text, dir_text)
+    out = []
     missing = []
     for name in REQUIRED + OPTIONAL:
-        path = os.path.join(config_dir, name)
-        verdict = files.cached_fact("config-file", path, lambda p=path: _config_verdict(p))
+        verdict = _config_verdict(os.path.join(config_dir, name))
         if verdict == "missing":
             if name in REQUIRED:
                 missing.append(name)
         elif verdict is not None:
-            ctx.report(AL402, f"artifacts[{i}]: '{shown}/{name}' {verdict}", *span)
-    if len(missing) == len(REQUIRED) and not files.cached_fact("dir", config_dir, lambda: files.is_dir(config_dir)):
-        ctx.report(
-            AL401,
-            f"artifacts[{i}]: config folder '{shown}' does not exist (it must hold {' and '.join(REQUIRED)})",
-            *span,
-        )
-        return
-    for name in missing:
-        ctx.report(AL401, f"artifacts[{i}]: '{shown}/{name}' is missing (required)", *span)
+            out.append((AL402, name, verdict))
+    if len(missing) == len(REQUIRED) and not files.is_dir(config_dir):
+        return ((AL401, None, None),)
+    out.extend((AL401, name, None) for name in missing)
+    return tuple(out)
 
 
 def _config_verdict(path: str) -> str | None:
@@ -99,7 +112,7 @@ def _config_verdict(path: str) -> str | None:
     return mapping_problem(text)
 
 
-def _template(ctx: Context, entry: Mapping, i: int) -> None:
+def _template(ctx: Context, entry: Mapping, i: int, repo_root: str | None) -> None:
     pair = lookup(entry, "source_template")
     template = deref(pair[1]) if pair else None
     if type(template) is not Mapping:
@@ -113,12 +126,10 @@ def _template(ctx: Context, entry: Mapping, i: int) -> None:
     if not path_text or not path_text.strip() or not sha or not SHA256.match(sha.strip()):
         return
     path = path_text.strip()
-    if not os.path.isabs(path):
-        base = ctx.repo_root
-        if base is None:
-            return
-        path = os.path.join(str(base), path)
-    actual = files.cached_fact("sha256", path, lambda: files.sha256_of(path))
+    base = "" if os.path.isabs(path) else repo_root
+    if base is None:
+        return
+    actual = files.cached_fact("sha256", (base, path), lambda: files.sha256_of(os.path.join(base, path) if base else path))
     if actual is None or actual == sha.strip():
         return
     ctx.report(
