@@ -77,7 +77,7 @@ def register(ls: ArtifactLanguageServer) -> None:
                 suppress = fixer.suppression(finding)
                 actions.append(
                     lsp.CodeAction(
-                        title=f"{suppress.title} ({finding.code})",
+                        title=suppress.title,
                         kind=lsp.CodeActionKind.QuickFix,
                         diagnostics=[diag],
                         is_preferred=False,
