@@ -101,7 +101,10 @@ def _lint_batch(paths: list[str]) -> list[tuple[list[Row], str | None, str | Non
     for raw in paths:
         path = Path(raw)
         rows, problem = _lint_one(path, configs.for_path(path), disk)
-        out.append((rows, problem, json_items(rows) if fmt == "json" else None))
+        if fmt == "json":  # the parent needs only the severities (exit code) and the JSON
+            out.append(([r.severity for r in rows], problem, json_items(rows)))
+        else:
+            out.append((rows, problem, None))
     return out
 
 
@@ -164,14 +167,19 @@ def cmd_check(args, out, err) -> int:
     checked = 0
     encoded: list[str | None] = []
     jobs = _lint_all(_iter_files(args, configs), configs, not args.no_disk, _workers(args), args.format)
+    severities: list[int] = []  # of findings that came back already encoded as JSON
     for file_rows, problem, fragment in jobs:
         checked += 1
         if problem:
             err.write(f"error: {problem}\n")
             failed = True
+        if fragment is not None:
+            severities.extend(file_rows)
+            encoded.append(fragment)
+            continue
         rows.extend(file_rows)
         if args.format == "json":
-            encoded.append(fragment if fragment is not None else json_items(file_rows))
+            encoded.append(json_items(file_rows))
     fmt = args.format
     if fmt == "text":
         if not (args.quiet and not rows):
@@ -187,7 +195,8 @@ def cmd_check(args, out, err) -> int:
     if args.fail_on == "never":
         return EXIT_CLEAN
     threshold = FAIL_ON[args.fail_on]
-    return EXIT_FINDINGS if any(r.severity >= threshold for r in rows) else EXIT_CLEAN
+    worst = max([*(r.severity for r in rows), *severities], default=0)
+    return EXIT_FINDINGS if worst >= threshold else EXIT_CLEAN
 
 
 def _colour(args, stream) -> bool:

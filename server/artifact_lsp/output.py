@@ -75,11 +75,25 @@ def rows_of(result: LintResult, shown_path: str) -> list[Row]:
     return out
 
 
+_CWD: list = []
+
+
 def display_path(path: Path) -> str:
+    """``path`` relative to the current folder when it is below it (cheap: runs per file)."""
+    raw = os.fspath(path)
+    if not _CWD or _CWD[0][0] != os.getcwd():
+        cwd = os.getcwd()
+        _CWD[:] = [(cwd, cwd.rstrip(os.sep) + os.sep)]
+    cwd, prefix = _CWD[0]
+    if os.path.isabs(raw):
+        if raw.startswith(prefix):
+            return raw[len(prefix):]
+    elif not raw.startswith(".."):
+        return os.path.normpath(raw)
     try:
-        return os.path.relpath(path)
+        return os.path.relpath(raw)
     except ValueError:  # another drive on Windows
-        return str(path)
+        return raw
 
 
 # --------------------------------------------------------------------------- text

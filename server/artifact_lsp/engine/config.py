@@ -41,13 +41,18 @@ class Config:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     regenerate: dict = field(default_factory=dict)  # checked by artifact_lsp.regen
 
+    def __post_init__(self):
+        object.__setattr__(self, "_enabled", {})  # code -> bool, per config (a hot path)
+
     # ------------------------------------------------------------------ rule selection
     def enabled(self, code: str) -> bool:
-        sel = _longest_prefix(code, self.select)
-        ign = _longest_prefix(code, self.ignore)
-        if sel < 0:
-            return False
-        return ign < sel or ign < 0
+        hit = self._enabled.get(code)
+        if hit is None:
+            sel = _longest_prefix(code, self.select)
+            ign = _longest_prefix(code, self.ignore)
+            hit = sel >= 0 and (ign < sel or ign < 0)
+            self._enabled[code] = hit
+        return hit
 
     def severity_of(self, code: str, default: Severity) -> Severity:
         return self.severity.get(code, default)

@@ -258,6 +258,7 @@ def parse(text: str, *, pure: bool = False) -> ParsedYaml:
     )
     End = _ev.StreamEndEvent
     dispose = None
+    intern_keys = len(text) > 65536  # a big document repeats its keys thousands of times
     try:
         # inside the try: the pure-Python reader refuses bad characters in its constructor
         try:
@@ -324,7 +325,7 @@ def parse(text: str, *, pure: bool = False) -> ParsedYaml:
                 parent = stack[-1]
                 if type(parent) is Mapping:
                     if parent._key is None:
-                        if t is Sc:
+                        if intern_keys and t is Sc:
                             node.value = _intern(node.value)  # keys repeat: keep one copy each
                         parent._key = node
                         if t is Sc and node.value == "<<" and not node.style:
