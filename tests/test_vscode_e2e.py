@@ -1,0 +1,338 @@
+"""End-to-end: the packaged extension in real VS Code (code-server 4.100.3 = VS Code 1.100.3),
+driven through its UI by headless Chromium, against a copy of ``examples/``.
+
+What a person would do and see, in order (one VS Code session, tests share it):
+
+1. open a legacy fixture: the Problems panel lists our diagnostics (AL101…AL105, AL202) and
+   the editor shows squiggles (screenshot: ``test-artifacts/vscode-e2e/diagnostics.png``);
+2. the server was started from ``artifactLsp.server.interpreter`` (this checkout's venv), as the
+   *Artifact LSP* output channel says;
+3. cursor on ``id``, Ctrl+., *Remove legacy key 'id' (AL104)*, Ctrl+S: the key is gone on disk;
+4. *Artifact LSP: Fix all legacy keys* from the palette on another manifest, Ctrl+S;
+5. *Artifact LSP: Regenerate fixtures* with a producer that hangs: a progress notification with
+   Cancel; Cancel restores the fixtures byte for byte;
+6. a settings change reaches the server (``workspace/configuration``), then *Regenerate
+   fixtures* with the fake producer succeeds: the notification says so, the fixtures on disk
+   are rewritten and their diagnostics go away;
+7. a second session in an untrusted workspace: diagnostics still work, *Regenerate fixtures* is
+   refused by the extension (palette) and by the server (code lens);
+8. a third with ``artifactLsp.server.interpreter`` pointing at a Python without the package:
+   an error notification says so and how to fix it.
+
+``ARTIFACT_LSP_UPDATE_DOCS_SHOT=1`` also writes ``docs/vscode-quickfix.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+import vscode_harness as h
+
+DOCKER = "e2e/artifacts/e2e-docker/artifact.yml"
+CONTAINERD = "e2e/artifacts/e2e-containerd/artifact.yml"
+PRODUCER = "python3 tools/fake_producer.py"
+DOCS_SHOT = h.ROOT / "docs" / "vscode-quickfix.png"
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    """Everything from npm, installed into the cache on first use; the .vsix built now."""
+    h.require_tools(building=not h.code_server_entry().exists())
+    h.install_code_server()
+    playwright = h.install_tools()
+    vsix = h.build_vsix()
+    return playwright, vsix
+
+
+def _tree(root: Path) -> dict[str, bytes | None]:
+    """Every file (bytes) and folder (None) under ``root``."""
+    out: dict[str, bytes | None] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        out[rel] = None if path.is_dir() else path.read_bytes()
+    return out
+
+
+def _workspace_settings(ws: Path, **settings) -> None:
+    (ws / ".vscode").mkdir(exist_ok=True)
+    (ws / ".vscode" / "settings.json").write_text(json.dumps(settings, indent=2))
+
+
+def _producer_env(mode: str) -> dict:
+    return {"ARTIFACT_PRODUCER_CMD": PRODUCER, "FAKE_PRODUCER_MODE": mode}
+
+
+class Session:
+    def __init__(self, base: Path, prepared, *, trusted: bool, name: str = "", interpreter: str | None = None):
+        playwright, vsix = prepared
+        self.base = base
+        self.name = name or ("trusted" if trusted else "untrusted")
+        self.ws = base / "ws"
+        shutil.copytree(h.EXAMPLES, self.ws, symlinks=True)
+        user = {"artifactLsp.server.interpreter": interpreter or h.python_for_server()}
+        if not trusted:
+            user.update({"security.workspace.trust.enabled": True, "security.workspace.trust.startupPrompt": "always"})
+        self.profile = h.Profile(base / "profile", settings=user)
+        self.profile.write()
+        self.profile.install_extension(vsix)
+        self.playwright = playwright
+        self.trusted = trusted
+        self.server = h.CodeServer(self.profile, self.ws, trust=not trusted)
+        self.wb: h.Workbench | None = None
+
+    def start(self) -> Session:
+        self.server.start()
+        h.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.wb = h.Workbench(self.playwright, self.server.url, self.base / "driver.log", h.ARTIFACTS, dialog=not self.trusted)
+        return self
+
+    def stop(self) -> None:
+        if self.wb is not None:
+            self.wb.close()
+        pgid = self.server.proc.pid if self.server.proc else None
+        self.server.stop()
+        if pgid is not None:  # the extension host and the language server went down with it
+            with pytest.raises(ProcessLookupError):
+                os.killpg(pgid, 0)
+        strays = h.kill_strays(self.ws)  # a regeneration left running by a failed test
+        if strays:
+            warnings.warn(f"killed processes left in {self.ws}: {strays}", stacklevel=1)
+        for name in ("code-server.log", "driver.log"):
+            src = (self.profile.base if name == "code-server.log" else self.base) / name
+            if src.exists():
+                shutil.copy(src, h.ARTIFACTS / f"{self.name}-{name}")
+
+    def file(self, rel: str) -> Path:
+        return self.ws / rel
+
+
+@pytest.fixture(scope="module")
+def vscode(prepared, tmp_path_factory):
+    session = Session(tmp_path_factory.mktemp("vscode"), prepared, trusted=True)
+    # the first regeneration hangs (to be cancelled); test 6 switches the producer to "ok"
+    _workspace_settings(session.ws, **{"artifactLsp.regenerate.env": _producer_env("hang")})
+    session.start()
+    yield session
+    session.stop()
+
+
+def _texts(rows: list[dict]) -> str:
+    return "\n".join(r["text"] for r in rows)
+
+
+def _codes(rows: list[dict]) -> set[str]:
+    return set(re.findall(r"\bAL\d{3}\b", _texts(rows)))
+
+
+# --------------------------------------------------------------------------- the trusted session
+
+
+def test_problems_panel_lists_our_diagnostics(vscode):
+    wb = vscode.wb
+    wb.call("openFile", file=DOCKER)
+    want = ["AL101", "AL102", "AL103", "AL104", "AL105", "AL202"]
+    grouped = wb.call("problems", codes=want, file=DOCKER, timeout=60_000)
+    rows = grouped[DOCKER]
+    assert set(want) <= _codes(rows), rows
+    text = _texts(rows)
+    assert "artifact-lsp" in text  # the diagnostics' source
+    assert re.search(r"legacy key 'artifacts\[0\]\.id' .*AL104 \[Ln 11, Col 5\]", text), text
+    assert wb.call("squiggles", atLeast=6, timeout=20_000) >= 6
+    wb.call("screenshot", path=str(h.ARTIFACTS / "diagnostics.png"))
+    # only our files are served: the workspace's other manifests are linted, other YAML is not
+    assert all(p.endswith(("artifact.yml", "artifact.json", "test_matrix.yaml")) for p in grouped), list(grouped)
+
+
+def test_server_runs_from_the_interpreter_setting(vscode):
+    wb = vscode.wb
+    wb.call("command", title="Artifact LSP: Show output")
+
+    def flat(text: str) -> str:  # the output view wraps long lines
+        return re.sub(r"\s+", "", text)
+
+    want = f"starting the server: artifactLsp.server.interpreter: {h.python_for_server()} -m artifact_lsp serve"
+    deadline = time.monotonic() + 20
+    while True:
+        out = wb.call("outputText", top=True)
+        if flat(want) in flat(out) and "server running: artifact-lsp" in out:
+            break
+        assert time.monotonic() < deadline, repr(out)
+        time.sleep(0.5)
+    assert "workspace trusted" in out
+
+
+def test_quick_fix_removes_the_legacy_key(vscode):
+    wb = vscode.wb
+    path = vscode.file(DOCKER)
+    before = path.read_text(encoding="utf-8")
+    assert "  - id: template-e2e-5f1c2a90\n    artifact_root:" in before
+    wb.call("openFile", file=DOCKER)
+    wb.call("goto", line=11, column=5)  # on `id`
+    menu = wb.call("quickFix", pick="Remove legacy key 'id'")
+    assert menu["picked"] == "Remove legacy key 'id' (AL104)", menu
+    assert any(t.startswith("Ignore AL104") for t in menu["titles"]), menu
+    wb.call("save")
+    after = path.read_text(encoding="utf-8")
+    # exactly the key went; the next key moved up onto the dash line; the rest is untouched
+    assert after == before.replace("  - id: template-e2e-5f1c2a90\n    artifact_root:", "  - artifact_root:"), after
+    grouped = wb.call("problems", codes=["AL103"], file=DOCKER, timeout=30_000)
+    deadline = time.monotonic() + 20
+    while "AL104" in _codes(grouped.get(DOCKER, [])):
+        assert time.monotonic() < deadline, grouped[DOCKER]
+        time.sleep(0.5)
+        grouped = wb.call("problems", codes=["AL103"], file=DOCKER, timeout=30_000)
+
+
+def test_fix_all_command(vscode):
+    wb = vscode.wb
+    path = vscode.file(CONTAINERD)
+    assert "parameters:" in path.read_text() and "bundle_manifest:" in path.read_text()
+    wb.call("openFile", file=CONTAINERD)
+    wb.call("problems", codes=["AL106", "AL108"], file=CONTAINERD, timeout=60_000)
+    wb.call("goto", line=11, column=7)  # on `parameters`
+    menu = wb.call("quickFix", keepOpen=True)
+    assert "Remove legacy key 'parameters' (AL108)" in menu["titles"], menu
+    wb.call("screenshot", path=str(h.ARTIFACTS / "quickfix-menu.png"))
+    if os.environ.get("ARTIFACT_LSP_UPDATE_DOCS_SHOT") == "1":
+        _docs_shot(wb)
+    wb.call("press", key="Escape")
+    wb.call("command", title="Artifact LSP: Fix all legacy keys")
+    wb.call("waitNotification", match=r"Artifact LSP: removed 2 legacy keys", timeout=20_000)
+    wb.call("save")
+    text = path.read_text(encoding="utf-8")
+    assert "parameters:" not in text and "bundle_manifest:" not in text, text
+    assert "sha256: 6a6b873fc6f14e8e2d81093b2c1dd5d9210099ee8f15d4fc684606c05217cd47\ngenerated_at:" in text, text
+    wb.call("clearNotifications")
+
+
+def _docs_shot(wb) -> None:
+    """docs/vscode-quickfix.png: the squiggled key, its quick fixes and the Problems panel."""
+    wb.call("screenshot", path=str(DOCS_SHOT), clip={"x": 348, "y": 36, "width": 932, "height": 742})
+    assert DOCS_SHOT.stat().st_size < 200_000, DOCS_SHOT.stat().st_size
+
+
+def test_regenerate_progress_can_be_cancelled(vscode):
+    wb = vscode.wb
+    fixtures = vscode.file("e2e/artifacts")
+    before = _tree(fixtures)
+    wb.call("command", title="Artifact LSP: Regenerate fixtures")
+    # the server's work-done progress, shown by the client as a notification with Cancel
+    shown = wb.call("waitNotification", match=r"^Artifact LSP: Regenerate fixtures", timeout=30_000)
+    wb.call("screenshot", path=str(h.ARTIFACTS / "regenerate-progress.png"))
+    assert any(n["source"].endswith("Artifact LSP") for n in shown), shown
+    wb.call("notificationButton", match=r"^Artifact LSP: Regenerate fixtures", button="Cancel", timeout=10_000)
+    wb.call("waitNotification", match=r"artifact-lsp: regeneration cancelled; the fixtures were restored", timeout=60_000)
+    wb.call("waitNoNotification", match=r"^Artifact LSP: Regenerate fixtures", timeout=10_000)
+    assert _tree(fixtures) == before
+    assert not vscode.file(".artifact-lsp/regenerate/state.json").exists()
+    wb.call("clearNotifications")
+
+
+def test_regenerate_fixtures_succeeds(vscode):
+    wb = vscode.wb
+    # a settings change reaches the server: AL403 (a warning by the repo's config) becomes an error
+    _workspace_settings(vscode.ws, **{
+        "artifactLsp.regenerate.env": _producer_env("ok"),
+        "artifactLsp.severity": {"AL403": "error"},
+    })
+    deadline = time.monotonic() + 30
+    while True:
+        rows = wb.call("problems", codes=["AL403"], file=CONTAINERD, timeout=30_000)[CONTAINERD]
+        if any(r["label"].startswith("Error: artifacts[0].source_template.sha256") for r in rows):
+            break
+        assert time.monotonic() < deadline, rows
+        time.sleep(0.5)
+
+    docker = vscode.file(DOCKER)
+    old = docker.read_text(encoding="utf-8")
+    assert vscode.file("e2e/artifacts/e2e-docker/entries/template-e2e-5f1c2a90/runtime-base").is_dir()
+    wb.call("command", title="Artifact LSP: Regenerate fixtures")
+    shown = wb.call("waitNotification", match=r"artifact-lsp: regenerated: \d+ added, \d+ changed, \d+ removed", timeout=90_000)
+    wb.call("screenshot", path=str(h.ARTIFACTS / "regenerate-done.png"))
+    message = next(n["message"] for n in shown if "regenerated:" in n["message"])
+    assert "no contract finding left" in message, message
+    # the progress notification closes when the server ends the progress
+    wb.call("waitNoNotification", match=r"^Artifact LSP: Regenerate fixtures", timeout=10_000)
+    new = docker.read_text(encoding="utf-8")
+    assert new != old
+    assert new.startswith('schema_version: "1"\nproject: esb-e2e-docker\nenv: e2e-docker\nmode: docker\nartifacts:\n'), new
+    assert "generator:\n  name: esb\n  version: fake-1\n" in new
+    for gone in ("runtime_stack", "runtime_meta", "image_prewarm", "id:"):
+        assert gone not in new
+    assert not vscode.file("e2e/artifacts/e2e-docker/entries/template-e2e-5f1c2a90/runtime-base").exists()
+    assert "    source_template:\n      path: e2e/fixtures/template.e2e.yaml\n" in vscode.file(CONTAINERD).read_text()
+    # the server re-lints: the rewritten fixtures have no diagnostics left
+    deadline = time.monotonic() + 30
+    while True:
+        grouped = wb.call("problems", timeout=10_000)
+        left = {f: _codes(rows) for f, rows in grouped.items() if f in (DOCKER, CONTAINERD) and rows}
+        if not left:
+            break
+        assert time.monotonic() < deadline, left
+        time.sleep(0.5)
+
+
+# --------------------------------------------------------------------------- untrusted
+
+
+def test_untrusted_workspace_refuses_regeneration(prepared, tmp_path_factory):
+    session = Session(tmp_path_factory.mktemp("vscode-untrusted"), prepared, trusted=False)
+    _workspace_settings(session.ws, **{"artifactLsp.regenerate.env": _producer_env("ok")})
+    before = _tree(session.file("e2e/artifacts"))
+    session.start()
+    try:
+        wb = session.wb
+        dialog = wb.call("dialog", button="No")
+        assert "trust" in dialog["message"].lower(), dialog
+        # restricted mode still lints (the interpreter comes from user settings)
+        wb.call("openFile", file=DOCKER)
+        wb.call("problems", codes=["AL104"], file=DOCKER, timeout=60_000)
+        # the extension refuses the palette command...
+        wb.call("command", title="Artifact LSP: Regenerate fixtures")
+        wb.call("waitNotification", match=r"Artifact LSP: Regenerate fixtures runs the workspace's regenerate script, so it is disabled in an untrusted workspace", timeout=20_000)
+        wb.call("clearNotifications")
+        # ...and the server (told workspaceTrusted: false) refuses its own code lens command
+        wb.call("codeLens", match=r"^Regenerate fixtures \(e2e-docker\)$", timeout=20_000)
+        wb.call("waitNotification", match=r"artifact-lsp: regeneration is disabled in an untrusted workspace", timeout=20_000)
+        wb.call("screenshot", path=str(h.ARTIFACTS / "untrusted-refused.png"))
+        assert _tree(session.file("e2e/artifacts")) == before
+        wb.call("command", title="Artifact LSP: Show output")
+        assert "workspace untrusted" in wb.call("outputText", top=True)
+    finally:
+        session.stop()
+
+
+# --------------------------------------------------------------------------- no usable server
+
+
+def test_clear_error_when_the_server_cannot_start(prepared, tmp_path_factory):
+    base = tmp_path_factory.mktemp("vscode-noserver")
+    python = base / "python-without-artifact-lsp"
+    python.write_text("#!/bin/sh\necho \"ModuleNotFoundError: No module named 'artifact_lsp'\" >&2\nexit 1\n")
+    python.chmod(0o755)
+    session = Session(base, prepared, trusted=True, name="noserver", interpreter=str(python))
+    session.start()
+    try:
+        wb = session.wb
+        wb.call("openFile", file=DOCKER)
+        shown = wb.call(
+            "waitNotification",
+            match=r"^Artifact LSP: artifactLsp\.server\.interpreter is .*python-without-artifact-lsp, but that Python cannot import artifact_lsp",
+            timeout=30_000,
+        )
+        message = next(n["message"] for n in shown if "cannot import" in n["message"])
+        assert "ModuleNotFoundError: No module named 'artifact_lsp'" in message
+        assert "-m pip install artifact-lsp" in message  # the fix
+        wb.call("screenshot", path=str(h.ARTIFACTS / "no-server-error.png"))
+    finally:
+        session.stop()
