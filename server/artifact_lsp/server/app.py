@@ -79,6 +79,7 @@ class ArtifactLanguageServer(LanguageServer):
         self._merged: dict = {}
         self.untrusted = False  # initializationOptions.workspaceTrusted == false
         self.settings_ready = asyncio.Event()  # set once workspace/configuration answered
+        self.initialized_hooks: list = []  # feature modules' set-up that needs the running loop
 
     # ------------------------------------------------------------------ errors
 

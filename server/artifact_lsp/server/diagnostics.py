@@ -166,6 +166,8 @@ def register(ls: ArtifactLanguageServer) -> None:
 
     @ls.feature(lsp.INITIALIZED)
     async def on_initialized(ls: ArtifactLanguageServer, params: lsp.InitializedParams):
+        for hook in ls.initialized_hooks:
+            hook(ls)
         await ls.fetch_settings()
         if ls.client_supports("workspace.did_change_watched_files.dynamic_registration"):
             watchers = [lsp.FileSystemWatcher(glob_pattern=g) for g in WATCH_GLOBS]

@@ -9,6 +9,8 @@ manifest and a code action on stale-fixture / runtime-base-folder diagnostics.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 import uuid
 from pathlib import Path
@@ -174,6 +176,8 @@ def register(ls: ArtifactLanguageServer) -> None:
             diagnostics.schedule_workspace(ls)
         return outcome.to_dict()
 
+    ls.initialized_hooks.append(_install_sigterm)
+
     @ls.feature(lsp.SHUTDOWN)
     async def on_shutdown(ls: ArtifactLanguageServer, params):
         """Stop running regenerations and let them restore before the server goes away."""
@@ -203,6 +207,24 @@ def register(ls: ArtifactLanguageServer) -> None:
                 command=lsp.Command(title=f"{TITLE} ({target})" if target else TITLE, command=COMMAND, arguments=[argument]),
             )
         ]
+
+
+def _install_sigterm(ls: ArtifactLanguageServer) -> None:
+    """SIGTERM (an editor killing its server) during a regeneration: stop the run, restore
+    the fixtures, then exit. Without a run, exit at once as before."""
+    loop = asyncio.get_running_loop()
+
+    async def terminate() -> None:
+        if ls.regen_active:
+            for cancel in list(ls.regen_active):
+                cancel.set()
+            await asyncio.wait(list(ls.regen_active.values()), timeout=SHUTDOWN_WAIT)
+        os._exit(128 + signal.SIGTERM)
+
+    try:
+        loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(terminate()))
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / platform
+        pass
 
 
 def regenerate_actions(ls: ArtifactLanguageServer, doc, findings) -> list[lsp.CodeAction]:
