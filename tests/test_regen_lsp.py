@@ -555,3 +555,21 @@ async def test_sigterm_during_a_run_stops_it_and_restores(vscode: LanguageClient
     assert not producers_alive(client.pidfile), "the script's process group was stopped"
     assert tree_diff(before, tree(client.root / FIXTURES)) == []
     assert not (client.root / ".artifact-lsp/regenerate").exists()
+
+
+async def test_progress_shows_the_newest_line_after_a_burst(vscode: LanguageClient):
+    """Rate-limited reports never leave a stale line up: the held-back newest one follows."""
+    client = vscode
+    configure(client, **regen_settings(client, "hang", timeout=60))
+    task = asyncio.ensure_future(execute(client))
+    await wait_running(client, task)
+    (token,) = regen_tokens(client)
+
+    def newest_report():
+        _b, reports, _e = progress_of(client, token)
+        return reports[-1].message if reports else ""
+
+    await async_wait_until(lambda: "waiting for the registry" in newest_report(), 5, what="the newest line in the progress")
+    client.window_work_done_progress_cancel(lsp.WorkDoneProgressCancelParams(token=token))
+    result = await asyncio.wait_for(task, 10)
+    assert result["status"] == "cancelled"

@@ -85,17 +85,32 @@ class _LspReporter(regen.Reporter):
         self.token = token
         self.last = 0.0
         self.lines = 0
+        self.pending: str | None = None  # the newest line the rate limit held back
 
     def output(self, stream: str, line: str) -> None:
         self.lines += 1
         kind = lsp.MessageType.Log if stream == "stdout" else lsp.MessageType.Info
         self.ls.window_log_message(lsp.LogMessageParams(type=kind, message=f"[regenerate] {line}"))
         now = time.monotonic()
-        if self.token is not None and now - self.last >= REPORT_INTERVAL:
-            self.last = now
-            self.ls.work_done_progress.report(self.token, lsp.WorkDoneProgressReport(message=line[:200], cancellable=True))
+        if self.token is not None:
+            if now - self.last >= REPORT_INTERVAL:
+                self.last = now
+                self.pending = None
+                self.ls.work_done_progress.report(self.token, lsp.WorkDoneProgressReport(message=line[:200], cancellable=True))
+            else:  # held back: sent when the interval is over, unless a newer line goes first
+                if self.pending is None:
+                    asyncio.get_running_loop().call_later(REPORT_INTERVAL, self.flush)
+                self.pending = line[:200]
+
+    def flush(self) -> None:
+        """Send the line the rate limit held back, so the progress never shows a stale one."""
+        if self.token is not None and self.pending is not None and self.token in self.ls.regen_cancels:
+            self.last = time.monotonic()
+            self.ls.work_done_progress.report(self.token, lsp.WorkDoneProgressReport(message=self.pending, cancellable=True))
+            self.pending = None
 
     def progress(self, message: str) -> None:
+        self.pending = None
         self.ls.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Info, message=f"[regenerate] {message}"))
         if self.token is not None:
             self.last = time.monotonic()
