@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from .engine.config import Config, ConfigCache, ConfigError, load_config_from
-from .engine.linter import decode, discover, fix_text, kind_of, lint_path, lint_text
+from .engine.linter import discover, fix_text, lint_path, lint_text
 from .engine.model import Severity
 from .engine.rules import rule as find_rule
 from .output import (

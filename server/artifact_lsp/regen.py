@@ -164,7 +164,7 @@ def read_state(root: Path) -> dict | None:
 
 def _walk_entries(folder: Path):
     """(relative path, kind, mode, link target) for everything under ``folder``."""
-    for current, dirs, files in os.walk(folder, followlinks=False):
+    for current, dirs, file_names in os.walk(folder, followlinks=False):
         cur = Path(current)
         for name in sorted(dirs):
             path = cur / name
@@ -173,7 +173,7 @@ def _walk_entries(folder: Path):
                 yield path.relative_to(folder), "link", 0, os.readlink(path)
             else:
                 yield path.relative_to(folder), "dir", stat.S_IMODE(st.st_mode), None
-        for name in sorted(files):
+        for name in sorted(file_names):
             path = cur / name
             st = os.lstat(path)
             if stat.S_ISLNK(st.st_mode):

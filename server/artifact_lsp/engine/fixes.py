@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from .model import Finding, Fix, RemoveKey, RenameKey, TextEdit, apply_edits
 from .suppress import DIRECTIVE, comment_for
 from .text import LineIndex, newline_of
-from .yamlmodel import Alias, Mapping, Node, ParsedYaml, Scalar, Sequence, TooDeep, canonical, parse
+from .yamlmodel import Mapping, Node, ParsedYaml, Scalar, Sequence, TooDeep, canonical, parse
 
 MAX_FIX_DEPTH = 100
 

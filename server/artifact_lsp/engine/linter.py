@@ -10,10 +10,11 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import files
 from .config import ALWAYS_SKIPPED_DIRS, DEFAULT_INCLUDE, Config
-from .model import Finding, Rule, Severity
+from .model import Finding, Rule
 from .rules import CHECKS, RULES
 from .rules import document as document_rules
 from .rules.base import Context
@@ -22,10 +23,12 @@ from .suppress import directives, is_suppressed
 from .text import LineIndex
 from .yamlmodel import ParsedYaml, YamlProblem, parse
 
+if TYPE_CHECKING:  # imported lazily at run time: `check` never needs the fix engine
+    from .fixes import Fixer
+
 log = logging.getLogger(__name__)
 
 FILE_KINDS = {"artifact.yml": "manifest", "artifact.json": "json", "test_matrix.yaml": "matrix"}
-DISK_RULE_MODULES = ("ondisk",)
 
 def kind_of(path: str | os.PathLike | None) -> str | None:
     """The kind of file a path names (by file name), or None when it is not one of ours."""
@@ -210,7 +213,7 @@ def _walk(top: str):
     stack = [top]
     while stack:
         folder = stack.pop()
-        dirs, names, links = [], [], set()
+        dirs, names = [], []
         try:
             with os.scandir(folder) as it:
                 for entry in it:

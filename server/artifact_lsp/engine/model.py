@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import IntEnum
 
 DOCS_URL = "https://github.com/artifact-lsp/artifact-lsp/blob/main/docs/rules.md"

@@ -14,7 +14,7 @@ from lsprotocol import types as lsp
 from ..engine.fixes import diff_edits
 from ..engine.linter import fix_text
 from .app import ArtifactLanguageServer
-from .convert import diagnostic, lsp_range, offset_of, text_edits, to_lsp_diagnostic, workspace_edit
+from .convert import diagnostic, offset_of, text_edits, to_lsp_diagnostic, workspace_edit
 
 FIX_ALL_KIND = "source.fixAll.artifact-lsp"
 FIX_ALL_COMMAND = "artifact-lsp.fixAll"
@@ -140,4 +140,4 @@ def _uri_arg(args):
     return None
 
 
-__all__ = ["register", "FIX_ALL_KIND", "FIX_ALL_COMMAND", "lsp_range"]
+__all__ = ["register", "FIX_ALL_KIND", "FIX_ALL_COMMAND"]

@@ -25,7 +25,6 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from ..engine.config import DEFAULT_INCLUDE, Config, ConfigCache, ConfigError
 from ..engine.linter import LintResult, kind_of, lint_text, not_checked
-from ..engine.text import LineIndex
 from .convert import encoding_of
 
 log = logging.getLogger("artifact_lsp.server")
@@ -52,7 +51,6 @@ class Doc:
     result_epoch: int = -1
     task: asyncio.Task | None = None
     last_cost: float = 0.0
-    generation: int = 0
 
 
 @dataclass
@@ -197,9 +195,6 @@ class ArtifactLanguageServer(LanguageServer):
             if result is not None:
                 return doc, result
         return None
-
-    def index_of(self, result: LintResult) -> LineIndex:
-        return result.index
 
     # ------------------------------------------------------------------ settings
 

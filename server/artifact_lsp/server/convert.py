@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lsprotocol import types as lsp
 
-from ..engine.model import Finding, Severity, TextEdit
+from ..engine.model import Finding, Severity
 from ..engine.text import UTF8, UTF16, UTF32, LineIndex
 
 SOURCE = "artifact-lsp"
@@ -109,7 +109,6 @@ def workspace_edit(uri: str, version: int | None, edits: list[lsp.TextEdit], doc
 
 __all__ = [
     "SOURCE",
-    "TextEdit",
     "diagnostic",
     "encoding_of",
     "lsp_range",

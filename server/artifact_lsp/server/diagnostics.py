@@ -217,7 +217,6 @@ def register(ls: ArtifactLanguageServer) -> None:
         if doc is None:
             return
         doc.version = params.text_document.version
-        doc.generation += 1
         if not ls.pull:
             schedule(ls, doc)
 
