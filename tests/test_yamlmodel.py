@@ -21,6 +21,7 @@ from artifact_lsp.engine.yamlmodel import (
     deref,
     iter_nodes,
     merged_pairs,
+    mapping_problem,
     parse,
 )
 
@@ -490,3 +491,24 @@ def test_parse_never_raises(text, pure):
             yaml.load(text, Loader=loader)
         except yaml.constructor.ConstructorError:
             pass  # e.g. an unhashable key: a data problem, not a syntax one
+
+
+_MAPPING_SAMPLES = [
+    "functions: {}\n", "", "# only a comment\n", "- a\n", "a: [\n", "a: 1\nb: 2\n", "x", "a: 1\n...\n",
+    "a: 1\n...\nb: 2\n", "a: 1\n...\n# c\n", "\ta: 1", "a:\n  - b\n c: d\n", "? a\n: b\n", "!!map {a: 1}",
+    "&r {a: 1}", "a: b: c\n", "{a: 1}", "[1]", "a: 'x\n", "a: &x 1\nb: *x\n", "a: *x\n", "---\na: 1\n",
+    "a: 1\n---\nb: 2\n", "%YAML 1.1\n---\na: 1\n", "a: |\n  x\n", "a: 1\r\nb: 日本\r\n", "\ufeffa: 1\n",
+]
+
+
+@pytest.mark.skipif(not yamlmodel.HAVE_LIBYAML, reason="the fast path needs libyaml")
+@pytest.mark.parametrize("text", _MAPPING_SAMPLES)
+def test_mapping_problem_fast_path_agrees_with_the_event_scan(text):
+    assert mapping_problem(text) == yamlmodel._mapping_problem_events(text)
+
+
+@pytest.mark.skipif(not yamlmodel.HAVE_LIBYAML, reason="the fast path needs libyaml")
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_fuzz_chars, max_size=40).map("".join))
+def test_mapping_problem_fast_path_agrees_on_fuzzed_text(text):
+    assert mapping_problem(text) == yamlmodel._mapping_problem_events(text)

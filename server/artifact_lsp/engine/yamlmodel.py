@@ -92,7 +92,7 @@ class Scalar(Node):
 
 
 class Mapping(Node):
-    __slots__ = ("pairs", "flow", "_key", "has_merge")
+    __slots__ = ("pairs", "flow", "has_merge", "_index")
 
     def __init__(self, flow, start, anchor, tag):
         self.start = self.end = start
@@ -100,24 +100,26 @@ class Mapping(Node):
         self.tag = tag
         self.pairs: list[tuple[Node, Node]] = []
         self.flow: bool = flow
-        self._key: Node | None = None
         self.has_merge = False  # a "<<" key is among the pairs
+        self._index: dict | None = None  # scalar key -> its last pair, built on first lookup
 
     def get(self, key: str) -> Node | None:
         """The value of the last pair whose key is the scalar ``key`` (own pairs only)."""
-        found = None
-        for k, v in self.pairs:
-            if type(k) is Scalar and k.value == key:
-                found = v
-        return found
+        pair = self.get_pair(key)
+        return pair[1] if pair is not None else None
 
     def get_pair(self, key: str) -> tuple[Node, Node] | None:
-        found = None
-        for pair in self.pairs:
-            k = pair[0]
-            if type(k) is Scalar and k.value == key:
-                found = pair
-        return found
+        """The last pair whose key is the scalar ``key`` (own pairs only; the rules ask a
+        mapping for several keys, so the first question indexes it)."""
+        index = self._index
+        if index is None:
+            index = {}
+            for pair in self.pairs:
+                k = pair[0]
+                if type(k) is Scalar:
+                    index[k.value] = pair
+            self._index = index
+        return index.get(key)
 
     def __repr__(self) -> str:
         return f"Mapping({len(self.pairs)} pairs@{self.start})"
@@ -244,7 +246,6 @@ def parse(text: str, *, pure: bool = False) -> ParsedYaml:
         return shifted
     anchors = out.anchors
     problems = out.problems
-    stack: list[Node] = []
     depth = max_depth = 0
     documents = 0
     Sc, MS, SS, ME, SE, AL, DS = (
@@ -266,11 +267,16 @@ def parse(text: str, *, pure: bool = False) -> ParsedYaml:
         except UnicodeEncodeError:  # libyaml is fed UTF-8: a lone surrogate cannot be encoded
             pure = True  # the pure-Python reader reports the character where it is
             get_event, dispose = _event_source(text, pure)
+        # the collection being filled, kept in locals (this loop runs for every event of
+        # every file): is it a mapping, its pending key, and the append of its pairs/items
+        cur: Node | None = None
+        is_map = False
+        key: Node | None = None
+        add = None
+        saved: list = []  # (cur, is_map, key, add) of each enclosing collection
         while True:
             event = get_event()
             t = type(event)
-            if t is End or event is None:
-                break
             if t is Sc:
                 node = Scalar(
                     event.value,
@@ -285,14 +291,15 @@ def parse(text: str, *, pure: bool = False) -> ParsedYaml:
                     start = event.start_mark.index
                     problems.append(YamlProblem("syntax", "exceeded maximum nesting depth", start, start))
                     break
-                cls = Mapping if t is MS else Sequence
-                node = cls(bool(event.flow_style), event.start_mark.index, event.anchor, event.tag)
+                node = (Mapping if t is MS else Sequence)(
+                    bool(event.flow_style), event.start_mark.index, event.anchor, event.tag
+                )
             elif t is ME or t is SE:
-                node = stack.pop()
-                node.end = event.end_mark.index
+                cur.end = event.end_mark.index
                 depth -= 1
-                if t is ME and len(node.pairs) > 1:
-                    _check_duplicates(node, problems)
+                if is_map and len(cur.pairs) > 1:
+                    _check_duplicates(cur, problems)
+                cur, is_map, key, add = saved.pop()
                 continue
             elif t is AL:
                 targets = anchors.get(event.anchor)
@@ -303,6 +310,8 @@ def parse(text: str, *, pure: bool = False) -> ParsedYaml:
                         YamlProblem("alias", f"found undefined alias '*{event.anchor}'", start, end)
                     )
                 out.aliases.append(node)
+            elif t is End or event is None:
+                break
             elif t is DS:
                 documents += 1
                 if documents > 1:
@@ -321,24 +330,27 @@ def parse(text: str, *, pure: bool = False) -> ParsedYaml:
                 continue
             if node.anchor is not None:
                 anchors.setdefault(node.anchor, []).append(node)
-            if stack:
-                parent = stack[-1]
-                if type(parent) is Mapping:
-                    if parent._key is None:
-                        if intern_keys and t is Sc:
+            if is_map:
+                if key is None:
+                    if t is Sc:
+                        if intern_keys:
                             node.value = _intern(node.value)  # keys repeat: keep one copy each
-                        parent._key = node
-                        if t is Sc and node.value == "<<" and not node.style:
-                            parent.has_merge = True
-                    else:
-                        parent.pairs.append((parent._key, node))
-                        parent._key = None
+                        if node.value == "<<" and not node.style:
+                            cur.has_merge = True
+                    key = node
                 else:
-                    parent.items.append(node)
+                    add((key, node))
+                    key = None
+            elif cur is not None:
+                add(node)
             else:
                 out.root = node
             if t is MS or t is SS:
-                stack.append(node)
+                saved.append((cur, is_map, key, add))
+                cur = node
+                is_map = t is MS
+                key = None
+                add = node.pairs.append if is_map else node.items.append
                 depth += 1
                 if depth > max_depth:
                     max_depth = depth
@@ -365,11 +377,40 @@ def mapping_problem(text: str) -> str | None:
     Scans events without building nodes: cheaper than ``parse`` for files whose content
     does not matter beyond that.
     """
+    if HAVE_LIBYAML and "*" not in text and "---" not in text:
+        # no alias can be undefined and a second document needs "---": the root's first
+        # events decide the shape, and libyaml checks the rest without making Python objects
+        try:
+            parser = _CParser(text)
+        except UnicodeEncodeError:
+            parser = None
+        if parser is not None:
+            try:
+                get = parser.get_event
+                get()  # stream start
+                event = get()
+                if type(event) is _ev.DocumentStartEvent:
+                    event = get()
+                    parser.raw_parse()
+                    if type(event) is not _ev.MappingStartEvent:
+                        return "must parse to a mapping"
+                    return None
+                return "must parse to a mapping"  # no document at all
+            except yaml.YAMLError as exc:
+                message = _error_message(exc) if isinstance(exc, yaml.MarkedYAMLError) else str(exc).splitlines()[0]
+                return f"is not valid YAML: {message}"
+            finally:
+                parser.dispose()
+    return _mapping_problem_events(text)
+
+
+def _mapping_problem_events(text: str, *, pure: bool = False) -> str | None:
+    """``mapping_problem`` from the whole event stream (any text)."""
     first = None
     documents = 0
     anchors = set()
     try:
-        for event in events(text):
+        for event in events(text, pure=pure):
             t = type(event)
             anchor = getattr(event, "anchor", None)
             if t is _ev.AliasEvent:
