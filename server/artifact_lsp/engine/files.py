@@ -106,28 +106,72 @@ def read_small_text(path, cap: int = SMALL_FILE_CAP) -> str | None:
 
     Opens first and checks the open file (one ``stat`` less than checking the path first).
     """
+    return read_small(path, cap)[0]
+
+
+def read_small(path, cap: int = SMALL_FILE_CAP) -> tuple[str | None, str | None]:
+    """``(text, None)`` for a regular file of at most ``cap`` bytes, else ``(None, why)``
+    where ``why`` is ``"missing"`` (no such file, or not a regular file) or ``"unreadable"``
+    (a regular file that cannot be read, or one over ``cap``). No ``stat`` besides the open
+    file's: this runs for every config file of every entry in a repository."""
+    data = _read_regular(path, cap)
+    if data is None:
+        return None, "missing"
+    if data is _TOO_LARGE or data is _UNREADABLE:
+        return None, "unreadable"
+    return data.decode("utf-8", "replace"), None
+
+
+_TOO_LARGE = object()  # "over the cap", compared by identity
+_UNREADABLE = object()  # a regular file that could not be opened or read
+
+
+def _read_regular(path, cap: int, errors: bool = False):
+    """The bytes of the regular file at ``path``: ``None`` when it is missing or not a regular
+    file, ``_TOO_LARGE`` when it is over ``cap``, ``_UNREADABLE`` when it cannot be opened or
+    read. One open, one ``fstat`` and usually one read: this runs for every manifest and
+    every config file of a repository.
+
+    With ``errors=True`` a file that exists but cannot be opened or read raises ``OSError``.
+    """
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except (OSError, ValueError):
+        fd = os.open(path, _OPEN_FLAGS)
+    except PermissionError:
+        if errors:
+            raise
+        return _UNREADABLE if regular_file(path) is not None else None
+    except (OSError, ValueError, TypeError):
         return None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > cap:
+        if not stat.S_ISREG(st.st_mode):
             return None
-        chunks = []
-        remaining = st.st_size + 1
-        while remaining > 0:
-            chunk = os.read(fd, remaining)
+        size = st.st_size
+        if size > cap:
+            return _TOO_LARGE
+        # ask for one byte more than stat promised: a file that grew shows it
+        data = os.read(fd, size + 1)
+        if len(data) == size:
+            return data
+        chunks = [data]
+        total = len(data)
+        while total <= cap:
+            chunk = os.read(fd, min(cap + 1 - total, 1 << 20))
             if not chunk:
                 break
             chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks).decode("utf-8", "replace")
+            total += len(chunk)
+        return _TOO_LARGE if total > cap else b"".join(chunks)
     except OSError:
-        return None
+        if errors:
+            raise
+        return _UNREADABLE
     finally:
         os.close(fd)
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 class FileTooLarge(Exception):
@@ -140,16 +184,10 @@ class NotRegularFile(Exception):
 
 def read_manifest_bytes(path: Path, cap: int) -> bytes:
     """Read a file to lint: regular files only, at most ``cap`` bytes."""
-    st = regular_file(path)
-    if st is None:
+    data = _read_regular(path, cap, errors=True)
+    if data is None or data is _UNREADABLE:
         raise NotRegularFile(str(path))
-    if st.st_size > cap:
-        raise FileTooLarge(st.st_size)
-    with open(path, "rb") as fh:
-        # read what stat promised plus one byte (a file can grow); never a cap-sized buffer
-        data = fh.read(min(st.st_size, cap) + 1)
-        if len(data) > st.st_size:
-            data += fh.read(cap + 1 - len(data))
-    if len(data) > cap:
-        raise FileTooLarge(len(data))
+    if data is _TOO_LARGE:
+        st = regular_file(path)
+        raise FileTooLarge(st.st_size if st is not None and st.st_size > cap else cap + 1)
     return data

@@ -87,10 +87,11 @@ def _config_files(ctx: Context, folder: Path, entry: Mapping, i: int) -> None:
 def _entry_problems(folder: str, root_text: str, dir_text: str) -> tuple:
     """What is wrong with an entry's config folder: ``(rule, file name or None, verdict)``."""
     config_dir = os.path.join(folder, root_text, dir_text)
+    prefix = config_dir if config_dir.endswith(os.sep) else config_dir + os.sep
     out = []
     missing = []
     for name in REQUIRED + OPTIONAL:
-        verdict = _config_verdict(os.path.join(config_dir, name))
+        verdict = _config_verdict(prefix + name)
         if verdict == "missing":
             if name in REQUIRED:
                 missing.append(name)
@@ -104,11 +105,9 @@ def _entry_problems(folder: str, root_text: str, dir_text: str) -> tuple:
 
 def _config_verdict(path: str) -> str | None:
     """None when the file is a YAML mapping; "missing"; or what is wrong with it."""
-    text = files.read_small_text(path)  # one open per file: this runs for every entry
+    text, why = files.read_small(path)  # one open per file: this runs for every entry
     if text is None:
-        if files.regular_file(path) is not None:
-            return "cannot be read (or is over 4 MiB)"
-        return "missing"
+        return "missing" if why == "missing" else "cannot be read (or is over 4 MiB)"
     return mapping_problem(text)
 
 
