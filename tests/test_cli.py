@@ -567,6 +567,30 @@ def test_parallel_run_gives_the_same_output_in_the_same_order(tmp_path, write_re
     assert json.loads(serial_json.out)["files_checked"] == count
 
 
+def test_parallel_run_uses_each_folders_nearest_config(tmp_path, write_repo, monkeypatch, cli):
+    """Configs found during the walk travel to the workers with the batches that use them:
+    three configs interleaved across batches give the same report as the serial run."""
+    manifest = 'schema_version: "1"\nproject: p\nenv: e\nmode: docker\nartifacts:\n  - artifact_root: x\n    runtime_config_dir: config\n    note: n\n'
+    files = {".artifact-lsp.toml": 'severity = { AL308 = "warning" }\n'}
+    count = PARALLEL_THRESHOLD + 300
+    for i in range(count):
+        # a/ uses the root config, b/ its own (AL308 as a hint), c/ is a nested checkout
+        # (.git, no config file: defaults, AL308 as info)
+        files[f"{'abc'[i % 3]}/m{i:04d}/artifact.yml"] = manifest
+    files["b/.artifact-lsp.toml"] = 'severity = { AL308 = "hint" }\n'
+    files["c/.git/HEAD"] = "ref: refs/heads/main\n"
+    root = write_repo(tmp_path / "nested", files, git=False)
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", _SpyPool)
+    _SpyPool.made.clear()
+    serial = cli("check", "-j", "1", "--format", "json")
+    parallel = cli("check", "-j", "2", "--format", "json")
+    assert _SpyPool.made == [2]
+    assert parallel == serial
+    severities = {(Path(f["path"]).parts[0], f["code"], f["severity"]) for f in findings_of(serial) if f["code"] == "AL308"}
+    assert severities == {("a", "AL308", "warning"), ("b", "AL308", "hint"), ("c", "AL308", "info")}
+
+
 def test_below_the_threshold_stays_in_process(repo, cli, monkeypatch):
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", _SpyPool)
     _SpyPool.made.clear()

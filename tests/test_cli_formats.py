@@ -120,6 +120,33 @@ def test_json_report(repo, check):
     assert by[("artifact.json", "AL104")]["fixable"] is False  # artifact.json is never edited
 
 
+def test_json_items_is_exactly_what_json_dumps_writes():
+    from artifact_lsp.engine.model import Severity
+    from artifact_lsp.engine.rules import RULES as ALL
+    from artifact_lsp.output import Row, json_items
+
+    awkward = ['plain', 'quote " and \\ backslash', "tab\tnew\nline", "日本語 😀", "\x00\x1f\u2028", "</script>"]
+    rows = [
+        Row(path, code, sev, message, 1 + i, 2 + i, 3 + i, 4 + i, 2 + i, 4 + i, bool(i % 2))
+        for i, (path, message) in enumerate(zip(["a/artifact.yml", 'we"ird\\path/日本/artifact.yml'] * 3, awkward))
+        for code, sev in [(sorted(ALL)[i], 1 + i % 4)]
+    ]
+    expected = json.dumps(
+        [
+            {
+                "path": r.path, "code": r.code, "name": ALL[r.code].name,
+                "severity": Severity(r.severity).label, "message": r.message,
+                "start": {"line": r.line, "column": r.col}, "end": {"line": r.end_line, "column": r.end_col},
+                "fixable": r.fixable, "url": ALL[r.code].url,
+            }
+            for r in rows
+        ],
+        ensure_ascii=False,
+    )[1:-1]
+    assert json_items(rows) == expected
+    assert json.loads(f"[{json_items(rows)}]")[3]["message"] == awkward[3]
+
+
 def test_json_clean(make, check):
     make({"a/artifact.yml": CLEAN, **_config("a")})
     code, out, _ = check("--format", "json")

@@ -78,78 +78,115 @@ class Configs:
 # --------------------------------------------------------------------------- check
 
 
-def _lint_one(path: Path, config: Config, disk: bool) -> tuple[list[Row], str | None]:
+def _lint_one(path: str, shown: str, config: Config, disk: bool, fmt: str):
+    """``(rows, problem, json fragment or None)`` for one file. For ``--format json`` the
+    rows are only their severities (all the parent needs besides the JSON)."""
     try:
         result = lint_path(path, config, disk=disk)
     except OSError as exc:
-        return [], f"{display_path(path)}: cannot read: {exc.strerror or exc}"
-    return rows_of(result, display_path(path)), None
+        return [], f"{shown}: cannot read: {exc.strerror or exc}", None
+    rows = rows_of(result, shown)
+    if fmt == "json":
+        return [r.severity for r in rows], None, json_items(rows)
+    return rows, None, None
 
 
 _WORKER: dict = {}
 
 
-def _init_worker(configs: "Configs", disk: bool, fmt: str) -> None:
-    _WORKER.update(configs=configs, disk=disk, fmt=fmt)
+def _init_worker(disk: bool, fmt: str) -> None:
+    import gc
+
+    # the imported modules live as long as the worker: keep the collector off them
+    gc.freeze()
+    _WORKER.update(disk=disk, fmt=fmt, configs={})
 
 
-def _lint_batch(paths: list[str]) -> list[tuple[list[Row], str | None, str | None]]:
-    """Worker side: lint, and for ``--format json`` encode the findings here too (in
-    parallel) so the parent only joins strings."""
-    configs, disk, fmt = _WORKER["configs"], _WORKER["disk"], _WORKER["fmt"]
-    out = []
-    for raw in paths:
-        path = Path(raw)
-        rows, problem = _lint_one(path, configs.for_path(path), disk)
-        if fmt == "json":  # the parent needs only the severities (exit code) and the JSON
-            out.append(([r.severity for r in rows], problem, json_items(rows)))
-        else:
-            out.append((rows, problem, None))
-    return out
+def _lint_batch(batch: list[tuple[str, str, int]], new_configs: dict[int, Config]) -> list:
+    """Worker side: lint a batch of ``(path, shown path, config key)``; the configs the batch
+    uses come along with it (each worker keeps the ones it has seen)."""
+    disk, fmt, configs = _WORKER["disk"], _WORKER["fmt"], _WORKER["configs"]
+    configs.update(new_configs)
+    return [_lint_one(path, shown, configs[key], disk, fmt) for path, shown, key in batch]
 
 
 def _iter_files(args, configs: "Configs"):
-    """Files under every path given; a missing path is reported (exit 2 at the end) and
-    the others are still checked."""
+    """``(path, shown path, config)`` for the files under every path given; a missing path is
+    reported (exit 2 at the end) and the others are still checked.
+
+    Folders are walked from their absolute path; the path shown is the one given (relative
+    to the current folder when below it), computed once per folder given.
+    """
+    note = configs.cache.note_folder
     for top in args.paths or ["."]:
-        top_config = configs.for_folder(top) if os.path.isdir(top) else configs.for_path(Path(top))
-        try:
-            yield from discover([top], top_config)
-        except FileNotFoundError:
+        if not os.path.lexists(top):
             configs.missing.append(top)
             sys.stderr.write(f"error: {top}: no such file or folder\n")
+            continue
+        if not os.path.isdir(top):
+            try:
+                for path in discover([top], configs.for_path(top)):
+                    yield path, display_path(path), configs.for_path(path)
+            except FileNotFoundError:
+                configs.missing.append(top)
+                sys.stderr.write(f"error: {top}: no such file or folder\n")
+            continue
+        base = os.path.abspath(top)
+        top_config = configs.for_folder(base)
+        shown_base = display_path(base)
+        shown_base = "" if shown_base in (".", "") else shown_base.rstrip(os.sep) + os.sep
+        cut = len(base.rstrip(os.sep)) + 1
+        for_path = configs.for_path
+        for path in discover([base], top_config, on_folder=note):
+            yield path, shown_base + path[cut:], for_path(path)
 
 
-def _lint_all(files, configs: "Configs", disk: bool, workers: int, fmt: str = "text"):
-    """Lint every file; yields ``(rows, problem, encoded json or None)`` in discovery order.
+def _lint_all(files, disk: bool, workers: int, fmt: str = "text"):
+    """Lint every ``(path, shown, config)``; yields ``(rows, problem, json or None)`` in
+    discovery order.
 
     Small runs stay in this process. Large ones go to a pool of worker processes while this
     process keeps walking the tree, so discovery and linting overlap.
     """
     files = iter(files)
     head = []
-    for path in files:
-        head.append(path)
+    for item in files:
+        head.append(item)
         if len(head) >= PARALLEL_THRESHOLD:
             break
     if workers <= 1 or len(head) < PARALLEL_THRESHOLD:
-        for path in [*head, *files]:
-            yield (*_lint_one(path, configs.for_path(path), disk), None)
+        for path, shown, config in [*head, *files]:
+            yield _lint_one(path, shown, config, disk, fmt)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(configs, disk, fmt)) as pool:
+    keys: dict[int, int] = {}  # id(config) -> key sent to the workers
+    alive: list[Config] = []  # keeps each config (and so its id) alive while keys are in use
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(disk, fmt)) as pool:
         futures = []
-        batch = [str(p) for p in head]
-        for path in files:
-            batch.append(str(path))
+        batch: list = []
+        used: dict[int, Config] = {}
+
+        def add(item):
+            path, shown, config = item
+            key = keys.get(id(config))
+            if key is None:
+                key = keys[id(config)] = len(alive)
+                alive.append(config)
+            used[key] = config
+            batch.append((path, shown, key))
+
+        for item in head:
+            add(item)
+        for item in files:
+            add(item)
             if len(batch) >= BATCH:
-                futures.append(pool.submit(_lint_batch, batch))
-                batch = []
+                futures.append(pool.submit(_lint_batch, batch, used))
+                batch, used = [], {}
         if batch:
-            futures.append(pool.submit(_lint_batch, batch))
+            futures.append(pool.submit(_lint_batch, batch, used))
         for future in futures:
             yield from future.result()
 
@@ -165,8 +202,9 @@ def cmd_check(args, out, err) -> int:
     rows: list[Row] = []
     failed = False
     checked = 0
-    encoded: list[str | None] = []
-    jobs = _lint_all(_iter_files(args, configs), configs, not args.no_disk, _workers(args), args.format)
+    encoded: list[str] = []
+    fmt = args.format
+    jobs = _lint_all(_iter_files(args, configs), not args.no_disk, _workers(args), fmt)
     severities: list[int] = []  # of findings that came back already encoded as JSON
     for file_rows, problem, fragment in jobs:
         checked += 1
@@ -175,12 +213,10 @@ def cmd_check(args, out, err) -> int:
             failed = True
         if fragment is not None:
             severities.extend(file_rows)
-            encoded.append(fragment)
+            if fragment:
+                encoded.append(fragment)
             continue
         rows.extend(file_rows)
-        if args.format == "json":
-            encoded.append(json_items(file_rows))
-    fmt = args.format
     if fmt == "text":
         if not (args.quiet and not rows):
             out.write(format_text(rows, checked, _colour(args, out)))
@@ -232,11 +268,11 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def _collect(args) -> tuple[list[tuple[Path, Config]], list[str]]:
-    """Every file ``fix`` should look at, with its config (discovery as in ``check``), and
-    the paths given that do not exist."""
+def _collect(args) -> tuple[list[tuple[str, str, Config]], list[str]]:
+    """Every file ``fix`` should look at as ``(path, shown path, config)`` (discovery as in
+    ``check``), and the paths given that do not exist."""
     configs = Configs(args)
-    return [(path, configs.for_path(path)) for path in _iter_files(args, configs)], configs.missing
+    return list(_iter_files(args, configs)), configs.missing
 
 
 def cmd_fix(args, out, err) -> int:
@@ -245,8 +281,7 @@ def cmd_fix(args, out, err) -> int:
     total_fixed = 0
     remaining = 0
     failed = bool(missing)
-    for path, cfg in files:
-        shown = display_path(path)
+    for path, shown, cfg in files:
         try:
             result = lint_path(path, cfg)
         except OSError as exc:

@@ -141,36 +141,49 @@ def format_text(rows: list[Row], files: int, colour: bool) -> str:
 # --------------------------------------------------------------------------- json
 
 
-_RULES_BY_CODE: dict = {}
+try:  # the C encoder of one JSON string (what json.dumps(..., ensure_ascii=False) uses)
+    from json.encoder import c_encode_basestring as _encode_str  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - json without its C speedups
+    from json.encoder import py_encode_basestring as _encode_str
+
+if _encode_str is None:  # pragma: no cover
+    from json.encoder import py_encode_basestring as _encode_str
+
+_RULE_PARTS: dict = {}  # code -> ('"code": ..., "name": ..., ', '"url": ...')
+_LABELS = {int(s): s.label for s in Severity}
 
 
 def json_items(rows: list[Row]) -> str:
     """The findings of ``rows`` as comma-separated JSON objects (no brackets).
 
-    Compact, with json's C encoder (it only runs without ``indent=``): tens of thousands of
-    findings are normal on a big repository, and worker processes encode their own share.
+    The same text ``json.dumps(items, ensure_ascii=False)`` writes, built from pieces: tens
+    of thousands of findings are normal on a big repository, and worker processes encode
+    their own share. Strings go through json's C string encoder.
     """
     if not rows:
         return ""
-    if not _RULES_BY_CODE:
-        _RULES_BY_CODE.update((r.code, r) for r in all_rules())
-    rules = _RULES_BY_CODE
-    labels = {int(s): s.label for s in Severity}
-    items = [
-        {
-            "path": r.path,
-            "code": r.code,
-            "name": rules[r.code].name,
-            "severity": labels[r.severity],
-            "message": r.message,
-            "start": {"line": r.line, "column": r.col},
-            "end": {"line": r.end_line, "column": r.end_col},
-            "fixable": r.fixable,
-            "url": rules[r.code].url,
-        }
-        for r in rows
-    ]
-    return json.dumps(items, ensure_ascii=False)[1:-1]
+    parts = _RULE_PARTS
+    if not parts:
+        for rule in all_rules():
+            parts[rule.code] = (
+                f'"code": {_encode_str(rule.code)}, "name": {_encode_str(rule.name)}, ',
+                f'"url": {_encode_str(rule.url)}',
+            )
+    labels = _LABELS
+    out = []
+    last_path = encoded_path = None
+    for r in rows:
+        if r.path is not last_path:
+            last_path, encoded_path = r.path, _encode_str(r.path)
+        head, url = parts[r.code]
+        out.append(
+            f'{{"path": {encoded_path}, {head}"severity": "{labels[r.severity]}", '
+            f'"message": {_encode_str(r.message)}, '
+            f'"start": {{"line": {r.line}, "column": {r.col}}}, '
+            f'"end": {{"line": {r.end_line}, "column": {r.end_col}}}, '
+            f'"fixable": {"true" if r.fixable else "false"}, {url}}}'
+        )
+    return ", ".join(out)
 
 
 def format_json(rows: list[Row], files: int, encoded: list[str] | None = None) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from .model import SEVERITY_NAMES, Severity
 
 CONFIG_FILENAMES = (".artifact-lsp.toml", "pyproject.toml")
+CONFIG_MARKERS = frozenset((*CONFIG_FILENAMES, ".git"))  # what ends the walk up to a config
 DEFAULT_INCLUDE = ("**/artifact.yml", "**/artifact.json", "**/test_matrix.yaml")
 ALWAYS_SKIPPED_DIRS = frozenset({".git", "node_modules", ".venv", "__pycache__", ".hg", ".svn", ".artifact-lsp"})
 DEFAULT_MAX_FILE_SIZE = 8 * 1024 * 1024
@@ -291,14 +292,23 @@ def find_repo_root(start: Path) -> Path | None:
 
 
 class ConfigCache:
-    """Finds the config for many files at once: one walk up per folder, memoised."""
+    """Finds the config for many files at once: one walk up per folder, memoised.
+
+    A folder walk can tell it what each folder holds (``note_folder``), so that finding the
+    config of the files in it asks the disk nothing.
+    """
 
     def __init__(self, base: Config | None = None):
         self._by_folder: dict[str, Config] = {}
-        self._by_source: dict = {}
+        self._bare: set[str] = set()  # folders known to hold no config file and no .git
         self.base = base
 
-    def for_path(self, path: Path) -> Config:
+    def note_folder(self, folder: str, markers) -> None:
+        """What a walk saw in ``folder``: the ``CONFIG_MARKERS`` names in it."""
+        if not markers:
+            self._bare.add(os.path.abspath(folder) if not os.path.isabs(folder) else folder)
+
+    def for_path(self, path) -> Config:
         folder = os.path.dirname(os.path.abspath(path))
         hit = self._by_folder.get(folder)
         if hit is not None:
@@ -312,7 +322,7 @@ class ConfigCache:
                 config = hit
                 break
             chain.append(current)
-            config = self._at(current)
+            config = None if current in self._bare else self._at(current)
             if config is not None:
                 break
             parent = os.path.dirname(current)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import files
-from .config import ALWAYS_SKIPPED_DIRS, DEFAULT_INCLUDE, Config
+from .config import ALWAYS_SKIPPED_DIRS, CONFIG_MARKERS, DEFAULT_INCLUDE, Config
 from .model import Finding, Rule
 from .rules import CHECKS, RULES
 from .rules import document as document_rules
@@ -34,13 +34,13 @@ def kind_of(path: str | os.PathLike | None) -> str | None:
     """The kind of file a path names (by file name), or None when it is not one of ours."""
     if path is None:
         return None
-    return FILE_KINDS.get(Path(path).name)
+    return FILE_KINDS.get(os.path.basename(os.fspath(path)))
 
 
 @dataclass
 class LintResult:
     text: str
-    path: Path | None
+    path: str | os.PathLike | None  # as given
     kind: str
     parsed: ParsedYaml
     findings: list[Finding] = field(default_factory=list)
@@ -79,8 +79,6 @@ def lint_text(
 ) -> LintResult:
     """Lint one document. ``disk=False`` skips every rule that looks at other files."""
     config = config or Config()
-    if path is not None and not isinstance(path, Path):
-        path = Path(path)
     kind = kind or kind_of(path) or "manifest"
     parsed = parse(text)
     ctx = Context(text, parsed, path if disk else None, kind, config)
@@ -104,7 +102,7 @@ def lint_text(
     return result
 
 
-def not_checked(path: Path, kind: str, config: Config, message: str, *, rule: Rule = document_rules.AL004) -> LintResult:
+def not_checked(path, kind: str, config: Config, message: str, *, rule: Rule = document_rules.AL004) -> LintResult:
     parsed = ParsedYaml(root=None, problems=[YamlProblem("syntax", message, 0, 0)])
     finding = Finding(rule, message, 0, 0, config.severity_of(rule.code, rule.severity))
     return LintResult("", path, kind, parsed, [finding] if config.enabled(rule.code) else [])
@@ -119,9 +117,8 @@ def decode(data: bytes) -> tuple[str | None, str | None]:
         return None, f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line})"
 
 
-def lint_path(path: Path, config: Config, *, disk: bool = True) -> LintResult:
+def lint_path(path: str | os.PathLike, config: Config, *, disk: bool = True) -> LintResult:
     """Lint a file on disk. Raises ``OSError`` only when it cannot be opened at all."""
-    path = Path(path)
     kind = kind_of(path) or "manifest"
     try:
         data = files.read_manifest_bytes(path, config.max_file_size)
@@ -168,11 +165,17 @@ def fix_text(text: str, *, path=None, kind: str | None = None, config: Config | 
     return text, fixed
 
 
-def discover(paths, config: Config):
-    """Yield the files to check under ``paths`` (files named directly are always checked).
+def discover(paths, config: Config, *, on_folder=None):
+    """Yield the files to check under ``paths`` as path strings (files named directly are
+    always checked, as given).
 
     Folders are walked for ``artifact.yml``, ``artifact.json`` and ``test_matrix.yaml``,
-    skipping ``.git``, ``node_modules``, ``.venv`` and the configured excludes.
+    skipping ``.git``, ``node_modules``, ``.venv`` and the configured excludes. Paths below a
+    folder are joined onto it as given (absolute in, absolute out).
+
+    ``on_folder(folder, markers)`` is called for every folder walked, before its files are
+    yielded, with the names in it that mark a config or repository root (``CONFIG_MARKERS``):
+    a config cache uses it to know where config files are without asking the disk again.
     """
     seen = set()
     default_include = config.include == DEFAULT_INCLUDE
@@ -182,52 +185,68 @@ def discover(paths, config: Config):
         if os.path.isfile(top) or (not os.path.isdir(top) and kind_of(top) and os.path.lexists(top)):
             if top not in seen:
                 seen.add(top)
-                yield Path(top)
+                yield top
             continue
         if not os.path.isdir(top):
             raise FileNotFoundError(2, "No such file or directory", top)
-        for folder, dirnames, filenames in _walk(top):
-            keep = [d for d in dirnames if d not in ALWAYS_SKIPPED_DIRS]
+        for folder, dirs, found, markers in _walk(top):
+            if on_folder is not None:
+                on_folder(folder, markers)
             if excludes:
-                keep = [d for d in keep if not config.is_excluded(Path(folder, d))]
-            keep.sort()
-            dirnames[:] = keep
-            for name in sorted(filenames):
-                if name not in FILE_KINDS:
-                    continue
-                candidate = os.path.join(folder, name)
+                dirs[:] = [d for d in dirs if not config.is_excluded(d)]
+            found.sort()
+            for candidate in found:
                 if candidate in seen:
                     continue
-                path = Path(candidate)
-                if excludes and config.is_excluded(path):
+                if excludes and config.is_excluded(candidate):
                     continue
-                if not default_include and not config.is_included(path):
+                if not default_include and not config.is_included(candidate):
                     continue
                 seen.add(candidate)
-                yield path
+                yield candidate
 
 
 def _walk(top: str):
-    """``os.walk`` without following symlinked folders and without an ``lstat`` per folder
-    (the directory entry already says whether it is a link)."""
+    """Walk folders depth first in name order, without following symlinked folders and
+    without an ``lstat`` per entry (the directory entry says what it is).
+
+    Yields ``(folder, subfolders, files of ours, markers)``: full paths for the subfolders and
+    files, sorted subfolders the caller may prune in place (as with ``os.walk``), and the
+    names of config files and ``.git`` found in the folder.
+    """
     stack = [top]
+    skipped = ALWAYS_SKIPPED_DIRS
+    kinds = FILE_KINDS
+    marker_names = CONFIG_MARKERS
     while stack:
         folder = stack.pop()
-        dirs, names = [], []
+        dirs, found = [], []
+        markers = []
         try:
             with os.scandir(folder) as it:
                 for entry in it:
+                    name = entry.name
+                    if name in marker_names:
+                        markers.append(name)
+                    if name in kinds:
+                        try:
+                            if not entry.is_dir(follow_symlinks=False):
+                                found.append(entry.path)
+                                continue
+                        except OSError:
+                            continue
+                    if name in skipped:
+                        continue
                     try:
                         if entry.is_dir(follow_symlinks=False):
-                            dirs.append(entry.name)
-                        else:
-                            names.append(entry.name)
+                            dirs.append(entry.path)
                     except OSError:
                         continue
         except OSError:
             continue
-        yield folder, dirs, names
-        stack.extend(os.path.join(folder, d) for d in reversed(dirs))
+        dirs.sort()
+        yield folder, dirs, found, markers
+        stack.extend(reversed(dirs))
 
 
 def all_rules() -> list[Rule]:
