@@ -101,14 +101,6 @@ def sha256_of(path: Path) -> str | None:
     return value
 
 
-def read_small_text(path, cap: int = SMALL_FILE_CAP) -> str | None:
-    """The text of a regular file of at most ``cap`` bytes; None when missing or not one.
-
-    Opens first and checks the open file (one ``stat`` less than checking the path first).
-    """
-    return read_small(path, cap)[0]
-
-
 def read_small(path, cap: int = SMALL_FILE_CAP) -> tuple[str | None, str | None]:
     """``(text, None)`` for a regular file of at most ``cap`` bytes, else ``(None, why)``
     where ``why`` is ``"missing"`` (no such file, or not a regular file) or ``"unreadable"``
