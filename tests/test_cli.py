@@ -252,14 +252,22 @@ def test_missing_path_is_a_usage_error(repo, cli, command, missing):
     assert run.code == 2
     assert run.err == f"error: {missing}: no such file or folder\n"
     assert "Traceback" not in run.err
+    assert "All checks passed" not in run.out
+    if command == "check":
+        assert run.out == "No problems in 0 files checked, but 1 path could not be checked (errors above).\n"
 
 
-def test_missing_path_next_to_a_good_one(repo, cli):
+def test_missing_path_next_to_a_good_one(repo, cli, write_repo):
     run = cli("check", str(DEV), "nope")
     assert run.code == 2
     assert "error: nope: no such file or folder" in run.err
-    # the good path is still checked and reported
+    # the good path is still checked and reported, and the summary says one was not
     assert f"{DEV}:11:5: AL105 [*]" in run.out
+    assert "in 1 file of 1 checked; 1 path could not be checked (errors above)." in run.out
+    # a clean file next to a missing one: still never "All checks passed!"
+    write_repo(repo, {"clean/artifact.yml": CLEAN_MANIFEST, **_with_config_dir("clean")}, git=False)
+    clean = cli("check", "clean/artifact.yml", "nope")
+    assert clean == Run(2, "No problems in 1 file checked, but 1 path could not be checked (errors above).\n", "error: nope: no such file or folder\n")
 
 
 def test_excluded_folder_is_never_entered(repo, cli, monkeypatch):
@@ -897,6 +905,143 @@ def test_help_is_exit_0(cli):
     assert run.code == 0
     for option in ("--format", "--fail-on", "--select", "--ignore", "--no-disk", "--color", "--extend-exclude", "--config"):
         assert option in run.out
+
+
+# --------------------------------------------------------------------------- stdin (editor-linter bridges)
+
+
+@pytest.fixture
+def stdin(monkeypatch):
+    """``stdin(text_or_bytes)``: what the next ``cli(...)`` call reads from standard input."""
+    import io
+
+    def feed(data) -> None:
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"))
+
+    return feed
+
+
+def test_stdin_filename_lints_the_buffer_as_the_file(repo, cli, stdin):
+    on_disk = cli("check", "--format", "json", str(DEV))
+    stdin(DEV_MANIFEST)
+    piped = cli("check", "--format", "json", "--stdin-filename", str(DEV), "-")
+    assert piped == on_disk
+    assert where(findings_of(piped)) == [e for e in EXPECTED if e[0] == DEV]
+    # without `-`: --stdin-filename alone reads stdin too (as ruff does)
+    stdin(DEV_MANIFEST)
+    assert cli("check", "--format", "json", "--stdin-filename", str(DEV)) == on_disk
+
+
+def test_stdin_text_output_names_the_path(repo, cli, stdin):
+    stdin(DEV_MANIFEST)
+    run = cli("check", "--stdin-filename", str(DEV), "-")
+    assert run.code == 1
+    assert run.out.splitlines()[0] == f"{DEV}:5:1: AL103 [*] " + run.out.splitlines()[0].split(" [*] ", 1)[1]
+    assert run.out == cli("check", str(DEV)).out
+
+
+def test_stdin_filename_runs_disk_rules_from_that_path(repo, cli, stdin):
+    # the buffer of a manifest in a folder that does not exist yet: its config folder is missing
+    new = "e2e/artifacts/new/artifact.yml"
+    stdin(CLEAN_MANIFEST)
+    run = cli("check", "--format", "json", "--stdin-filename", new, "-")
+    assert [(f["path"], f["code"]) for f in findings_of(run)] == [(new, "AL401")]
+    assert run.code == 1
+    # next to its config folder: clean
+    stdin(CLEAN_MANIFEST)
+    assert cli("check", "--stdin-filename", str(DEV)) == Run(0, "All checks passed! (1 file checked)\n", "")
+    # --no-disk: the disk rules stay off
+    stdin(CLEAN_MANIFEST)
+    assert cli("check", "--no-disk", "--stdin-filename", new, "-").code == 0
+
+
+def test_stdin_filename_takes_the_config_of_that_path(repo, cli, stdin, write_repo):
+    write_repo(repo, {"team/.artifact-lsp.toml": 'ignore = ["AL104"]\n', **_with_config_dir("team/env")}, git=False)
+    stdin(DEV_MANIFEST)
+    codes = {f["code"] for f in findings_of(cli("check", "--format", "json", "--stdin-filename", "team/env/artifact.yml", "-"))}
+    assert codes == {"AL103", "AL105"}
+    # control: the same buffer as a file under the repository root's config
+    stdin(DEV_MANIFEST)
+    codes = {f["code"] for f in findings_of(cli("check", "--format", "json", "--stdin-filename", "e2e/artifacts/dev/artifact.yml", "-"))}
+    assert codes == {"AL103", "AL104", "AL105"}
+
+
+def test_bare_dash_reads_stdin_without_disk_rules_and_guesses_the_kind(repo, cli, stdin):
+    stdin(CLEAN_MANIFEST)  # no config folder next to "-": no disk rules, so clean
+    assert cli("check", "-") == Run(0, "All checks passed! (1 file checked)\n", "")
+    stdin(DEV_MANIFEST)
+    found = findings_of(cli("check", "--format", "json", "-"))
+    assert [(f["path"], f["code"]) for f in found] == [("-", "AL103"), ("-", "AL104"), ("-", "AL105")]
+    stdin(MATRIX_TEXT)
+    assert [f["code"] for f in findings_of(cli("check", "--format", "json", "-"))] == ["AL502"]
+    stdin(STAGE_MANIFEST_JSON)
+    assert [f["code"] for f in findings_of(cli("check", "--format", "json", "-"))] == ["AL109", "AL104"]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["-", str(DEV)], "`-` (stdin) cannot be combined with other paths"),
+        ([str(DEV), "-"], "`-` (stdin) cannot be combined with other paths"),
+        (["-", "-"], "`-` (stdin) given more than once"),
+        (["--stdin-filename", str(DEV), str(DEV)], "--stdin-filename reads the buffer from stdin"),
+        (["--stdin-filename", "", "-"], "--stdin-filename: expected the path"),
+        (["--stdin-filename", "e2e/other.yml", "-"], "--stdin-filename e2e/other.yml: not a file artifact-lsp checks"),
+    ],
+)
+@pytest.mark.parametrize("command", ["check", "fix"])
+def test_stdin_misuse_is_one_clear_error(repo, cli, stdin, command, argv, message):
+    stdin(DEV_MANIFEST)
+    run = cli(command, *argv)
+    assert run.code == 2
+    assert run.out == ""
+    assert run.err.startswith(f"error: {message}") and run.err.count("\n") == 1, run.err
+    assert (repo / DEV).read_text() == DEV_MANIFEST
+
+
+def test_stdin_over_max_file_size_is_reported(repo, cli, stdin, write_repo):
+    write_repo(repo, {".artifact-lsp.toml": "max-file-size = 64\n"}, git=False)
+    stdin(DEV_MANIFEST)
+    found = findings_of(cli("check", "--format", "json", "--stdin-filename", str(DEV), "-"))
+    assert [f["code"] for f in found] == ["AL004"]
+    stdin(b"project: \xff\n")
+    found = findings_of(cli("check", "--format", "json", "-"))
+    assert [f["code"] for f in found] == ["AL001"]
+
+
+def test_fix_stdin_prints_the_fixed_buffer(repo, cli, stdin):
+    stdin(DEV_MANIFEST)
+    run = cli("fix", "--stdin-filename", str(DEV), "-")
+    assert run.out == DEV_FIXED
+    assert run.err == f"{DEV}: fixed 3 problems (AL103, AL104, AL105); 0 remaining.\n"
+    assert run.code == 0
+    assert (repo / DEV).read_text() == DEV_MANIFEST  # the file itself is never written
+    # nothing to fix: the buffer as it came
+    stdin(DEV_FIXED)
+    assert cli("fix", "--stdin-filename", str(DEV)) == Run(0, DEV_FIXED, f"{DEV}: nothing to fix; 0 problems without an automatic fix.\n")
+    # --diff: the diff instead
+    stdin(DEV_MANIFEST)
+    diff = cli("fix", "--diff", "--stdin-filename", str(DEV), "-")
+    assert diff.code == 1
+    assert diff.out.startswith(f"--- a/{DEV}\n+++ b/{DEV}\n")
+    assert "-  - id: entry-1\n" in diff.out
+
+
+def test_fix_stdin_keeps_bytes_through_a_real_pipe(repo):
+    crlf = ("\ufeff# 日本語 🔥\n" + DEV_MANIFEST).replace("\n", "\r\n").encode("utf-8")
+    proc = subprocess.run(
+        [console_script(), "fix", "--stdin-filename", str(DEV), "-"],
+        cwd=repo, input=crlf, capture_output=True, env=subprocess_env(), timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ("\ufeff# 日本語 🔥\n" + DEV_FIXED).replace("\n", "\r\n").encode("utf-8")
+    check = subprocess.run(
+        [console_script(), "check", "--stdin-filename", str(DEV), "-"],
+        cwd=repo, input=crlf, capture_output=True, env=subprocess_env(), timeout=120,
+    )
+    assert check.returncode == 1
+    assert check.stdout.decode().splitlines()[0].startswith(f"{DEV}:6:1: AL103 [*] ")
 
 
 # --------------------------------------------------------------------------- real processes

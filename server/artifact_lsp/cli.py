@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from . import __version__
 from .engine.config import Config, ConfigCache, ConfigError, load_config_from
@@ -73,6 +74,98 @@ class Configs:
 
     def for_folder(self, folder: Path) -> Config:
         return self.for_path(Path(folder) / "_")
+
+
+# --------------------------------------------------------------------------- stdin
+
+STDIN = "-"
+
+
+class Stdin(NamedTuple):
+    """The buffer an editor-linter bridge pipes in: ``text`` (or ``problem``), the ``path``
+    it is linted as (``None`` for a bare ``-``), the path shown, its kind and config."""
+
+    text: str | None
+    problem: str | None
+    path: str | None
+    shown: str
+    kind: str
+    config: Config
+
+
+def _stdin_requested(args) -> bool:
+    """``-`` among the paths or ``--stdin-filename``: the buffer comes from stdin. Any other
+    mix (``-`` next to a path, twice, ``--stdin-filename`` with real paths) is a usage error."""
+    paths = list(args.paths or [])
+    name = getattr(args, "stdin_filename", None)
+    if STDIN not in paths and name is None:
+        return False
+    if name is not None and not name.strip():
+        raise UsageError("--stdin-filename: expected the path the buffer is linted as, got an empty string")
+    if paths not in ([], [STDIN]):
+        others = [p for p in paths if p != STDIN]
+        if others:
+            raise UsageError(
+                f"`-` (stdin) cannot be combined with other paths ({', '.join(others)}): check the buffer or files, not both"
+                if STDIN in paths or name is None
+                else f"--stdin-filename reads the buffer from stdin: give `-` or no path, not {', '.join(others)}"
+            )
+        raise UsageError("`-` (stdin) given more than once")
+    return True
+
+
+def guess_kind(text: str) -> str:
+    """The kind of a nameless buffer (``check -``): a top-level ``matrix`` key means
+    ``test_matrix.yaml``, a buffer starting with ``{`` is ``artifact.json``, anything else
+    ``artifact.yml``."""
+    import re
+
+    if re.search(r'^(?:matrix|"matrix"|\'matrix\')\s*:', text, re.M):
+        return "matrix"
+    return "json" if text.lstrip("\ufeff \t\r\n").startswith("{") else "manifest"
+
+
+def _read_stdin(args, configs: "Configs") -> Stdin:
+    """Read the buffer. With ``--stdin-filename`` it is linted as if it lived at that path
+    (its config, its disk rules; the file itself need not exist); a bare ``-`` is shown as
+    ``-``, gets the current folder's config, no disk rules and a kind guessed from the text."""
+    from .engine.linter import decode, kind_of
+
+    name = getattr(args, "stdin_filename", None)
+    if name is None:
+        config = configs.for_folder(Path.cwd())
+        path, shown, kind = None, STDIN, None
+    else:
+        config = configs.for_path(name)
+        kind = kind_of(name)
+        if kind is None and not config.is_included(Path(name)):
+            raise UsageError(
+                f"--stdin-filename {name}: not a file artifact-lsp checks (artifact.yml, artifact.json, "
+                "test_matrix.yaml, or the config's include globs)"
+            )
+        path, shown, kind = name, display_path(name), kind or "manifest"
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # pragma: no cover - sys.stdin replaced by a text-only stream
+        data = (sys.stdin.read() if sys.stdin is not None else "").encode("utf-8")
+    else:
+        data = stream.read(config.max_file_size + 1)
+    if len(data) > config.max_file_size:
+        problem = f"not checked: more than {config.max_file_size} bytes, over max-file-size ({config.max_file_size})"
+        return Stdin(None, problem, path, shown, kind or "manifest", config)
+    text, problem = decode(data)
+    if kind is None:
+        kind = guess_kind(text) if text is not None else "manifest"
+    return Stdin(text, problem, path, shown, kind, config)
+
+
+def _lint_stdin(buffer: Stdin, disk: bool):
+    from .engine.linter import not_checked
+    from .engine.rules import document as document_rules
+
+    if buffer.text is None:
+        rule = document_rules.AL004 if buffer.problem.startswith("not checked") else document_rules.AL001
+        return not_checked(buffer.path or STDIN, buffer.kind, buffer.config, buffer.problem, rule=rule)
+    return lint_text(buffer.text, path=buffer.path, kind=buffer.kind, config=buffer.config, disk=disk and buffer.path is not None)
 
 
 # --------------------------------------------------------------------------- check
@@ -197,20 +290,32 @@ def _workers(args) -> int:
     return os.cpu_count() or 1
 
 
+def _stdin_job(args, configs: "Configs", fmt: str):
+    """The ``(rows, problem, json or None)`` of the buffer on stdin, as ``_lint_one`` gives."""
+    buffer = _read_stdin(args, configs)
+    rows = rows_of(_lint_stdin(buffer, not args.no_disk), buffer.shown)
+    if fmt == "json":
+        return [r.severity for r in rows], None, json_items(rows)
+    return rows, None, None
+
+
 def cmd_check(args, out, err) -> int:
     configs = Configs(args)
     rows: list[Row] = []
-    failed = False
+    failed = 0
     checked = 0
     encoded: list[str] = []
     fmt = args.format
-    jobs = _lint_all(_iter_files(args, configs), not args.no_disk, _workers(args), fmt)
+    if _stdin_requested(args):
+        jobs = iter([_stdin_job(args, configs, fmt)])
+    else:
+        jobs = _lint_all(_iter_files(args, configs), not args.no_disk, _workers(args), fmt)
     severities: list[int] = []  # of findings that came back already encoded as JSON
     for file_rows, problem, fragment in jobs:
         checked += 1
         if problem:
             err.write(f"error: {problem}\n")
-            failed = True
+            failed += 1
         if fragment is not None:
             severities.extend(file_rows)
             if fragment:
@@ -219,7 +324,8 @@ def cmd_check(args, out, err) -> int:
         rows.extend(file_rows)
     if fmt == "text":
         if not (args.quiet and not rows):
-            out.write(format_text(rows, checked, _colour(args, out)))
+            unchecked = failed + len(configs.missing)
+            out.write(format_text(rows, checked, _colour(args, out), unchecked))
     elif fmt == "json":
         out.write(format_json(rows, checked, encoded))
     elif fmt == "sarif":
@@ -275,7 +381,58 @@ def _collect(args) -> tuple[list[tuple[str, str, Config]], list[str]]:
     return list(_iter_files(args, configs)), configs.missing
 
 
+def _write_text(out, text: str) -> None:
+    """The exact text (line endings, BOM) on ``out``: its bytes when it has a buffer."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:
+        out.write(text)
+        return
+    out.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()
+
+
+def _fix_stdin(args, out, err) -> int:
+    """``fix --stdin-filename PATH -``: the fixed buffer on stdout (the buffer unchanged when
+    there is nothing to fix, nothing at all when it cannot be read), what was done on stderr;
+    with ``--diff`` the diff on stdout instead."""
+    buffer = _read_stdin(args, Configs(args))
+    if buffer.text is None:
+        err.write(f"error: {buffer.shown}: {buffer.problem}\n")
+        return EXIT_ERROR
+    result = _lint_stdin(buffer, True)
+    text = new_text = buffer.text
+    fixed = []
+    if not result.parsed.fatal and result.fixable:
+        new_text, fixed = fix_text(text, path=buffer.path, kind=buffer.kind, config=buffer.config)
+    remaining = len(result.findings)
+    if new_text != text:
+        remaining = len(lint_text(new_text, path=buffer.path, kind=buffer.kind, config=buffer.config).findings)
+    if args.diff:
+        import difflib
+
+        for line in difflib.unified_diff(
+            text.splitlines(keepends=True), new_text.splitlines(keepends=True),
+            fromfile=f"a/{buffer.shown}", tofile=f"b/{buffer.shown}",
+        ):
+            out.write(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n")
+    else:
+        _write_text(out, new_text)
+    n = len(fixed)
+    verb = "Would fix" if args.diff else "Fixed"
+    err.write(
+        f"{buffer.shown}: {verb.lower()} {n} problem{'s' if n != 1 else ''} ({', '.join(sorted({f.code for f in fixed}))}); {remaining} remaining.\n"
+        if n
+        else f"{buffer.shown}: nothing to fix; {remaining} problem{'s' if remaining != 1 else ''} without an automatic fix.\n"
+    )
+    if args.diff:
+        return EXIT_FINDINGS if n else EXIT_CLEAN
+    return EXIT_FINDINGS if remaining else EXIT_CLEAN
+
+
 def cmd_fix(args, out, err) -> int:
+    if _stdin_requested(args):
+        return _fix_stdin(args, out, err)
     files, missing = _collect(args)
     changed_files = 0
     total_fixed = 0
@@ -492,6 +649,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--select", action="append", metavar="CODE", help="only these rule codes or prefixes")
         p.add_argument("--ignore", action="append", metavar="CODE", help="skip these rule codes or prefixes")
         p.add_argument("--extend-exclude", action="append", metavar="GLOB", help="more paths to skip")
+        p.add_argument(
+            "--stdin-filename",
+            metavar="PATH",
+            help="read the buffer from stdin (path `-` or none) and lint it as if it lived at PATH: "
+            "its config, its disk rules; the file itself need not exist",
+        )
 
     check = sub.add_parser("check", help="report contract problems", description="Report contract problems.")
     common(check)
@@ -569,7 +732,7 @@ def main(argv=None) -> int:
     out, err = sys.stdout, sys.stderr
     try:
         return args.func(args, out, err)
-    except ConfigError as exc:
+    except (ConfigError, UsageError) as exc:
         err.write(f"error: {exc}\n")
         return EXIT_ERROR
     except FileNotFoundError as exc:
