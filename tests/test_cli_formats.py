@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
 
 import pytest
 
@@ -181,8 +182,13 @@ def validate_sarif(doc: dict) -> None:
         assert isinstance(rule["id"], str) and rule["id"]
         assert rule["shortDescription"]["text"]
         assert rule["defaultConfiguration"]["level"] in SARIF_LEVELS
-        if "helpUri" in rule:
-            assert urlsplit(rule["helpUri"]).scheme == "https"
+        # the default link opens offline: the rules reference the installed package ships
+        help_uri = urlsplit(rule["helpUri"])
+        assert help_uri.scheme == "file"
+        shipped = Path(url2pathname(help_uri.path))
+        assert shipped.is_file(), rule["helpUri"]
+        assert f'<a id="{help_uri.fragment}"></a>' in shipped.read_text(encoding="utf-8")
+        assert help_uri.fragment == rule["id"].lower()
     assert run["columnKind"] == "utf16CodeUnits"
     for result in run["results"]:
         assert result["ruleId"] in ids
@@ -481,3 +487,18 @@ def test_sarif_from_a_subprocess(repo):
     doc = json.loads(proc.stdout.decode("utf-8"))
     validate_sarif(doc)
     assert len(doc["runs"][0]["results"]) == 6
+
+
+def test_docs_url_from_the_config_sets_every_link(repo, check, write_repo):
+    write_repo(repo, {".artifact-lsp.toml": 'docs-url = "https://wiki.example.com/artifact-lsp/{code}.html"\n'}, git=False)
+    _code, out, _err = check("--format", "json")
+    found = json.loads(out)["findings"]
+    assert found and all(f["url"] == f"https://wiki.example.com/artifact-lsp/{f['code']}.html" for f in found)
+    _code, out, _err = check("--format", "sarif")
+    driver = json.loads(out)["runs"][0]["tool"]["driver"]
+    assert all(rule["helpUri"] == f"https://wiki.example.com/artifact-lsp/{rule['id']}.html" for rule in driver["rules"])
+    assert "informationUri" not in driver  # no link of its own to give: nothing rather than a wrong one
+    # control: without the key, the shipped file
+    write_repo(repo, {".artifact-lsp.toml": ""}, git=False)
+    _code, out, _err = check("--format", "json")
+    assert all(f["url"].startswith("file:") for f in json.loads(out)["findings"])

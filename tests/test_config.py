@@ -439,6 +439,10 @@ BAD = [
     ("max-file-size = 0\n", "max-file-size", "expected integer (bytes) > 0"),
     ("max-file-size = true\n", "max-file-size", "expected integer (bytes) > 0"),
     ("max-file-size = 1.5\n", "max-file-size", "expected integer (bytes) > 0"),
+    ("docs-url = 3\n", "docs-url", "expected string: the rule docs link"),
+    ('docs-url = ""\n', "docs-url", "expected string: the rule docs link"),
+    ('docs-url = "https://example.com/rules.md"\n', "docs-url", "expected {code} or {anchor} in the link"),
+    ('docs_url = "https://example.com/{code}"\n', "docs_url", "did you mean 'docs-url'?"),
 ]
 
 
@@ -515,6 +519,7 @@ def test_every_valid_setting_loads(tmp_path, write_repo):
                 'include = ["**/artifact.yml"]\n'
                 'extra-forbidden-path-segments = ["staging"]\n'
                 "max-file-size = 1048576\n"
+                'docs-url = "https://example.com/rules.md#{anchor}"\n'
                 "[severity]\n"
                 'AL403 = "warning"\n'
                 "[extra-legacy-keys]\n"
@@ -534,13 +539,24 @@ def test_every_valid_setting_loads(tmp_path, write_repo):
     assert config.severity == {"AL403": Severity.WARNING}
     assert config.extra_legacy_keys == {"artifacts[].build_args": "x"}
     assert config.extra_matrix_legacy_keys == {"matrix[].runner": "y"}
+    assert config.docs_url == "https://example.com/rules.md#{anchor}"
+    assert config.rule_url(RULES["AL104"]) == "https://example.com/rules.md#al104"
+    assert Config().rule_url(RULES["AL104"]) == RULES["AL104"].url
+
+
+def test_docs_url_placeholders():
+    rule = RULES["AL101"]
+    assert Config(docs_url="https://x/{code}.html").rule_url(rule) == "https://x/AL101.html"
+    assert Config(docs_url="https://x/rules.md#{anchor}").rule_url(rule) == "https://x/rules.md#al101"
+    # the default: the rules reference the package ships, opened without a network
+    assert rule.url.startswith("file:") and rule.url.endswith("/artifact_lsp/rules.md#al101")
 
 
 # --------------------------------------------------------------------------- never another exception
 
 _SETTING_NAMES = [
     "select", "ignore", "extend-select", "severity", "exclude", "include", "extra-legacy-keys",
-    "extra-matrix-legacy-keys", "extra-forbidden-path-segments", "max-file-size", "selct", "",
+    "extra-matrix-legacy-keys", "extra-forbidden-path-segments", "max-file-size", "docs-url", "selct", "",
 ]
 _VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-2, 2**40) | st.floats(allow_nan=False) | st.text(max_size=12)

@@ -1,8 +1,10 @@
 """The generated docs stay in step with the rules, and the README with the CLI and config.
 
-When a test here fails after a rule's docs changed, regenerate the reference with
+When a test here fails after a rule's docs changed, regenerate the reference (and the copy
+the package ships, which every docs link opens) with
 
     uv run artifact-lsp rule --all --markdown > docs/rules.md
+    uv run artifact-lsp rule --all --markdown > server/artifact_lsp/rules.md
 
 and paste ``artifact_lsp.docs.rules_table_markdown()`` into the README's "## Rules" section.
 """
@@ -12,12 +14,15 @@ from __future__ import annotations
 import re
 import shlex
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import pytest
 
 from artifact_lsp.cli import build_parser
 from artifact_lsp.docs import rules_markdown, rules_table_markdown
 from artifact_lsp.engine.config import load_config_from
+from artifact_lsp.engine.model import DOCS_FILE
 from artifact_lsp.engine.rules import RULES
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -42,6 +47,25 @@ def _section(text: str, start: str, end: str) -> str:
 
 def test_rules_md_is_generated():
     assert _read(RULES_MD) == rules_markdown(), REGENERATE
+
+
+SHIPPED = PROJECT / "server" / "artifact_lsp" / "rules.md"
+
+
+def test_shipped_rules_md_is_generated_and_is_what_links_open():
+    """Every docs link defaults to the copy the package ships (it opens without a network)."""
+    assert _read(SHIPPED) == rules_markdown(), (
+        "server/artifact_lsp/rules.md is out of date: "
+        "`uv run artifact-lsp rule --all --markdown > server/artifact_lsp/rules.md`"
+    )
+    assert DOCS_FILE.resolve() == SHIPPED.resolve()
+    text = _read(SHIPPED)
+    for code, rule in RULES.items():
+        link = urlsplit(rule.url)
+        assert link.scheme == "file", code
+        target = Path(url2pathname(link.path))
+        assert target.resolve() == SHIPPED.resolve(), code
+        assert f'<a id="{link.fragment}"></a>' in text, code
 
 
 def test_every_rule_has_an_anchor_and_heading_in_rules_md():

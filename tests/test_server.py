@@ -7,6 +7,9 @@ Neovim 0.11 (pull diagnostics, UTF-8 positions negotiated).
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import pytest
 import pytest_lsp
@@ -76,6 +79,11 @@ async def test_diagnostics_have_exact_ranges_on_non_ascii_lines(client: Language
     assert d.source == "artifact-lsp"
     assert d.severity == lsp.DiagnosticSeverity.Error
     assert d.code_description is not None and d.code_description.href.endswith("#al104")
+    # the default link opens offline: a file the installed package ships, with the anchor in it
+    href = urlsplit(d.code_description.href)
+    assert href.scheme == "file"
+    shipped = Path(url2pathname(href.path))
+    assert shipped.is_file() and '<a id="al104"></a>' in shipped.read_text(encoding="utf-8")
     assert list(d.tags) == [lsp.DiagnosticTag.Deprecated]
     assert {"AL101", "AL102", "AL104", "AL105"} <= set(codes(diags))
 
@@ -277,6 +285,25 @@ async def test_configuration_change_relints(client: LanguageClient):
     after = await diagnostics(client, uri, lambda d: not any(x.code == "AL104" for x in d) and any(x.code == "AL105" for x in d))
     prewarm = next(d for d in after if d.code == "AL105")
     assert prewarm.severity == lsp.DiagnosticSeverity.Hint
+
+
+async def test_docs_url_setting_changes_the_links(client: LanguageClient):
+    path, text = manifest(client)
+    uri = open_doc(client, path)
+    await diagnostics(client, uri, lambda d: any(x.code == "AL104" for x in d))
+    client.set_configuration({"docsUrl": "https://docs.example.com/artifact-lsp/rules#{anchor}"}, section="artifactLsp")
+    client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(settings=None))
+    hosted = "https://docs.example.com/artifact-lsp/rules#al104"
+    after = await diagnostics(
+        client, uri, lambda d: any(x.code == "AL104" and x.code_description.href == hosted for x in d)
+    )
+    assert all(x.code_description.href == f"https://docs.example.com/artifact-lsp/rules#{str(x.code).lower()}" for x in after)
+    line_no = next(i for i, l in enumerate(text.splitlines()) if l.strip().startswith("image_prewarm"))
+    hover = await client.text_document_hover_async(
+        lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=line_no, character=6))
+    )
+    assert "(https://docs.example.com/artifact-lsp/rules#al105)" in hover.contents.value
+    assert "file:" not in hover.contents.value
 
 
 async def test_close_clears_pushed_diagnostics(client: LanguageClient):

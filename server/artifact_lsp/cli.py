@@ -180,7 +180,7 @@ def _lint_one(path: str, shown: str, config: Config, disk: bool, fmt: str):
         return [], f"{shown}: cannot read: {exc.strerror or exc}", None
     rows = rows_of(result, shown)
     if fmt == "json":
-        return [r.severity for r in rows], None, json_items(rows)
+        return [r.severity for r in rows], None, json_items(rows, config.docs_url)
     return rows, None, None
 
 
@@ -295,7 +295,7 @@ def _stdin_job(args, configs: "Configs", fmt: str):
     buffer = _read_stdin(args, configs)
     rows = rows_of(_lint_stdin(buffer, not args.no_disk), buffer.shown)
     if fmt == "json":
-        return [r.severity for r in rows], None, json_items(rows)
+        return [r.severity for r in rows], None, json_items(rows, buffer.config.docs_url)
     return rows, None, None
 
 
@@ -329,7 +329,8 @@ def cmd_check(args, out, err) -> int:
     elif fmt == "json":
         out.write(format_json(rows, checked, encoded))
     elif fmt == "sarif":
-        out.write(format_sarif(rows, checked, Path.cwd()))
+        # one rule table per run: its links follow --config, else the current folder's config
+        out.write(format_sarif(rows, checked, Path.cwd(), configs.for_folder(Path.cwd()).docs_url))
     elif fmt == "github":
         out.write(format_github(rows, checked))
     if failed or configs.missing:

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from . import __version__
 from .engine.linter import LintResult, all_rules
-from .engine.model import DOCS_URL, Severity
+from .engine.model import DOCS_URL, Severity, docs_link
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note", Severity.HINT: "note"}
@@ -156,25 +156,27 @@ except ImportError:  # pragma: no cover - json without its C speedups
 if _encode_str is None:  # pragma: no cover
     from json.encoder import py_encode_basestring as _encode_str
 
-_RULE_PARTS: dict = {}  # code -> ('"code": ..., "name": ..., ', '"url": ...')
+_RULE_PARTS: dict = {}  # docs-url -> code -> ('"code": ..., "name": ..., ', '"url": ...')
 _LABELS = {int(s): s.label for s in Severity}
 
 
-def json_items(rows: list[Row]) -> str:
+def json_items(rows: list[Row], docs_url: str | None = None) -> str:
     """The findings of ``rows`` as comma-separated JSON objects (no brackets).
 
     The same text ``json.dumps(items, ensure_ascii=False)`` writes, built from pieces: tens
     of thousands of findings are normal on a big repository, and worker processes encode
-    their own share. Strings go through json's C string encoder.
+    their own share. Strings go through json's C string encoder. ``docs_url``: the config's
+    ``docs-url`` link template (None: the shipped docs).
     """
     if not rows:
         return ""
-    parts = _RULE_PARTS
-    if not parts:
+    parts = _RULE_PARTS.get(docs_url)
+    if parts is None:
+        parts = _RULE_PARTS[docs_url] = {}
         for rule in all_rules():
             parts[rule.code] = (
                 f'"code": {_encode_str(rule.code)}, "name": {_encode_str(rule.name)}, ',
-                f'"url": {_encode_str(rule.url)}',
+                f'"url": {_encode_str(docs_link(docs_url, rule.code))}',
             )
     labels = _LABELS
     out = []
@@ -203,7 +205,9 @@ def format_json(rows: list[Row], files: int, encoded: list[str] | None = None) -
 # --------------------------------------------------------------------------- sarif
 
 
-def format_sarif(rows: list[Row], files: int, base: Path) -> str:
+def format_sarif(rows: list[Row], files: int, base: Path, docs_url: str | None = None) -> str:
+    """SARIF 2.1.0; ``docs_url``: the ``docs-url`` link template of the run (None: the
+    shipped docs)."""
     rules = all_rules()
     index = {rule.code: i for i, rule in enumerate(rules)}
     driver_rules = [
@@ -213,7 +217,7 @@ def format_sarif(rows: list[Row], files: int, base: Path) -> str:
             "shortDescription": {"text": _plain(rule.summary)},
             "fullDescription": {"text": _plain(rule.docs)},
             "help": {"text": _plain(rule.docs), "markdown": rule.docs},
-            "helpUri": rule.url,
+            "helpUri": docs_link(docs_url, rule.code),
             "defaultConfiguration": {"level": SARIF_LEVEL[rule.severity]},
             "properties": {"tags": ["deprecated"] if rule.deprecated else []},
         }
@@ -257,7 +261,7 @@ def format_sarif(rows: list[Row], files: int, base: Path) -> str:
                         "name": "artifact-lsp",
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "informationUri": DOCS_URL,
+                        **({"informationUri": DOCS_URL} if docs_url is None else {}),
                         "rules": driver_rules,
                     }
                 },

@@ -45,7 +45,7 @@ import re
 from . import __version__
 from .engine import contract
 from .engine.config import Config
-from .engine.model import Rule, Severity
+from .engine.model import Rule, Severity, relink
 from .engine.rules.legacy import AL100, MANIFEST_LEGACY, MATRIX_LEGACY, LegacyKey
 from .engine.rules.matrix import AL503, AL504, AL506
 from .engine.rules.runtime_base import AL201
@@ -554,12 +554,26 @@ def _root_comment(config: Config, kind: str) -> str:
 
 
 def schema_for(kind: str, config: Config | None = None) -> dict:
-    """``kind``: ``manifest`` / ``json`` (same keys) or ``matrix``."""
+    """``kind``: ``manifest`` / ``json`` (same keys) or ``matrix``. The rule links in the
+    docs follow the config's ``docs-url`` (else the shipped ``rules.md``)."""
     if kind == "matrix":
-        return matrix_schema(config)
-    if kind in ("manifest", "json"):
-        return manifest_schema(config)
-    raise ValueError(f"unknown kind {kind!r}")
+        schema = matrix_schema(config)
+    elif kind in ("manifest", "json"):
+        schema = manifest_schema(config)
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+    docs_url = config.docs_url if config is not None else None
+    return _relinked(schema, docs_url) if docs_url else schema
+
+
+def _relinked(value, docs_url: str):
+    if isinstance(value, str):
+        return relink(value, docs_url)
+    if isinstance(value, dict):
+        return {k: _relinked(v, docs_url) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relinked(v, docs_url) for v in value]
+    return value
 
 
 def dumps(schema: dict) -> str:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from .model import SEVERITY_NAMES, Severity
+from .model import SEVERITY_NAMES, Severity, docs_link
 
 CONFIG_FILENAMES = (".artifact-lsp.toml", "pyproject.toml")
 CONFIG_MARKERS = frozenset((*CONFIG_FILENAMES, ".git"))  # what ends the walk up to a config
@@ -41,6 +41,7 @@ class Config:
     extra_forbidden_path_segments: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     regenerate: dict = field(default_factory=dict)  # checked by artifact_lsp.regen
+    docs_url: str | None = None  # a template with {code}/{anchor}; None: the shipped rules.md
 
     def __post_init__(self):
         object.__setattr__(self, "_enabled", {})  # code -> bool, per config (a hot path)
@@ -54,6 +55,10 @@ class Config:
             hit = sel >= 0 and (ign < sel or ign < 0)
             self._enabled[code] = hit
         return hit
+
+    def rule_url(self, rule) -> str:
+        """The docs link of ``rule`` under this config (``docs-url``, else the shipped file)."""
+        return rule.url if self.docs_url is None else docs_link(self.docs_url, rule.code)
 
     def severity_of(self, code: str, default: Severity) -> Severity:
         return self.severity.get(code, default)
@@ -136,6 +141,7 @@ _KEYS = {
     "extra-forbidden-path-segments": "list of folder names",
     "max-file-size": "integer (bytes)",
     "regenerate": "table: script, args, env, timeout, fixtures (see `artifact-lsp regenerate --help`)",
+    "docs-url": 'string: the rule docs link, with {code} (AL101) or {anchor} (al101), e.g. "https://example.com/rules.md#{anchor}"',
 }
 
 
@@ -232,6 +238,12 @@ def _validate(data: dict, origin: str, base_select: tuple[str, ...] = ("AL",)) -
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise _fail(origin, key, f"expected {_KEYS[key]} > 0, got {value!r}")
             values["max_file_size"] = value
+        elif key == "docs-url":
+            if not isinstance(value, str) or not value.strip():
+                raise _fail(origin, key, f"expected {_KEYS[key]}, got {value!r}")
+            if "{code}" not in value and "{anchor}" not in value:
+                raise _fail(origin, key, f"expected {{code}} or {{anchor}} in the link, got {value!r}")
+            values["docs_url"] = value.strip()
         elif key == "regenerate":
             allowed = {"script", "args", "env", "timeout", "fixtures", "targetsAsArgs", "targets-as-args"}
             if not isinstance(value, dict):

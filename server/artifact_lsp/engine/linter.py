@@ -44,6 +44,7 @@ class LintResult:
     kind: str
     parsed: ParsedYaml
     findings: list[Finding] = field(default_factory=list)
+    docs_url: str | None = None  # the config's docs-url (link template) the findings are shown with
     _index: LineIndex | None = None
     _fixer: Fixer | None = None
 
@@ -90,7 +91,7 @@ def lint_text(
             except Exception as exc:  # a rule bug must not take the others down
                 log.exception("rule module %s failed on %s", check.__module__, path)
                 ctx.report(AL000, f"internal error in {check.__module__.rsplit('.', 1)[-1]}: {exc!r}", 0, 0)
-    result = LintResult(text, path, kind, parsed)
+    result = LintResult(text, path, kind, parsed, docs_url=config.docs_url)
     findings = ctx.findings
     if findings and "artifact-lsp:" in text:
         table = directives(text, result.index, parsed)
@@ -105,7 +106,7 @@ def lint_text(
 def not_checked(path, kind: str, config: Config, message: str, *, rule: Rule = document_rules.AL004) -> LintResult:
     parsed = ParsedYaml(root=None, problems=[YamlProblem("syntax", message, 0, 0)])
     finding = Finding(rule, message, 0, 0, config.severity_of(rule.code, rule.severity))
-    return LintResult("", path, kind, parsed, [finding] if config.enabled(rule.code) else [])
+    return LintResult("", path, kind, parsed, [finding] if config.enabled(rule.code) else [], docs_url=config.docs_url)
 
 
 def decode(data: bytes) -> tuple[str | None, str | None]:

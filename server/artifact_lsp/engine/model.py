@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import IntEnum
+from pathlib import Path
 
-DOCS_URL = "https://github.com/artifact-lsp/artifact-lsp/blob/main/docs/rules.md"
+# The rules reference the installed package ships (``artifact_lsp/rules.md``, generated from
+# the rules like ``docs/rules.md``): every docs link opens without a network. A team that hosts
+# the docs points ``docs-url`` at them instead (``Config.rule_url``).
+DOCS_FILE = Path(__file__).resolve().parent.parent / "rules.md"
+DOCS_URL = DOCS_FILE.as_uri()
+_DEFAULT_LINK = re.compile(re.escape(DOCS_URL) + r"#(al[0-9]+)")
 
 
 class Severity(IntEnum):
@@ -53,7 +60,23 @@ class Rule:
 
     @property
     def url(self) -> str:
+        """The default docs link: the rule's anchor in the shipped ``rules.md``."""
         return f"{DOCS_URL}#{self.anchor}"
+
+
+def docs_link(template: str | None, code: str) -> str:
+    """The docs link of rule ``code``: ``template`` (the ``docs-url`` setting) with ``{code}``
+    (``AL101``) and ``{anchor}`` (``al101``) filled in, or the shipped file's when unset."""
+    if not template:
+        return f"{DOCS_URL}#{code.lower()}"
+    return template.replace("{code}", code).replace("{anchor}", code.lower())
+
+
+def relink(text: str, template: str | None) -> str:
+    """``text`` (markdown) with every default docs link rewritten for ``template``."""
+    if not template or DOCS_URL not in text:
+        return text
+    return _DEFAULT_LINK.sub(lambda m: docs_link(template, m.group(1).upper()), text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,7 +62,7 @@ def register(ls: ArtifactLanguageServer) -> None:
             for finding in result.findings:
                 if finding.end < start or finding.start > end:
                     continue
-                diag = to_lsp_diagnostic(diagnostic(finding, index, encoding, uri, related=False))
+                diag = to_lsp_diagnostic(diagnostic(finding, index, encoding, uri, related=False, docs_url=result.docs_url))
                 fix = await loop.run_in_executor(ls.executor, fixer.fix_for, finding) if finding.plan else None
                 if fix is not None:
                     actions.append(

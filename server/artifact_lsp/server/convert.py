@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lsprotocol import types as lsp
 
-from ..engine.model import Finding, Severity
+from ..engine.model import Finding, Severity, docs_link
 from ..engine.text import UTF8, UTF16, UTF32, LineIndex
 
 SOURCE = "artifact-lsp"
@@ -48,13 +48,16 @@ def offset_of(index: LineIndex, pos: lsp.Position, encoding: str) -> int:
     return index.offset(pos.line, pos.character, encoding)
 
 
-def diagnostic(finding: Finding, index: LineIndex, encoding: str, uri: str, related: bool = True) -> dict:
+def diagnostic(
+    finding: Finding, index: LineIndex, encoding: str, uri: str, related: bool = True, docs_url: str | None = None
+) -> dict:
+    """``docs_url``: the ``docs-url`` setting (a link template); None links the shipped docs."""
     rule = finding.rule
     out = {
         "range": range_dict(index, finding.start, finding.end, encoding),
         "severity": _LSP_SEVERITY[finding.severity],
         "code": rule.code,
-        "codeDescription": {"href": rule.url},
+        "codeDescription": {"href": rule.url if docs_url is None else docs_link(docs_url, rule.code)},
         "source": SOURCE,
         "message": finding.message,
     }

@@ -35,7 +35,9 @@ WATCH_GLOBS = (
 def diagnostics_of(ls: ArtifactLanguageServer, result: linter.LintResult, uri: str) -> list[dict]:
     index, encoding = result.index, ls.encoding
     related = ls.client_supports("text_document.publish_diagnostics.related_information") or ls.pull
-    return [diagnostic(f, index, encoding, uri, related) for f in result.findings] if result.findings else []
+    if not result.findings:
+        return []
+    return [diagnostic(f, index, encoding, uri, related, result.docs_url) for f in result.findings]
 
 
 def publish(ls: ArtifactLanguageServer, uri: str, items: list[dict], version: int | None = None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from lsprotocol import types as lsp
 
 from ..engine import contract, navigate, outline
+from ..engine.model import relink
 from ..engine.text import LineIndex
 from ..engine.yamlmodel import Mapping, Scalar, deref
 from .app import ArtifactLanguageServer
@@ -45,7 +46,7 @@ def register(ls: ArtifactLanguageServer) -> None:
         info = contract.describe(doc.kind, path)
         if info is None:
             return None
-        parts = [info.markdown]
+        parts = [relink(info.markdown, result.docs_url)]
         here = [f for f in result.findings if f.start <= offset <= f.end]
         if here:
             parts.append("\n".join(f"- **{f.code}** {f.message}" for f in here))
