@@ -1,13 +1,15 @@
-"""Emacs + eglot, for real: ``editors/emacs/artifact-lsp-eglot.el`` (the snippet the page tells
-users to copy) loaded as it is into ``emacs --batch``, on a temporary git copy of
-``examples/``. ``tests/emacs/driver.el`` opens the docker manifest, waits until eglot's
-diagnostics are in flymake, runs ``M-x eglot-code-actions RET`` (the preferred action) on the
-``id`` key and waits for the server's report of the edited text.
+"""Emacs, for real: ``editors/emacs/artifact-lsp-eglot.el`` and ``artifact-lsp-lsp-mode.el``
+(the snippets the page tells users to copy) loaded as they are into ``emacs --batch``, on a
+temporary git copy of ``examples/``. ``tests/emacs/driver.el`` opens the docker manifest, waits
+until the client's diagnostics are in flymake, applies the preferred quick fix on the ``id``
+key (eglot: ``M-x eglot-code-actions RET``; lsp-mode: the preferred action of
+``lsp-code-actions-at-point`` through ``lsp-execute-code-action``) and waits for the server's
+report of the edited text.
 
-Needs Debian's ``emacs-nox``, ``elpa-eglot`` and ``elpa-yaml-mode`` (``.ci/run`` installs them);
-skipped, naming what is missing, without them. The server is this checkout's ``artifact-lsp``
-(the console script next to the running interpreter, put first on PATH), started by the
-snippet's own ``("artifact-lsp" "serve")``.
+Needs Debian's ``emacs-nox``, ``elpa-eglot`` and ``elpa-yaml-mode`` (``.ci/run`` installs them),
+and ``elpa-lsp-mode`` for the lsp-mode case; skipped, naming what is missing, without them. The
+server is this checkout's ``artifact-lsp`` (the console script next to the running interpreter,
+put first on PATH), started by the snippet's own ``("artifact-lsp" "serve")``.
 """
 
 from __future__ import annotations
@@ -25,50 +27,62 @@ from artifact_lsp.engine.config import load_config
 from artifact_lsp.engine.linter import lint_path, lint_text
 
 PROJECT = Path(__file__).resolve().parent.parent
-SNIPPET = PROJECT / "editors" / "emacs" / "artifact-lsp-eglot.el"
+SNIPPETS = {"eglot": "artifact-lsp-eglot.el", "lsp-mode": "artifact-lsp-lsp-mode.el"}
+ELPA = Path("/usr/share/emacs/site-lisp/elpa")
 DRIVER = Path(__file__).resolve().parent / "emacs" / "driver.el"
 MANIFEST = Path("e2e/artifacts/e2e-docker/artifact.yml")
 LEGACY = {"AL101", "AL102", "AL103", "AL104", "AL105", "AL106", "AL107", "AL108"}
 
 
-def _missing() -> list[str]:
+def _missing(client: str) -> list[str]:
     missing = []
     if shutil.which("emacs") is None:
         missing.append("emacs-nox")
-    elapsed = Path("/usr/share/emacs/site-lisp/elpa")
-    for package, prefix in (("elpa-eglot", "eglot-"), ("elpa-yaml-mode", "yaml-mode-")):
-        if not (elapsed.is_dir() and any(p.name.startswith(prefix) for p in elapsed.iterdir())):
+    packages = [("elpa-yaml-mode", "yaml-mode-"), ("elpa-eglot", "eglot-") if client == "eglot" else ("elpa-lsp-mode", "lsp-mode-")]
+    for package, prefix in packages:
+        if not (ELPA.is_dir() and any(p.name.startswith(prefix) for p in ELPA.iterdir())):
             missing.append(package)
     if shutil.which("git") is None:
         missing.append("git")
     return missing
 
 
-pytestmark = pytest.mark.skipif(bool(_missing()), reason=f"needs Debian's {', '.join(_missing())} (.ci/run installs them)")
-
-
-def _findings(path: Path, text: str | None = None) -> list[tuple[int, int, str]]:
+def _findings(path: Path, text: str | None = None) -> list[tuple[int, int, str, str]]:
+    """(line, code point column, code, message) of what the engine reports."""
     config = load_config(path)
     result = lint_path(path, config) if text is None else lint_text(text, path=path, config=config)
     index = result.index
     out = []
     for f in result.findings:
         line, col = index.position(f.start, "utf-32")
-        out.append((line + 1, col, f.code))
+        out.append((line + 1, col, f.code, f.message))
     return out
 
 
-def _shown(diags: list[dict]) -> list[tuple[int, int, str]]:
+def _shown(diags: list[dict], client: str) -> list[tuple[int, int, str | None, str]]:
+    """What flymake shows: eglot writes "artifact-lsp [CODE]: message", lsp-mode the message."""
     out = []
     for d in diags:
-        assert d["text"].startswith("artifact-lsp [AL"), d
-        out.append((d["line"], d["column"], d["text"].split("[", 1)[1].split("]", 1)[0]))
+        if client == "eglot":
+            assert d["text"].startswith("artifact-lsp [AL"), d
+            code, message = d["text"][len("artifact-lsp ["):].split("]: ", 1)
+        else:
+            code, message = None, d["text"]
+        out.append((d["line"], d["column"], code, message))
     return out
 
 
-@pytest.fixture(scope="module")
-def session(tmp_path_factory) -> tuple[dict, Path, str]:
-    root = tmp_path_factory.mktemp("emacs") / "examples"
+def _comparable(rows, client):
+    return [(line, col, code if client == "eglot" else None, message) for line, col, code, message in rows]
+
+
+@pytest.fixture(scope="module", params=sorted(SNIPPETS))
+def session(request, tmp_path_factory) -> tuple[dict, Path, str, str]:
+    client = request.param
+    missing = _missing(client)
+    if missing:
+        pytest.skip(f"{client}: needs Debian's {', '.join(missing)} (.ci/run installs them)")
+    root = tmp_path_factory.mktemp(f"emacs-{client}") / "examples"
     shutil.copytree(PROJECT / "examples", root)
     (root / MANIFEST.parent / "other.yml").write_text("id: not ours\n", encoding="utf-8")
     subprocess.run(["git", "init", "-q"], cwd=root, check=True, timeout=60)  # project.el: the workspace root
@@ -76,18 +90,23 @@ def session(tmp_path_factory) -> tuple[dict, Path, str]:
     out = root.parent / "report.json"
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env.update(ARTIFACT_LSP_SNIPPET=str(SNIPPET), ARTIFACT_LSP_FILE=str(root / MANIFEST), ARTIFACT_LSP_OUT=str(out))
+    env.update(
+        ARTIFACT_LSP_CLIENT=client,
+        ARTIFACT_LSP_SNIPPET=str(PROJECT / "editors" / "emacs" / SNIPPETS[client]),
+        ARTIFACT_LSP_FILE=str(root / MANIFEST),
+        ARTIFACT_LSP_OUT=str(out),
+    )
     proc = subprocess.run(
         ["emacs", "--batch", "-l", str(DRIVER)], cwd=root, env=env, capture_output=True, text=True, timeout=300
     )
     assert out.exists(), f"emacs wrote no report ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-3000:]}"
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["status"] == "ok", {k: v for k, v in report.items() if k not in ("before", "after")}
-    return report, root, original
+    return report, root, original, client
 
 
 def test_the_snippet_starts_artifact_lsp_for_manifests_only(session):
-    report, _root, _original = session
+    report, _root, _original, _client = session
     assert report["major-mode"] == "artifact-yaml-mode"
     assert report["server-command"] == ["artifact-lsp", "serve"]
     # any other YAML keeps yaml-mode and gets no artifact-lsp
@@ -96,22 +115,22 @@ def test_the_snippet_starts_artifact_lsp_for_manifests_only(session):
 
 
 def test_flymake_shows_exactly_the_engines_findings(session):
-    report, root, original = session
+    report, root, original, client = session
     expected = _findings(root / MANIFEST, original)
-    assert _shown(report["before"]) == expected
-    assert LEGACY & {code for _l, _c, code in expected} >= {"AL101", "AL102", "AL103", "AL104", "AL105"}
-    by_code = {d["text"].split("]", 1)[0] + "]": d for d in report["before"]}
-    assert by_code["artifact-lsp [AL104]"]["type"] == "eglot-error"
-    assert by_code["artifact-lsp [AL202]"]["type"] == "eglot-warning"
+    assert _shown(report["before"], client) == _comparable(expected, client)
+    assert LEGACY & {code for _l, _c, code, _m in expected} >= {"AL101", "AL102", "AL103", "AL104", "AL105"}
+    kinds = {code: report["before"][i]["type"] for i, (_l, _c, code, _m) in enumerate(expected)}
+    assert kinds["AL104"] == ("eglot-error" if client == "eglot" else ":error")
+    assert kinds["AL202"] == ("eglot-warning" if client == "eglot" else ":warning")
 
 
 def test_quick_fix_removes_the_key_and_diagnostics_follow(session):
-    report, root, original = session
+    report, root, original, client = session
     assert report["offered"][0] == "Remove legacy key 'id' (AL104)"
     assert "Ignore AL104 on this line" in report["offered"]
     fixed = original.replace("  - id: template-e2e-5f1c2a90\n    artifact_root:", "  - artifact_root:", 1)
     assert fixed != original
     assert report["text-after-fix"] == fixed
-    after = _shown(report["after"])
-    assert after == _findings(root / MANIFEST, fixed)
-    assert "AL104" not in {code for _l, _c, code in after}
+    after = _findings(root / MANIFEST, fixed)
+    assert _shown(report["after"], client) == _comparable(after, client)
+    assert "AL104" not in {code for _l, _c, code, _m in after}
