@@ -629,3 +629,21 @@ async def test_result_names_the_changes_and_undo_restores_the_pre_run_bytes(vsco
         lsp.ExecuteCommandParams(command="artifact-lsp.undoRegeneration", arguments=[client.root.as_uri()])
     )
     assert again["status"] == "refused" and "nothing to undo" in again["message"]
+
+
+async def test_without_a_script_the_server_drives_the_configured_producer(vscode: LanguageClient):
+    client = vscode
+    (client.root / "e2e/scripts/regenerate_artifacts.sh").unlink()
+    refused = await execute(client, {"uri": client.root.as_uri()})
+    assert refused["status"] == "refused"
+    assert "regenerate.producer" in refused["message"] and "regenerate.environments" in refused["message"]
+    config = client.root / ".artifact-lsp.toml"
+    config.write_text(
+        config.read_text().replace('script = "e2e/scripts/regenerate_artifacts.sh"\n', "")
+        + '\n[regenerate.environments.e2e-docker]\nmode = "docker"\ntemplate = "e2e/fixtures/template.e2e.yaml"\nproject = "esb-e2e-docker"\n'
+    )
+    result = await execute(client, {"uri": client.root.as_uri()})
+    assert result["status"] == "succeeded", result
+    assert DOCKER_MANIFEST in result["summary"]["changed"]
+    assert not (client.root / "e2e/artifacts/e2e-docker/entries/template-e2e-5f1c2a90/runtime-base").exists()
+    assert "version: 3ddc92b" in (client.root / CONTAINERD_MANIFEST).read_text(), "only the configured environment ran"

@@ -443,8 +443,8 @@ def cmd_regenerate(args, out, err) -> int:
 
     class Printer(regen.Reporter):
         def output(self, stream, line):
-            # a --check in json/github format keeps stdout for its report
-            target = err if stream == "stderr" or (args.check and fmt != "text") else out
+            # a --check keeps stdout for its report
+            target = err if stream == "stderr" or args.check else out
             target.write(line + "\n")
             target.flush()
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -1140,13 +1141,13 @@ def undo(root: Path, force: bool = False) -> tuple[bool, str, list[str]]:
     """Put back what the fixture folders held before the last successful run. Refused when
     the files were edited since that run (unless ``force``). (done, message, touched)."""
     root = root.resolve()
+    if busy(root):
+        return False, "a regeneration is running right now; wait for it or stop it first", []
     state = read_state(root)
     if state is None:
         return False, "nothing to undo: no regeneration snapshot is kept for this workspace", []
     if state.get("status") != "succeeded":
         return False, "the snapshot kept is from an interrupted run: use --restore (or --discard)", []
-    if busy(root):
-        return False, "a regeneration is running right now; wait for it or stop it first", []
     if not force and state.get("after") is not None:
         edited = differences(root, state["after"])
         if edited:
@@ -1456,6 +1457,10 @@ async def check(
         fixture_folders(root, settings)
     except Refused as exc:
         return CheckOutcome("refused", str(exc))
+    script = Path(settings.script)
+    if script.is_absolute() and _inside(root, Path(os.path.realpath(script))):
+        # the scratch copy has its own: run that one
+        settings = dataclasses.replace(settings, script=Path(os.path.realpath(script)).relative_to(root).as_posix())
     loop = asyncio.get_running_loop()
     scratch = Path(tempfile.mkdtemp(prefix="artifact-lsp-check-")).resolve()
     try:
