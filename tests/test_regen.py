@@ -817,6 +817,11 @@ def test_restore_stops_the_script_a_crashed_run_left_running(ws, pidfile):
     try:
         wait_until(lambda: producers_alive(pidfile) or proc.poll() is not None, 15, what="the producer")
         assert proc.poll() is None, proc.communicate()
+        # until the producer has printed everything it prints: killed while it still writes,
+        # it would die of the broken pipe on its own (and there would be nothing to stop)
+        for line in proc.stdout:
+            if "waiting for the registry" in line:
+                break
         proc.kill()
         proc.wait(10)
         proc.communicate()
@@ -834,3 +839,69 @@ def test_restore_stops_the_script_a_crashed_run_left_running(ws, pidfile):
         if proc.poll() is None:
             proc.kill()
         kill_leftovers(pidfile)
+
+
+def test_summary_names_every_file_manifests_first_and_groups_past_twenty():
+    many = [f"e2e/artifacts/e2e-docker/entries/x/config/f{i:02}.yml" for i in range(30)]
+    summary = {
+        "changed": ["e2e/artifacts/e2e-docker/notes.txt", "e2e/artifacts/e2e-docker/artifact.yml"],
+        "added": many + ["e2e/artifacts/e2e-new/artifact.yml", "e2e/artifacts/e2e-new/other/a.txt"],
+        "removed": [],
+        "stampsRestored": ["e2e/artifacts/e2e-containerd/artifact.yml"],
+        "findings": {"items": [{"path": "e2e/artifacts/e2e-docker/artifact.yml", "line": 3, "column": 7, "code": "AL403", "message": "stale"}]},
+    }
+    assert regen.format_summary(summary) == [
+        "  changed (2):",
+        "    e2e/artifacts/e2e-docker/artifact.yml",
+        "    e2e/artifacts/e2e-docker/notes.txt",
+        "  added (32):",
+        "    e2e/artifacts/e2e-new/artifact.yml",
+        "    e2e/artifacts/e2e-docker/entries/x/config/ (30 files)",
+        "    e2e/artifacts/e2e-new/other/ (1 file)",
+        "  committed generated_at / generator.version kept (only the stamp changed) (1):",
+        "    e2e/artifacts/e2e-containerd/artifact.yml",
+        "  contract findings left (1):",
+        "    e2e/artifacts/e2e-docker/artifact.yml:3:7 AL403 stale",
+    ]
+
+
+async def test_a_missing_producer_command_fails_the_run_and_restores(tmp_path):
+    ws = make_workspace(tmp_path)
+    (ws / "e2e/scripts/regenerate_artifacts.sh").unlink()
+    before = tree(ws / FIXTURES)
+    s = regen.Settings.from_dict({
+        "producer": ["no-such-producer-anywhere", "artifact", "generate"],
+        "environments": {"e2e-docker": {"mode": "docker", "template": "e2e/fixtures/template.e2e.yaml", "project": "p"}},
+    })  # fmt: skip
+    outcome = await regen.run(ws, s, reporter=Recorder())
+    assert outcome.status == "failed" and outcome.restored
+    assert "'no-such-producer-anywhere' was not found" in outcome.message
+    assert tree_diff(before, tree(ws / FIXTURES)) == []
+
+
+@pytest.mark.parametrize(
+    "raw, hint",
+    [
+        ({"timestamps": "sometimes"}, "regenerate.timestamps"),
+        ({"producer": "esb"}, "regenerate.producer"),
+        ({"environments": {"e2e-docker": {"mode": "docker"}}}, "regenerate.environments.e2e-docker.template"),
+        ({"environments": {"../x": {"mode": "d", "template": "t", "project": "p"}}}, "not an environment name"),
+        ({"environments": {"e": {"mode": "d", "template": "t", "project": "p", "colour": 1}}}, "unknown setting"),
+    ],
+)
+def test_bad_producer_settings_are_refused(raw, hint):
+    with pytest.raises(regen.Refused, match=re.escape(hint)):
+        regen.Settings.from_dict(raw)
+
+
+async def test_an_environment_output_outside_the_fixture_folders_is_refused(tmp_path):
+    ws = make_workspace(tmp_path, extras=False)
+    (ws / "e2e/scripts/regenerate_artifacts.sh").unlink()
+    s = regen.Settings.from_dict({
+        "producer": ["true"],
+        "environments": {"e2e-docker": {"mode": "docker", "template": "t", "project": "p", "output": "tools"}},
+    })  # fmt: skip
+    before = tree(ws)
+    outcome = await regen.run(ws, s, reporter=Recorder())
+    assert outcome.status == "refused" and "inside a fixture folder" in outcome.message
+    assert tree_diff(before, tree(ws)) == []

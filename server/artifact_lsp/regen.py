@@ -873,8 +873,9 @@ async def _produce(job: Job, root: Path, settings: Settings, targets, reporter, 
         env_vars = {**base_env, "ENV_PREFIX": "ESB", "ESB_TAG": f"{env.name}-latest", **settings.env, **env.env, MARKER_VAR: marker}
         try:
             res = await _execute(argv, root, env_vars, deadline, reporter, cancel, on_start)
-        except FileNotFoundError:
-            return Produced(None, tail, None, f"the producer command {argv[0]!r} was not found (regenerate.producer / ESB_CMD)", stopped, survivors)
+        except OSError as exc:  # not found, not executable
+            why = "was not found" if isinstance(exc, FileNotFoundError) else f"cannot run: {exc.strerror or exc}"
+            return Produced(None, tail, None, f"the producer command {argv[0]!r} {why} (regenerate.producer / ESB_CMD)", stopped, survivors)
         stopped += res.stopped
         survivors += res.survivors
         tail = res.tail or tail
