@@ -183,6 +183,9 @@ def register(ls: ArtifactLanguageServer) -> None:
             ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=outcome.message))
             ls.regen_cancels.pop(token, None)
         _announce(ls, outcome)
+        if outcome.summary:  # the named changes and findings, in the log (the result has them too)
+            for line in regen.format_summary(outcome.summary):
+                ls.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Info, message=f"[regenerate] {line}"))
         if outcome.ok:
             from ..engine import files
 
