@@ -397,7 +397,7 @@ def _listing(folder: Path) -> list[dict]:
     return out
 
 
-def take_snapshot(root: Path, folders: list[Path], label: str) -> dict:
+def take_snapshot(root: Path, folders: list[Path], label: str, marker: str | None = None) -> dict:
     """Copy ``folders`` into the state dir and write the state file. Returns the state."""
     root = root.resolve()
     _check_state_dir(root)
@@ -434,6 +434,7 @@ def take_snapshot(root: Path, folders: list[Path], label: str) -> dict:
         "pid": os.getpid(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "status": "running",
+        "marker": marker,  # the run's ARTIFACT_LSP_REGENERATE_RUN, for --restore to stop leftovers
         "folders": entries,
         "_dir": str(base),
     }
@@ -982,10 +983,8 @@ async def run(
     try:
         reporter.progress("snapshotting fixture folders")
         loop = asyncio.get_running_loop()
-        state = await loop.run_in_executor(None, take_snapshot, root, folders, job.label)
         marker = uuid.uuid4().hex
-        state["marker"] = marker
-        _write_state(root, state)
+        state = await loop.run_in_executor(None, take_snapshot, root, folders, job.label, marker)
 
         def started_group(pgid: int) -> None:  # a crash leaves the group id for --restore
             state["pgid"] = pgid
