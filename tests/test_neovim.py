@@ -388,6 +388,29 @@ def test_regenerate_succeeds(nvim, repo):
     assert "AL202" not in codes(data["after"]["diagnostics"])
 
 
+def test_regenerate_review_diff_and_undo(nvim, repo):
+    """After a run: the changed files in the quickfix list, a diff against the snapshot, undo."""
+    from regen_helpers import tree, tree_diff
+
+    manifest = repo / "e2e/artifacts/e2e-docker/artifact.yml"
+    original = manifest.read_text(encoding="utf-8")
+    before = tree(repo / "e2e/artifacts")
+    data = run_scenario(nvim, repo, "regenerate_review", env={"FAKE_PRODUCER_MODE": "ok"})
+    assert data["qf"]["title"] == "artifact-lsp: regeneration changes"
+    texts = [e["text"] for e in data["qf"]["entries"]]
+    assert texts[0] == "changed: e2e/artifacts/e2e-docker/artifact.yml", texts
+    assert "removed: e2e/artifacts/e2e-docker/entries/template-e2e-5f1c2a90/runtime-base/runtime-hooks/python/sitecustomize.py" in texts
+    left, right = data["diff"]
+    assert left["name"] == "artifact-lsp://before/e2e/artifacts/e2e-docker/artifact.yml"
+    assert left["diff"] and right["diff"] and not left["modifiable"]
+    assert left["lines"] == original.splitlines(), "the left side is the pre-run snapshot"
+    assert right["name"] == str(manifest)
+    assert "runtime_stack" not in "\n".join(right["lines"]) and "version: fake-1" in right["lines"][-1]
+    assert any(m.startswith("artifact-lsp: undid the regeneration") for m in data["undo"]), data["undo"]
+    assert data["qf_after_undo"] == "artifact-lsp: regeneration undone"
+    assert tree_diff(before, tree(repo / "e2e/artifacts")) == [], "undo restores the pre-run bytes"
+
+
 def test_regenerate_failure_restores(nvim, repo):
     docker = repo / "e2e/artifacts/e2e-docker/artifact.yml"
     before = docker.read_bytes()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -45,9 +46,11 @@ from regen_helpers import (
 
 
 @pytest.fixture(autouse=True)
-def quick_kill(monkeypatch):
+def quick_kill(monkeypatch, tmp_path):
+    # snapshots go to the user cache folder: a private one per test
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(regen, "KILL_GRACE", 0.5)
-    for name in ("FAKE_PRODUCER_MODE", "FAKE_PRODUCER_VERSION", "FAKE_PRODUCER_LINES", "FAKE_PRODUCER_PIDFILE"):
+    for name in ("FAKE_PRODUCER_MODE", "FAKE_PRODUCER_VERSION", "FAKE_PRODUCER_LINES", "FAKE_PRODUCER_PIDFILE", "FAKE_PRODUCER_STAMP"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -88,7 +91,7 @@ class Recorder(regen.Reporter):
 
 
 def state_dir(root: Path) -> Path:
-    return root / ".artifact-lsp" / "regenerate"
+    return regen.state_dir(root)
 
 
 def wait_next_second() -> None:
@@ -109,7 +112,7 @@ async def test_success_rewrites_fixtures_and_summarises(ws):
     outcome = await regen.run(ws, settings(ws), reporter=rec)
     assert outcome.status == "succeeded", outcome.message
     assert outcome.ok and outcome.exit_code == 0 and not outcome.restored
-    assert not state_dir(ws).exists(), "the snapshot is dropped after a success"
+    assert regen.read_state(ws)["status"] == "succeeded", "the snapshot is kept for --undo"
 
     # the fixtures were rewritten by the producer: current shape, no legacy keys, no runtime-base
     new_docker = yaml.safe_load((ws / DOCKER_MANIFEST).read_text())
@@ -133,6 +136,7 @@ async def test_success_rewrites_fixtures_and_summarises(ws):
         "added": len(summary["added"]),
         "changed": len(summary["changed"]),
         "removed": len(summary["removed"]),
+        "stampsRestored": 0,
     }
     assert f"{DOCKER}/notes/secret.txt" in summary["removed"]
     assert f"{CONTAINERD}/artifact.json" in summary["removed"]
@@ -140,7 +144,7 @@ async def test_success_rewrites_fixtures_and_summarises(ws):
     assert {DOCKER_MANIFEST, CONTAINERD_MANIFEST} <= set(summary["changed"])
     # the first regeneration changes real content: nothing is "timestamp only"
     assert summary["timestampOnly"] == []
-    assert summary["findings"] == {"total": 0, "byCode": {}}
+    assert summary["findings"] == {"total": 0, "byCode": {}, "items": []}
     counts = summary["counts"]
     assert f"{counts['added']} added, {counts['changed']} changed, {counts['removed']} removed" in outcome.message
     assert "no contract finding left" in outcome.message
@@ -174,22 +178,28 @@ async def test_targets_as_args_false_runs_everything(ws):
     assert "arg: 'e2e-containerd'" in rec.stdout()
 
 
-async def test_timestamp_only_churn_is_detected(ws):
-    first = await regen.run(ws, settings(ws), reporter=Recorder())
+def stamp(value: str) -> dict:
+    return {"extra_env": {"FAKE_PRODUCER_STAMP": value}}
+
+
+async def test_timestamp_only_churn_is_detected_when_kept(ws):
+    """With timestamps = "keep" the stamp-only manifests stay rewritten, named as such."""
+    first = await regen.run(ws, settings(ws, **stamp("2030-01-01T00:00:00Z")), reporter=Recorder())
     assert first.ok and first.summary["timestampOnly"] == []
     routing = (ws / DOCKER / "entries/template-e2e-5f1c2a90/config/routing.yml").read_bytes()
 
-    wait_next_second()
-    second = await regen.run(ws, settings(ws), reporter=Recorder())
+    second = await regen.run(ws, settings(ws, timestamps="keep", **stamp("2030-01-02T00:00:00Z")), reporter=Recorder())
     assert second.ok, second.message
     assert second.summary["changed"] == [CONTAINERD_MANIFEST, DOCKER_MANIFEST]
     assert second.summary["timestampOnly"] == [CONTAINERD_MANIFEST, DOCKER_MANIFEST]
-    assert second.summary["counts"] == {"added": 0, "changed": 2, "removed": 0}
+    assert second.summary["stampsRestored"] == []
+    assert second.summary["counts"] == {"added": 0, "changed": 2, "removed": 0, "stampsRestored": 0}
     assert "2 manifest(s) changed only in generated_at/generator.version" in second.message
     assert (ws / DOCKER / "entries/template-e2e-5f1c2a90/config/routing.yml").read_bytes() == routing
+    assert "2030-01-02" in (ws / DOCKER_MANIFEST).read_text()
 
     # a new producer version is low-signal too
-    third = await regen.run(ws, settings(ws, extra_env={"FAKE_PRODUCER_VERSION": "fake-2"}), reporter=Recorder())
+    third = await regen.run(ws, settings(ws, timestamps="keep", extra_env={"FAKE_PRODUCER_VERSION": "fake-2"}), reporter=Recorder())
     assert third.ok, third.message
     assert yaml.safe_load((ws / DOCKER_MANIFEST).read_text())["generator"]["version"] == "fake-2"
     assert third.summary["timestampOnly"] == [CONTAINERD_MANIFEST, DOCKER_MANIFEST]
@@ -197,11 +207,63 @@ async def test_timestamp_only_churn_is_detected(ws):
     # a real change (the template changed: new sha256) is not
     template = ws / "e2e/fixtures/template.e2e.yaml"
     template.write_text(template.read_text() + "# changed\n")
-    fourth = await regen.run(ws, settings(ws), reporter=Recorder())
+    fourth = await regen.run(ws, settings(ws, timestamps="keep"), reporter=Recorder())
     assert fourth.ok, fourth.message
     assert fourth.summary["changed"] == [CONTAINERD_MANIFEST, DOCKER_MANIFEST]
     assert fourth.summary["timestampOnly"] == []
     assert "generated_at" not in fourth.message
+
+
+async def test_stamp_only_manifests_get_their_committed_bytes_back(ws):
+    """Zero churn (the default): a run that changes nothing but the stamp leaves every byte,
+    mode and mtime as committed; a real change is kept and named."""
+    first = await regen.run(ws, settings(ws, **stamp("2030-01-01T00:00:00Z")), reporter=Recorder())
+    assert first.ok, first.message
+    committed = tree(ws / FIXTURES)
+    mtimes = {k: os.lstat(ws / k).st_mtime_ns for k in (DOCKER_MANIFEST, CONTAINERD_MANIFEST)}
+
+    second = await regen.run(
+        ws, settings(ws, **{"extra_env": {"FAKE_PRODUCER_STAMP": "2031-05-05T05:05:05Z", "FAKE_PRODUCER_VERSION": "fake-9"}}),
+        reporter=Recorder(),
+    )  # fmt: skip
+    assert second.ok, second.message
+    assert tree_diff(committed, tree(ws / FIXTURES)) == []
+    assert {k: os.lstat(ws / k).st_mtime_ns for k in mtimes} == mtimes
+    assert second.summary["stampsRestored"] == [CONTAINERD_MANIFEST, DOCKER_MANIFEST]
+    assert second.summary["timestampOnly"] == [CONTAINERD_MANIFEST, DOCKER_MANIFEST]
+    assert second.summary["counts"] == {"added": 0, "changed": 0, "removed": 0, "stampsRestored": 2}
+    assert "kept the committed generated_at/generator.version of 2 manifest(s)" in second.message
+
+    # one manifest really changes (its template is another file now): it is kept and named,
+    # the other one, stamp-only, goes back to its committed bytes
+    (ws / "e2e/fixtures/other.yaml").write_text("Resources: {}\n")
+    write_script(
+        ws / "e2e/scripts/one_changes.sh",
+        "#!/usr/bin/env bash\nset -eu\ne2e/scripts/regenerate_artifacts.sh \"$@\"\n"
+        "sed -i 's#e2e/fixtures/template.e2e.yaml#e2e/fixtures/other.yaml#' e2e/artifacts/e2e-docker/artifact.yml\n",
+    )
+    third = await regen.run(ws, settings(ws, script="e2e/scripts/one_changes.sh", **stamp("2032-01-01T00:00:00Z")), reporter=Recorder())
+    assert third.ok, third.message
+    assert third.summary["changed"] == [DOCKER_MANIFEST]
+    assert third.summary["stampsRestored"] == [CONTAINERD_MANIFEST]
+    assert (ws / CONTAINERD_MANIFEST).read_bytes() == (first_bytes := (ws / CONTAINERD_MANIFEST).read_bytes())
+    assert "2030-01-01" in first_bytes.decode()
+    assert "2032-01-01" in (ws / DOCKER_MANIFEST).read_text(), "a file with a real change keeps its new stamp too"
+    assert "other.yaml" in (ws / DOCKER_MANIFEST).read_text()
+
+
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        # data equal without the stamp, but a comment / the key order / a quoting changed
+        ("a: 1\ngenerated_at: x\n", "# new comment\na: 1\ngenerated_at: y\n"),
+        ("a: 1\nb: 2\ngenerated_at: x\n", "b: 2\na: 1\ngenerated_at: y\n"),
+        ("a: '1'\ngenerated_at: x\n", 'a: "1"\ngenerated_at: y\n'),
+        ("a: 1\ngenerator:\n  name: esb\n  version: '1'\n", "a: 1\ngenerator:\n  name: other\n  version: '2'\n"),
+    ],
+)
+def test_a_stamp_is_never_restored_over_another_change(before, after):
+    assert regen._low_signal_only(before.encode(), after.encode()) is False
 
 
 @pytest.mark.parametrize(
@@ -596,8 +658,9 @@ async def test_restore_in_process_matches_the_snapshot(ws):
     assert tree_diff(before, tree(ws / FIXTURES)) == []
     # the snapshot is kept until dropped; a second restore is a no-op
     assert regen.restore(ws) == []
-    # the snapshot never shows up in git status
-    assert (ws / ".artifact-lsp/.gitignore").read_text() == "*\n"
+    # the snapshot is outside the workspace, in the user cache
+    assert not (ws / ".artifact-lsp").exists()
+    assert str(state_dir(ws)).startswith(os.environ["XDG_CACHE_HOME"] + "/artifact-lsp/")
 
 
 # --------------------------------------------------------------------------- CLI
@@ -620,19 +683,35 @@ def test_cli_success_json(ws):
     assert outcome["summary"]["counts"]["changed"] >= 2
     assert outcome["summary"]["findings"]["total"] == 0
     assert outcome["restored"] is False and outcome["exitCode"] == 0
-    assert not state_dir(ws).exists()
+    assert regen.read_state(ws)["status"] == "succeeded"  # kept for --undo
 
 
-def test_cli_success_text_lists_timestamp_only_and_findings(ws):
-    first = _cli(ws, "e2e-docker", "--env", "FAKE_PRODUCER_MODE=ok")
+def test_cli_success_text_names_changes_and_findings_with_places(ws):
+    first = _cli(ws, "e2e-docker", "--env", "FAKE_PRODUCER_MODE=ok", "--env", "FAKE_PRODUCER_STAMP=2030-01-01T00:00:00Z")
     assert first.returncode == 0, first.stderr
     assert "arg: 'e2e-docker'" in first.stdout
     assert "6 contract finding(s) left" in first.stdout
-    assert "1 x AL403 still reported" in first.stdout
-    wait_next_second()
-    second = _cli(ws, "e2e-docker", "--env", "FAKE_PRODUCER_MODE=ok")
+    out = first.stdout.splitlines()
+    # every changed / removed file is named, manifests first
+    assert out.index("  changed (1):") < out.index(f"    {DOCKER_MANIFEST}")
+    removed = [line for line in out if line.startswith("  removed (")]
+    assert len(removed) == 1
+    for rel in ("notes/secret.txt", "notes/blob.bin", "private-folder/x.txt", "entries/template-e2e-5f1c2a90/config/resources.yml"):
+        assert f"    {DOCKER}/{rel}" in out[out.index(removed[0]) :]
+    # every finding left, with its place (e2e-containerd was not regenerated)
+    assert any(line.startswith(f"    {CONTAINERD_MANIFEST}:") and " AL403 " in line for line in out)
+    finding_lines = [line for line in out if line.startswith(f"    {CONTAINERD}/")]
+    assert len(finding_lines) == 6
+    for line in finding_lines:
+        assert re.fullmatch(r"    \S+:[1-9]\d*:[1-9]\d* AL\d{3} .+", line), line
+    assert f"    {CONTAINERD_MANIFEST}:10:15 AL403 " in "\n".join(out)
+    # the same run again, only the stamp differs: the committed stamp is kept, nothing changed
+    second = _cli(ws, "e2e-docker", "--env", "FAKE_PRODUCER_MODE=ok", "--env", "FAKE_PRODUCER_STAMP=2031-01-01T00:00:00Z")
     assert second.returncode == 0, second.stderr
-    assert f"only generated_at / generator.version changed: {DOCKER_MANIFEST}" in second.stdout
+    assert "0 added, 0 changed, 0 removed" in second.stdout
+    assert "kept the committed generated_at/generator.version of 1 manifest(s)" in second.stdout
+    assert f"    {DOCKER_MANIFEST}" in second.stdout.splitlines()
+    assert 'generated_at: "2030-01-01T00:00:00Z"' in (ws / DOCKER_MANIFEST).read_text()
 
 
 def test_cli_failure_exits_1_with_exit_code_and_stderr_tail(ws):
@@ -738,6 +817,11 @@ def test_restore_stops_the_script_a_crashed_run_left_running(ws, pidfile):
     try:
         wait_until(lambda: producers_alive(pidfile) or proc.poll() is not None, 15, what="the producer")
         assert proc.poll() is None, proc.communicate()
+        # until the producer has printed everything it prints: killed while it still writes,
+        # it would die of the broken pipe on its own (and there would be nothing to stop)
+        for line in proc.stdout:
+            if "waiting for the registry" in line:
+                break
         proc.kill()
         proc.wait(10)
         proc.communicate()
@@ -755,3 +839,69 @@ def test_restore_stops_the_script_a_crashed_run_left_running(ws, pidfile):
         if proc.poll() is None:
             proc.kill()
         kill_leftovers(pidfile)
+
+
+def test_summary_names_every_file_manifests_first_and_groups_past_twenty():
+    many = [f"e2e/artifacts/e2e-docker/entries/x/config/f{i:02}.yml" for i in range(30)]
+    summary = {
+        "changed": ["e2e/artifacts/e2e-docker/notes.txt", "e2e/artifacts/e2e-docker/artifact.yml"],
+        "added": many + ["e2e/artifacts/e2e-new/artifact.yml", "e2e/artifacts/e2e-new/other/a.txt"],
+        "removed": [],
+        "stampsRestored": ["e2e/artifacts/e2e-containerd/artifact.yml"],
+        "findings": {"items": [{"path": "e2e/artifacts/e2e-docker/artifact.yml", "line": 3, "column": 7, "code": "AL403", "message": "stale"}]},
+    }
+    assert regen.format_summary(summary) == [
+        "  changed (2):",
+        "    e2e/artifacts/e2e-docker/artifact.yml",
+        "    e2e/artifacts/e2e-docker/notes.txt",
+        "  added (32):",
+        "    e2e/artifacts/e2e-new/artifact.yml",
+        "    e2e/artifacts/e2e-docker/entries/x/config/ (30 files)",
+        "    e2e/artifacts/e2e-new/other/ (1 file)",
+        "  committed generated_at / generator.version kept (only the stamp changed) (1):",
+        "    e2e/artifacts/e2e-containerd/artifact.yml",
+        "  contract findings left (1):",
+        "    e2e/artifacts/e2e-docker/artifact.yml:3:7 AL403 stale",
+    ]
+
+
+async def test_a_missing_producer_command_fails_the_run_and_restores(tmp_path):
+    ws = make_workspace(tmp_path)
+    (ws / "e2e/scripts/regenerate_artifacts.sh").unlink()
+    before = tree(ws / FIXTURES)
+    s = regen.Settings.from_dict({
+        "producer": ["no-such-producer-anywhere", "artifact", "generate"],
+        "environments": {"e2e-docker": {"mode": "docker", "template": "e2e/fixtures/template.e2e.yaml", "project": "p"}},
+    })  # fmt: skip
+    outcome = await regen.run(ws, s, reporter=Recorder())
+    assert outcome.status == "failed" and outcome.restored
+    assert "'no-such-producer-anywhere' was not found" in outcome.message
+    assert tree_diff(before, tree(ws / FIXTURES)) == []
+
+
+@pytest.mark.parametrize(
+    "raw, hint",
+    [
+        ({"timestamps": "sometimes"}, "regenerate.timestamps"),
+        ({"producer": "esb"}, "regenerate.producer"),
+        ({"environments": {"e2e-docker": {"mode": "docker"}}}, "regenerate.environments.e2e-docker.template"),
+        ({"environments": {"../x": {"mode": "d", "template": "t", "project": "p"}}}, "not an environment name"),
+        ({"environments": {"e": {"mode": "d", "template": "t", "project": "p", "colour": 1}}}, "unknown setting"),
+    ],
+)
+def test_bad_producer_settings_are_refused(raw, hint):
+    with pytest.raises(regen.Refused, match=re.escape(hint)):
+        regen.Settings.from_dict(raw)
+
+
+async def test_an_environment_output_outside_the_fixture_folders_is_refused(tmp_path):
+    ws = make_workspace(tmp_path, extras=False)
+    (ws / "e2e/scripts/regenerate_artifacts.sh").unlink()
+    s = regen.Settings.from_dict({
+        "producer": ["true"],
+        "environments": {"e2e-docker": {"mode": "docker", "template": "t", "project": "p", "output": "tools"}},
+    })  # fmt: skip
+    before = tree(ws)
+    outcome = await regen.run(ws, s, reporter=Recorder())
+    assert outcome.status == "refused" and "inside a fixture folder" in outcome.message
+    assert tree_diff(before, tree(ws)) == []

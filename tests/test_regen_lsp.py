@@ -14,10 +14,13 @@ import subprocess
 import time
 
 import attrs
+import pytest
 import pytest_lsp
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import LanguageClient, client_capabilities
+
+from artifact_lsp import regen
 
 from lsp_helpers import PROFILES, SERVER, diagnostics, open_doc, raw_request, replace_all, start, wait_pushed
 from regen_helpers import (
@@ -37,6 +40,12 @@ from regen_helpers import (
 )
 
 COMMAND = "artifact-lsp.regenerate"
+
+
+@pytest.fixture(autouse=True)
+def private_cache(monkeypatch, tmp_path):
+    """Snapshots go to the user cache folder: a private one per test (the server inherits it)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
 def regen_settings(client, mode: str = "ok", timeout: float = 30, **extra) -> dict:
@@ -143,7 +152,7 @@ async def wait_running(client: LanguageClient, task=None, timeout: float = 15) -
 async def wait_restored(client: LanguageClient, before: dict, timeout: float) -> None:
     def done():
         return (
-            not (client.root / ".artifact-lsp/regenerate").exists()
+            not regen.state_dir(client.root).exists()
             and not producers_alive(client.pidfile)
             and not tree_diff(before, tree(client.root / FIXTURES))
         )
@@ -153,7 +162,7 @@ async def wait_restored(client: LanguageClient, before: dict, timeout: float) ->
     except AssertionError:
         raise AssertionError(
             f"not restored within {timeout} s: alive={producers_alive(client.pidfile)} "
-            f"snapshot={(client.root / '.artifact-lsp/regenerate').exists()} "
+            f"snapshot={regen.state_dir(client.root).exists()} "
             f"diff={tree_diff(before, tree(client.root / FIXTURES))[:5]}"
         ) from None
 
@@ -180,7 +189,7 @@ async def test_success_result_message_progress_and_relint(client: LanguageClient
     assert summary["timestampOnly"] == []
     assert summary["findings"]["total"] == 0
     assert result["restored"] is False and result["exitCode"] == 0
-    assert not (client.root / ".artifact-lsp/regenerate").exists()
+    assert regen.read_state(client.root)["status"] == "succeeded"  # kept for undo
     assert "runtime_stack" not in (client.root / DOCKER_MANIFEST).read_text()
 
     # shown to the user
@@ -249,12 +258,26 @@ async def test_timestamp_only_churn_over_lsp(vscode: LanguageClient):
     second = await execute(client, ["e2e-docker"])
     assert second["status"] == "succeeded", second
     assert len(pids_in(client.pidfile)) == 2
-    assert second["summary"]["changed"] == [DOCKER_MANIFEST]
+    # zero churn: the stamp-only manifest got its committed bytes back
+    assert second["summary"]["changed"] == []
     assert second["summary"]["timestampOnly"] == [DOCKER_MANIFEST]
-    # e2e-containerd was left alone: its findings are still reported
+    assert second["summary"]["stampsRestored"] == [DOCKER_MANIFEST]
+    assert "version: fake-1" in (client.root / DOCKER_MANIFEST).read_text()
+    # e2e-containerd was left alone: its findings are still reported, with their places
     assert second["summary"]["findings"]["byCode"]["AL403"] == 1
-    assert "changed only in generated_at/generator.version" in shown(client, "regenerated:")[-1].message
+    assert {"path": CONTAINERD_MANIFEST, "line": 10, "column": 15, "code": "AL403"}.items() <= next(
+        i for i in second["summary"]["findings"]["items"] if i["code"] == "AL403"
+    ).items()
+    assert "kept the committed generated_at/generator.version of 1 manifest(s)" in shown(client, "regenerated:")[-1].message
     assert "6 contract finding(s) left" in second["message"]
+
+    # the setting turns it off: the new stamp stays, named as stamp-only
+    configure(client, env={"FAKE_PRODUCER_VERSION": "fake-3"}, timeout=30, timestamps="keep")
+    third = await execute(client, ["e2e-docker"])
+    assert third["summary"]["changed"] == [DOCKER_MANIFEST]
+    assert third["summary"]["timestampOnly"] == [DOCKER_MANIFEST] and third["summary"]["stampsRestored"] == []
+    assert "version: fake-3" in (client.root / DOCKER_MANIFEST).read_text()
+    assert "changed only in generated_at/generator.version" in third["message"]
 
 
 # --------------------------------------------------------------------------- failure
@@ -268,7 +291,7 @@ async def test_failure_restores_and_shows_exit_code_and_stderr(client: LanguageC
     assert result["exitCode"] == 3 and result["restored"] is True
     assert any("template error" in line for line in result["stderrTail"])
     assert tree_diff(before, tree(client.root / FIXTURES)) == []
-    assert not (client.root / ".artifact-lsp/regenerate").exists()
+    assert not regen.state_dir(client.root).exists()
     # stderr went to the log as it came
     assert "[regenerate] producer: cannot render routing.yml: template error" in [m.message for m in client.log_messages]
     errors = [m for m in client.messages if m.type == lsp.MessageType.Error]
@@ -505,7 +528,7 @@ async def test_server_killed_mid_run_then_cli_restore(vscode: LanguageClient):
     await asyncio.wait_for(server.wait(), 10)
     task.cancel()
     kill_leftovers(client.pidfile)  # the orphaned script (its own process group) outlives the server
-    assert (client.root / ".artifact-lsp/regenerate/state.json").is_file()
+    assert (regen.state_dir(client.root) / "state.json").is_file()
     assert tree_diff(before, tree(client.root / FIXTURES)), "the script had wiped e2e-docker"
 
     def cli(*args):
@@ -520,7 +543,7 @@ async def test_server_killed_mid_run_then_cli_restore(vscode: LanguageClient):
     restored = await asyncio.to_thread(cli, "--restore")
     assert restored.returncode == 0, restored.stderr
     assert tree_diff(before, tree(client.root / FIXTURES)) == []
-    assert not (client.root / ".artifact-lsp/regenerate").exists()
+    assert not regen.state_dir(client.root).exists()
 
 
 
@@ -554,7 +577,7 @@ async def test_sigterm_during_a_run_stops_it_and_restores(vscode: LanguageClient
     task.cancel()
     assert not producers_alive(client.pidfile), "the script's process group was stopped"
     assert tree_diff(before, tree(client.root / FIXTURES)) == []
-    assert not (client.root / ".artifact-lsp/regenerate").exists()
+    assert not regen.state_dir(client.root).exists()
 
 
 async def test_progress_shows_the_newest_line_after_a_burst(vscode: LanguageClient):
@@ -573,3 +596,54 @@ async def test_progress_shows_the_newest_line_after_a_burst(vscode: LanguageClie
     client.window_work_done_progress_cancel(lsp.WorkDoneProgressCancelParams(token=token))
     result = await asyncio.wait_for(task, 10)
     assert result["status"] == "cancelled"
+
+
+# --------------------------------------------------------------------------- review and undo
+
+
+async def test_result_names_the_changes_and_undo_restores_the_pre_run_bytes(vscode: LanguageClient):
+    """The command's result lists what changed, with the snapshot copy of each file for a
+    diff view; ``artifact-lsp.undoRegeneration`` puts back the pre-run bytes."""
+    client = vscode
+    before = tree(client.root / FIXTURES)
+    result = await execute(client, {"uri": client.root.as_uri()})
+    assert result["status"] == "succeeded", result
+    summary = result["summary"]
+    assert DOCKER_MANIFEST in summary["changed"] and f"{CONTAINERD}/artifact.json" in summary["removed"]
+    files = {f["path"]: f for f in result["review"]["files"]}
+    assert set(files) == set(summary["changed"]) | set(summary["added"]) | set(summary["removed"])
+    docker = files[DOCKER_MANIFEST]
+    assert docker["change"] == "changed" and docker["after"] == str(client.root.resolve() / DOCKER_MANIFEST)
+    with open(docker["before"], "rb") as fh:  # the snapshot copy: the pre-run bytes
+        assert b"runtime_stack" in fh.read()
+    kinds = [f["path"].rsplit("/", 1)[-1] in ("artifact.yml", "artifact.json") for f in result["review"]["files"]]
+    assert kinds == sorted(kinds, reverse=True), "manifests first"
+
+    undone = await client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command="artifact-lsp.undoRegeneration", arguments=[client.root.as_uri()])
+    )
+    assert undone["status"] == "undone", undone
+    assert tree_diff(before, tree(client.root / FIXTURES)) == []
+    assert shown(client, "undid the regeneration")
+    again = await client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command="artifact-lsp.undoRegeneration", arguments=[client.root.as_uri()])
+    )
+    assert again["status"] == "refused" and "nothing to undo" in again["message"]
+
+
+async def test_without_a_script_the_server_drives_the_configured_producer(vscode: LanguageClient):
+    client = vscode
+    (client.root / "e2e/scripts/regenerate_artifacts.sh").unlink()
+    refused = await execute(client, {"uri": client.root.as_uri()})
+    assert refused["status"] == "refused"
+    assert "regenerate.producer" in refused["message"] and "regenerate.environments" in refused["message"]
+    config = client.root / ".artifact-lsp.toml"
+    config.write_text(
+        config.read_text().replace('script = "e2e/scripts/regenerate_artifacts.sh"\n', "")
+        + '\n[regenerate.environments.e2e-docker]\nmode = "docker"\ntemplate = "e2e/fixtures/template.e2e.yaml"\nproject = "esb-e2e-docker"\n'
+    )
+    result = await execute(client, {"uri": client.root.as_uri()})
+    assert result["status"] == "succeeded", result
+    assert DOCKER_MANIFEST in result["summary"]["changed"]
+    assert not (client.root / "e2e/artifacts/e2e-docker/entries/template-e2e-5f1c2a90/runtime-base").exists()
+    assert "version: 3ddc92b" in (client.root / CONTAINERD_MANIFEST).read_text(), "only the configured environment ran"

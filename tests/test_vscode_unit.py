@@ -62,6 +62,8 @@ def test_vsix_contents_and_manifest(ext):
     titles = {c["command"]: f'{c["category"]}: {c["title"]}' for c in manifest["contributes"]["commands"]}
     assert titles == {
         "artifactLsp.regenerateFixtures": "Artifact LSP: Regenerate fixtures",
+        "artifactLsp.reviewRegeneration": "Artifact LSP: Review regeneration changes",
+        "artifactLsp.undoRegeneration": "Artifact LSP: Undo regeneration",
         "artifactLsp.fixAll": "Artifact LSP: Fix all legacy keys",
         "artifactLsp.restartServer": "Artifact LSP: Restart server",
         "artifactLsp.showOutput": "Artifact LSP: Show output",
@@ -88,5 +90,6 @@ def test_settings_cover_what_the_server_reads(ext):
     missing = {k for k in camel - {"include", "regenerate"} if k not in contributed}
     assert not missing, missing
     regenerate = {k.removeprefix("regenerate.") for k in contributed if k.startswith("regenerate.")}
-    assert regenerate == {"script", "args", "env", "timeout", "fixtures"}
+    # the producer / environments of a repository without a script live in its config file only
+    assert regenerate == {"script", "args", "env", "timeout", "fixtures", "timestamps"}
     assert {"documentGlobs", "server.path", "server.interpreter"} <= contributed

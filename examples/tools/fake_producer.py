@@ -7,8 +7,8 @@ chooses how it behaves:
   fail     write half a fixture, then exit 3 (after the script wiped the folder)
   hang     print a line, then sleep until killed
   chatty   print FAKE_PRODUCER_LINES lines (default 2000) of progress, then succeed
-  same     like ok, but keep generated_at/generator.version the only change
-FAKE_PRODUCER_VERSION sets generator.version (default "fake-1"). FAKE_PRODUCER_PIDFILE, when
+FAKE_PRODUCER_VERSION sets generator.version (default "fake-1"), FAKE_PRODUCER_STAMP
+generated_at (default: now). FAKE_PRODUCER_PIDFILE, when
 set, names a file the producer appends its pid to (one line per run) so tests can check that
 a cancelled or timed-out run left no process behind. Every argument is echoed (one per line,
 as repr) so tests can see exactly what arrived.
@@ -36,7 +36,7 @@ def main() -> int:
     parser.add_argument("--mode", required=True)
     parser.add_argument("--project", required=True)
     parser.add_argument("--output", required=True)
-    parser.add_argument("--manifest", required=True)
+    parser.add_argument("--manifest", "--artifact", dest="manifest", required=True)  # ESB: --artifact
     args, _unknown = parser.parse_known_args()
     mode = os.environ.get("FAKE_PRODUCER_MODE", "ok")
     out = Path(args.output)
@@ -64,7 +64,7 @@ def main() -> int:
         rel_template = template.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         rel_template = template.as_posix()
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    stamp = os.environ.get("FAKE_PRODUCER_STAMP") or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     Path(args.manifest).write_text(
         f'schema_version: "1"\n'
         f"project: {args.project}\n"

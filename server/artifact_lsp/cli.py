@@ -541,6 +541,13 @@ def cmd_regenerate(args, out, err) -> int:
     from .engine.config import load_config
 
     root = Path(args.root).resolve() if args.root else (load_config(Path.cwd()).root or Path.cwd()).resolve()
+    if sum(bool(x) for x in (args.restore, args.discard, args.undo, args.check)) > 1:
+        err.write("error: --restore, --discard, --undo and --check go alone\n")
+        return EXIT_ERROR
+    if args.undo:
+        done, message, _touched = regen.undo(root, force=args.force)
+        (out if done else err).write(f"artifact-lsp: {message}\n")
+        return EXIT_CLEAN if done else EXIT_ERROR
     if args.restore or args.discard:
         state = regen.read_state(root)
         if state is None:
@@ -549,12 +556,20 @@ def cmd_regenerate(args, out, err) -> int:
         if regen.busy(root):
             err.write("error: a regeneration is running right now; wait for it or stop it first\n")
             return EXIT_ERROR
+        if args.restore and state.get("status") == "succeeded":
+            err.write("error: the last regeneration succeeded; `artifact-lsp regenerate --undo` puts back what it changed\n")
+            return EXIT_ERROR
         if regen.stop_leftover(state):
-            out.write(f"stopped the regenerate script the interrupted run left running (process group {state['pgid']})\n")
+            out.write(f"stopped the regenerate script the interrupted run left running (process group {state.get('pgid')})\n")
         if args.restore:
             touched = regen.restore(root, state)
+            late = regen.differences(root, state["folders"])
+            if late:
+                err.write(f"error: {len(late)} path(s) changed again right after the restore ({', '.join(late[:5])}): "
+                          "something is still writing into the fixtures; the snapshot is kept\n")
+                return EXIT_ERROR
             out.write(f"restored {len(touched)} path(s) from the snapshot of {state.get('started')}\n")
-        regen.drop_snapshot(root)
+        regen.drop_snapshot(root, state)
         if args.discard:
             out.write("snapshot discarded\n")
         return EXIT_CLEAN
@@ -576,21 +591,26 @@ def cmd_regenerate(args, out, err) -> int:
             raw["timeout"] = args.timeout
         if args.fixtures:
             raw["fixtures"] = list(args.fixtures)
+        if args.keep_timestamps:
+            raw["timestamps"] = "keep"
         settings = regen.Settings.from_dict(raw)
     except regen.Refused as exc:
         err.write(f"error: {exc}\n")
         return EXIT_ERROR
+    fmt = args.format or ("json" if args.json else "text")
 
     class Printer(regen.Reporter):
         def output(self, stream, line):
-            (err if stream == "stderr" else out).write(line + "\n")
-            (err if stream == "stderr" else out).flush()
+            # a --check keeps stdout for its report
+            target = err if stream == "stderr" or args.check else out
+            target.write(line + "\n")
+            target.flush()
 
         def progress(self, message):
-            if not args.json:
+            if fmt == "text":
                 err.write(f"artifact-lsp: {message}\n")
 
-    async def go():
+    async def go(work):
         cancel = asyncio.Event()
         loop = asyncio.get_running_loop()
         import signal as _signal
@@ -600,19 +620,23 @@ def cmd_regenerate(args, out, err) -> int:
                 loop.add_signal_handler(sig, cancel.set)
             except (NotImplementedError, RuntimeError):
                 pass
-        return await regen.run(root, settings, list(args.targets), Printer(), cancel)
+        return await work(cancel)
 
-    outcome = asyncio.run(go())
-    if args.json:
+    if args.check:
+        result = asyncio.run(go(lambda cancel: regen.check(root, settings, list(args.targets), Printer(), cancel, args.diff)))
+        _print_check(result, fmt, out, err)
+        return result.exit_status
+
+    outcome = asyncio.run(go(lambda cancel: regen.run(root, settings, list(args.targets), Printer(), cancel)))
+    if fmt == "json":
         out.write(_json.dumps(outcome.to_dict(), ensure_ascii=False) + "\n")
     else:
         stream = out if outcome.ok else err
         stream.write(f"artifact-lsp: {outcome.message}\n")
         if outcome.summary:
-            for key in outcome.summary["timestampOnly"]:
-                stream.write(f"  only generated_at / generator.version changed: {key}\n")
-            for code, count in sorted(outcome.summary["findings"]["byCode"].items()):
-                stream.write(f"  {count} x {code} still reported\n")
+            stream.write("".join(line + "\n" for line in regen.format_summary(outcome.summary)))
+            if outcome.summary["counts"]["added"] + outcome.summary["counts"]["changed"] + outcome.summary["counts"]["removed"]:
+                stream.write("  undo with `artifact-lsp regenerate --undo`\n")
         if not outcome.ok and outcome.stderr_tail:
             stream.write("  last lines of stderr:\n" + "".join(f"    {line}\n" for line in outcome.stderr_tail[-10:]))
     if outcome.ok:
@@ -622,6 +646,40 @@ def cmd_regenerate(args, out, err) -> int:
     if outcome.status == "cancelled":
         return 130
     return EXIT_FINDINGS
+
+
+def _print_check(result, fmt: str, out, err) -> None:
+    """``regenerate --check``'s report: text, json or GitHub workflow annotations."""
+    import json as _json
+
+    if fmt == "json":
+        out.write(_json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        return
+    if fmt == "github":
+        for item in result.drift:
+            what = item.get("detail") or f"would be {item['change']}" if item["change"] != "changed" else "would change"
+            text = f"{item['path']} {what} if the fixtures were regenerated today: run artifact-lsp regenerate"
+            out.write(f"::error file={item['path']},title=artifact-lsp fixture drift::{_gh_escape(text)}\n")
+        if result.status not in ("clean", "drift"):
+            out.write(f"::error title=artifact-lsp regenerate --check::{_gh_escape(result.message)}\n")
+        else:
+            out.write(f"artifact-lsp: {result.message}\n")
+        return
+    stream = out if result.status in ("clean", "drift") else err
+    for item in result.drift:
+        detail = f" ({item['detail']})" if item.get("detail") else ""
+        stream.write(f"drift: {item['path']}: {item['change']}{detail}\n")
+        if item.get("diff"):
+            stream.write(item["diff"])
+    for path in result.stamp_only:
+        stream.write(f"stamp only (ignored): {path}\n")
+    stream.write(f"artifact-lsp: {result.message}\n")
+    if result.status not in ("clean", "drift") and result.stderr_tail:
+        stream.write("  last lines of stderr:\n" + "".join(f"    {line}\n" for line in result.stderr_tail[-10:]))
+
+
+def _gh_escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def cmd_serve(args, out, err) -> int:
@@ -700,7 +758,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the fixture regenerate script; restore everything if it fails",
         description="Run the repository's regenerate script (default e2e/scripts/regenerate_artifacts.sh) "
         "with a snapshot of the fixture folders around it: a failed, cancelled or timed-out run is "
-        "restored byte for byte.",
+        "restored byte for byte. Without a script, the producer configured in regenerate.producer / "
+        "regenerate.environments is driven per environment. --check compares what the producer writes today "
+        "with the committed fixtures, in a scratch copy.",
     )
     regenerate.add_argument("targets", nargs="*", metavar="ENV", help="environments to limit to (passed to the script)")
     regenerate.add_argument("--root", metavar="DIR", help="the workspace root (default: the repository root)")
@@ -710,8 +770,14 @@ def build_parser() -> argparse.ArgumentParser:
     regenerate.add_argument("--timeout", type=float, metavar="SECONDS", help="stop the run after this long")
     regenerate.add_argument("--fixtures", action="append", metavar="DIR", help="a folder the script rewrites (default e2e/artifacts)")
     regenerate.add_argument("--restore", action="store_true", help="restore the snapshot an interrupted run left")
-    regenerate.add_argument("--discard", action="store_true", help="drop the snapshot an interrupted run left")
-    regenerate.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    regenerate.add_argument("--discard", action="store_true", help="drop the kept snapshot (of an interrupted run, or the undo of the last run)")
+    regenerate.add_argument("--undo", action="store_true", help="put back what the fixtures held before the last successful run")
+    regenerate.add_argument("--force", action="store_true", help="with --undo: undo even if the fixtures were edited since")
+    regenerate.add_argument("--keep-timestamps", action="store_true", help="keep the new generated_at / generator.version of manifests that changed only in them")
+    regenerate.add_argument("--check", action="store_true", help="drift guard: run in a scratch copy and compare with the committed fixtures (exit 1 on drift)")
+    regenerate.add_argument("--diff", action="store_true", help="with --check: a unified diff of each drifted text file")
+    regenerate.add_argument("--format", choices=("text", "json", "github"), help="output format (--check: text, json or github)")
+    regenerate.add_argument("--json", action="store_true", help="print the outcome as JSON (same as --format json)")
     regenerate.set_defaults(func=cmd_regenerate)
 
     serve = sub.add_parser("serve", help="run the language server on stdio", description="Run the language server.")

@@ -393,6 +393,41 @@ function scenarios.regenerate_fail()
   regenerate('failed')
 end
 
+--- A successful run, then its review (quickfix list, :ArtifactRegenerationDiff) and its undo.
+function scenarios.regenerate_review()
+  regenerate('succeeded')
+  step('quickfix list of the changed files')
+  local qf = vim.fn.getqflist({ title = 0, items = 0 })
+  out.qf = { title = qf.title, entries = {} }
+  for _, item in ipairs(qf.items) do
+    table.insert(out.qf.entries, { file = vim.api.nvim_buf_get_name(item.bufnr), text = item.text })
+  end
+  step(':ArtifactRegenerationDiff')
+  vim.cmd('ArtifactRegenerationDiff e2e/artifacts/e2e-docker/artifact.yml')
+  out.diff = {}
+  for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    local buf = vim.api.nvim_win_get_buf(win)
+    table.insert(out.diff, { name = vim.api.nvim_buf_get_name(buf), diff = vim.wo[win].diff, lines = lines(buf), modifiable = vim.bo[buf].modifiable })
+  end
+  vim.cmd('tabclose')
+  step(':ArtifactUndoRegeneration')
+  local seen = #out.notifications
+  vim.cmd('ArtifactUndoRegeneration')
+  wait('the undo notification', function()
+    for i = seen + 1, #out.notifications do
+      if out.notifications[i].message:find('undid the regeneration') or out.notifications[i].level >= vim.log.levels.WARN then
+        return true
+      end
+    end
+    return false
+  end, 30000)
+  out.undo = {}
+  for i = seen + 1, #out.notifications do
+    table.insert(out.undo, out.notifications[i].message)
+  end
+  out.qf_after_undo = vim.fn.getqflist({ title = 0 }).title
+end
+
 --- A hanging producer, cancelled with :ArtifactRegenerateCancel.
 function scenarios.regenerate_cancel()
   lsp_cmd_override()

@@ -4,6 +4,11 @@
 --                                  server (`artifact-lsp.regenerate`): progress and the outcome
 --                                  are shown with vim.notify; open fixtures reload afterwards
 --   :ArtifactRegenerateCancel      cancel the running regeneration (the fixtures are restored)
+--   :ArtifactRegenerationDiff [F]  after a run that changed files (listed in the quickfix list):
+--                                  diff a file (the quickfix entry under the cursor / the current
+--                                  one, the current buffer's, or F) against its pre-run snapshot
+--   :ArtifactUndoRegeneration[!]   put back what the fixtures held before the last successful
+--                                  run (`artifact-lsp.undoRegeneration`; ! even over later edits)
 --   :ArtifactFixAll                remove every legacy key in the current buffer (`artifact-lsp.fixAll`)
 --
 -- Options (set them in init.lua):
@@ -23,6 +28,7 @@ end
 local NAME = 'artifact_lsp' -- the client name (the vim.lsp.config name)
 local REGENERATE = 'artifact-lsp.regenerate'
 local FIX_ALL = 'artifact-lsp.fixAll'
+local UNDO = 'artifact-lsp.undoRegeneration'
 local TOKEN_PREFIX = 'artifact-lsp-regenerate-'
 local REPORT_EVERY_MS = 500 -- at most two progress notifications a second
 local FIX_ALL_KIND = 'source.fixAll.artifact-lsp'
@@ -211,6 +217,139 @@ end
 
 ---------------------------------------------------------------------------- commands
 
+---------------------------------------------------------------------------- review and undo
+
+local last_review = nil ---@type {files: table[], root: string?}?
+
+local function str(value)
+  return type(value) == 'string' and value or nil
+end
+
+--- The files a successful run changed, into the quickfix list; returns how many.
+local function set_review(client, result)
+  local review = type(result.review) == 'table' and result.review or nil
+  local files = review and type(review.files) == 'table' and review.files or {}
+  if #files == 0 then
+    return 0
+  end
+  last_review = { files = files, root = client.root_dir }
+  local items = {}
+  for i, f in ipairs(files) do
+    items[#items + 1] = {
+      filename = str(f.after) or str(f.before),
+      lnum = 1,
+      text = ('%s: %s'):format(f.change, f.path),
+      user_data = i,
+    }
+  end
+  vim.fn.setqflist({}, ' ', { title = 'artifact-lsp: regeneration changes', items = items })
+  return #files
+end
+
+--- The file to diff: `arg` (its path from the root, or a file name), else the quickfix entry
+--- under the cursor (in the quickfix window), else the current buffer's file, else the current
+--- quickfix entry.
+local function review_file(arg)
+  local files = last_review.files
+  local function find(name)
+    local full = vim.fs.normalize(vim.fn.fnamemodify(name, ':p'))
+    for _, f in ipairs(files) do
+      if f.path == name or (str(f.after) and vim.fs.normalize(f.after) == full) or (str(f.before) and vim.fs.normalize(f.before) == full) then
+        return f
+      end
+    end
+  end
+  if arg and arg ~= '' then
+    return find(arg)
+  end
+  local qf = vim.fn.getqflist({ title = 0, idx = 0, items = 0 })
+  local ours = qf.title == 'artifact-lsp: regeneration changes'
+  if ours and vim.bo.buftype == 'quickfix' then
+    local item = qf.items[vim.fn.line('.')]
+    return item and files[item.user_data]
+  end
+  local name = vim.api.nvim_buf_get_name(0)
+  local here = name ~= '' and find(name)
+  if here then
+    return here
+  end
+  if ours and qf.items[qf.idx] then
+    return files[qf.items[qf.idx].user_data]
+  end
+end
+
+local function scratch(lines, name, filetype)
+  vim.api.nvim_buf_set_lines(0, 0, -1, false, lines)
+  vim.bo.buftype, vim.bo.bufhidden, vim.bo.swapfile = 'nofile', 'wipe', false
+  vim.bo.modifiable, vim.bo.readonly = false, true
+  pcall(vim.api.nvim_buf_set_name, 0, name)
+  vim.bo.filetype = filetype
+  vim.bo.modifiable = false
+end
+
+local function review_diff(opts)
+  if not last_review then
+    notify('no regeneration to review (run :ArtifactRegenerate first)', levels.WARN)
+    return
+  end
+  local f = review_file(opts.args)
+  if not f then
+    notify('not a file the last regeneration changed: ' .. (opts.args ~= '' and opts.args or vim.api.nvim_buf_get_name(0)), levels.WARN)
+    return
+  end
+  local before, after = str(f.before), str(f.after)
+  local filetype = f.path:match('%.json$') and 'json' or 'yaml'
+  vim.cmd('tabnew')
+  if after then
+    vim.cmd('edit ' .. vim.fn.fnameescape(after))
+  else
+    scratch({}, 'artifact-lsp://removed/' .. f.path, filetype)
+  end
+  vim.cmd('diffthis')
+  vim.cmd('leftabove vnew')
+  -- the snapshot copy, read into a scratch buffer: reviewing never edits the snapshot
+  local lines = before and vim.fn.readfile(before) or {}
+  scratch(lines, 'artifact-lsp://before/' .. f.path, filetype)
+  vim.cmd('diffthis')
+  vim.cmd('wincmd l')
+end
+
+local function undo(opts)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = regenerate_client(bufnr)
+  if not client or not client.root_dir then
+    notify('no artifact-lsp client is running here', levels.ERROR)
+    return
+  end
+  local arg = { uri = vim.uri_from_fname(client.root_dir), force = opts.bang or nil }
+  install_show_message_filter(client)
+  local run = { held = {} }
+  pending[client.id] = pending[client.id] or {}
+  table.insert(pending[client.id], run)
+  local before = snapshot_buffers(client.root_dir)
+  client:exec_cmd({ title = 'Undo regeneration', command = UNDO, arguments = { arg } }, { bufnr = bufnr }, function(err, result)
+    if err then
+      finish_run(client, run, nil)
+      notify('undo failed: ' .. (err.message or vim.inspect(err)), levels.ERROR)
+      return
+    end
+    result = type(result) == 'table' and result or {}
+    finish_run(client, run, result.message)
+    if result.status == 'undone' then
+      reload_changed_buffers(before, true)
+      last_review = nil
+      local qf = vim.fn.getqflist({ title = 0 })
+      if qf.title == 'artifact-lsp: regeneration changes' then
+        vim.fn.setqflist({}, 'r', { title = 'artifact-lsp: regeneration undone', items = {} })
+      end
+      notify(result.message or 'undone')
+    else
+      local message = (result.message or 'nothing to undo'):gsub('use %-%-force', 'use :ArtifactUndoRegeneration!')
+      notify(message, levels.WARN)
+    end
+  end)
+end
+
 local function regenerate(opts)
   local bufnr = vim.api.nvim_get_current_buf()
   local client = regenerate_client(bufnr)
@@ -248,6 +387,14 @@ local function regenerate(opts)
     -- rewritten files, or restored ones (same bytes, new times): reload what is open
     reload_changed_buffers(before, status == 'succeeded')
     if status == 'succeeded' then
+      local n = set_review(client, result)
+      if n > 0 then
+        message = message
+          .. ('\n%d file%s changed (quickfix list): :copen, :ArtifactRegenerationDiff to diff, :ArtifactUndoRegeneration to undo'):format(
+            n,
+            n == 1 and '' or 's'
+          )
+      end
       notify(message, levels.INFO)
       return
     end
@@ -367,6 +514,23 @@ vim.api.nvim_create_user_command('ArtifactRegenerate', regenerate, {
 })
 vim.api.nvim_create_user_command('ArtifactRegenerateCancel', cancel, {
   desc = 'artifact-lsp: cancel the running regeneration (fixtures are restored)',
+})
+vim.api.nvim_create_user_command('ArtifactRegenerationDiff', review_diff, {
+  nargs = '?',
+  complete = function(lead)
+    local out = {}
+    for _, f in ipairs(last_review and last_review.files or {}) do
+      if vim.startswith(f.path, lead) then
+        out[#out + 1] = f.path
+      end
+    end
+    return out
+  end,
+  desc = 'artifact-lsp: diff a file the last regeneration changed against its pre-run snapshot',
+})
+vim.api.nvim_create_user_command('ArtifactUndoRegeneration', undo, {
+  bang = true,
+  desc = 'artifact-lsp: undo the last successful regeneration (! even over later edits)',
 })
 vim.api.nvim_create_user_command('ArtifactFixAll', fix_all, {
   desc = 'artifact-lsp: remove every legacy key in this buffer',

@@ -23,6 +23,7 @@ import {
 } from 'vscode-languageclient/node';
 
 import { NotificationProgressFeature } from './progress';
+import { RegenerationReview } from './review';
 import { ProbeResult, ResolveDeps, ServerCommand, resolveServer, startFailureMessage, whichIn } from './resolve';
 import {
   RESTART_KEYS,
@@ -305,7 +306,17 @@ class Controller implements vscode.Disposable {
     })) as RegenerateOutcome | null;
     // the server shows the outcome itself (window/showMessage); keep a record here
     if (outcome) this.log(`regenerate: ${outcome.status}: ${outcome.message}`);
+    if (outcome) void this.onRegenerated?.(outcome, args.uri); // review / undo (review.ts)
     return outcome ?? undefined;
+  }
+
+  onRegenerated?: (outcome: RegenerateOutcome, uri: string) => Promise<unknown>;
+
+  /** `workspace/executeCommand` on the running (or started) server. */
+  async execute(command: string, args: unknown[]): Promise<unknown> {
+    const client = await this.ensure();
+    if (client === undefined) return undefined;
+    return client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
   }
 
   private async pickFolder(): Promise<vscode.WorkspaceFolder | undefined> {
@@ -358,9 +369,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const output = vscode.window.createOutputChannel('Artifact LSP', { log: true });
   const ctl = new Controller(output);
   controller = ctl;
+  const review = new RegenerationReview((command, args) => ctl.execute(command, args), (m) => output.info(m));
+  ctl.onRegenerated = (outcome, uri) => review.offer(outcome, uri);
   context.subscriptions.push(
     output,
     ctl,
+    review,
+    vscode.commands.registerCommand('artifactLsp.undoRegeneration', () => review.undo()),
     vscode.commands.registerCommand('artifactLsp.regenerateFixtures', (arg?: unknown) => ctl.regenerate(arg)),
     vscode.commands.registerCommand('artifactLsp.fixAll', (arg?: unknown) => ctl.fixAll(arg)),
     vscode.commands.registerCommand('artifactLsp.restartServer', () => ctl.restart()),

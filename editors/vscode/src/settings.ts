@@ -26,7 +26,7 @@ export const SERVER_KEYS = [
   'documentGlobs',
 ] as const;
 
-export const REGENERATE_KEYS = ['script', 'args', 'env', 'timeout', 'fixtures'] as const;
+export const REGENERATE_KEYS = ['script', 'args', 'env', 'timeout', 'fixtures', 'timestamps'] as const;
 
 /** a `WorkspaceConfiguration.get`: the value of `artifactLsp.<key>` (dotted) or undefined */
 export type Lookup = (key: string) => unknown;

@@ -140,7 +140,7 @@ _KEYS = {
     "extra-matrix-legacy-keys": 'table of "matrix[].key" = "what replaced it"',
     "extra-forbidden-path-segments": "list of folder names",
     "max-file-size": "integer (bytes)",
-    "regenerate": "table: script, args, env, timeout, fixtures (see `artifact-lsp regenerate --help`)",
+    "regenerate": "table: script, args, env, timeout, fixtures, timestamps, producer, environments (see `artifact-lsp regenerate --help`)",
     "docs-url": 'string: the rule docs link, with {code} (AL101) or {anchor} (al101), e.g. "https://example.com/rules.md#{anchor}"',
 }
 
@@ -245,7 +245,7 @@ def _validate(data: dict, origin: str, base_select: tuple[str, ...] = ("AL",)) -
                 raise _fail(origin, key, f"expected {{code}} or {{anchor}} in the link, got {value!r}")
             values["docs_url"] = value.strip()
         elif key == "regenerate":
-            allowed = {"script", "args", "env", "timeout", "fixtures", "targetsAsArgs", "targets-as-args"}
+            allowed = {"script", "args", "env", "timeout", "fixtures", "targetsAsArgs", "targets-as-args", "timestamps", "producer", "environments"}
             if not isinstance(value, dict):
                 raise _fail(origin, key, f"expected {_KEYS[key]}, got {value!r}")
             for sub in value:

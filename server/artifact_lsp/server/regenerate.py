@@ -24,6 +24,7 @@ from . import diagnostics
 from .app import ArtifactLanguageServer
 
 COMMAND = "artifact-lsp.regenerate"
+UNDO_COMMAND = "artifact-lsp.undoRegeneration"
 TITLE = "Regenerate fixtures"
 REPORT_INTERVAL = 0.1  # at most ten progress reports a second
 REGEN_CODES = {"AL403", "AL202"}
@@ -182,6 +183,9 @@ def register(ls: ArtifactLanguageServer) -> None:
             ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=outcome.message))
             ls.regen_cancels.pop(token, None)
         _announce(ls, outcome)
+        if outcome.summary:  # the named changes and findings, in the log (the result has them too)
+            for line in regen.format_summary(outcome.summary):
+                ls.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Info, message=f"[regenerate] {line}"))
         if outcome.ok:
             from ..engine import files
 
@@ -190,6 +194,31 @@ def register(ls: ArtifactLanguageServer) -> None:
             diagnostics.relint_open(ls)
             diagnostics.schedule_workspace(ls)
         return outcome.to_dict()
+
+    @ls.command(UNDO_COMMAND)
+    async def undo_regeneration(ls: ArtifactLanguageServer, *args):
+        """Put back what the fixtures held before the last successful regeneration (its
+        snapshot is kept until the next run, and survives a restart). Arguments: a URI (or
+        ``{uri, force}``); refused when the fixtures were edited since, unless ``force``."""
+        uri, _targets = _args(args)
+        force = any(isinstance(a, dict) and a.get("force") is True for a in args)
+        root = workspace_root(ls, uri)
+        if root is None:
+            return _refuse(ls, "open a folder (workspace) first")
+        if ls.untrusted:
+            return _refuse(ls, "undoing a regeneration is disabled in an untrusted workspace")
+        loop = asyncio.get_running_loop()
+        done, message, touched = await loop.run_in_executor(ls.executor, regen.undo, root, force)
+        kind = lsp.MessageType.Info if done else lsp.MessageType.Warning
+        ls.window_show_message(lsp.ShowMessageParams(type=kind, message=f"artifact-lsp: {message}"))
+        if done:
+            from ..engine import files
+
+            files.clear_facts()
+            ls.epoch += 1
+            diagnostics.relint_open(ls)
+            diagnostics.schedule_workspace(ls)
+        return {"status": "undone" if done else "refused", "message": message, "restored": touched}
 
     ls.initialized_hooks.append(_install_sigterm)
 

@@ -1,0 +1,110 @@
+// Unit tests for the regeneration review and undo (src/review.ts), with a scripted stand-in for
+// the `vscode` module: which buttons the user clicks, what they pick, what the server answers.
+import assert from 'node:assert/strict';
+import Module from 'node:module';
+import { describe, it } from 'node:test';
+
+interface FakeUri {
+  scheme: string;
+  path: string;
+  query: string;
+}
+
+const calls: { command: string; args: unknown[] }[] = [];
+const script = { info: [] as (string | undefined)[], warning: [] as (string | undefined)[], pick: undefined as ((items: any[]) => any[] | undefined) | undefined };
+
+const fakeVscode = {
+  Uri: {
+    file: (path: string): FakeUri => ({ scheme: 'file', path, query: '' }),
+    from: (parts: Partial<FakeUri>): FakeUri => ({ scheme: parts.scheme ?? '', path: parts.path ?? '', query: parts.query ?? '' }),
+  },
+  window: {
+    showInformationMessage: async () => script.info.shift(),
+    showWarningMessage: async () => script.warning.shift(),
+    showQuickPick: async (items: any[]) => (script.pick ? script.pick(items) : undefined),
+  },
+  commands: {
+    registerCommand: () => ({ dispose() {} }),
+    executeCommand: async (command: string, ...args: unknown[]) => {
+      calls.push({ command, args });
+    },
+  },
+  workspace: {
+    registerTextDocumentContentProvider: () => ({ dispose() {} }),
+    workspaceFolders: [{ uri: { toString: () => 'file:///ws' } }],
+  },
+};
+
+// `require('vscode')` inside the bundle gets the fake
+const realLoad = (Module as any)._load;
+(Module as any)._load = function (request: string, ...rest: unknown[]) {
+  return request === 'vscode' ? fakeVscode : realLoad.call(this, request, ...rest);
+};
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const review = require('../src/review') as typeof import('../src/review');
+
+const OUTCOME = {
+  status: 'succeeded',
+  message: 'regenerated: 0 added, 1 changed, 1 removed',
+  review: {
+    snapshot: '/cache/artifact-lsp/abc/data',
+    files: [
+      { path: 'e2e/artifacts/e2e-docker/artifact.yml', change: 'changed', before: '/cache/artifact-lsp/abc/data/0/e2e-docker/artifact.yml', after: '/ws/e2e/artifacts/e2e-docker/artifact.yml' },
+      { path: 'e2e/artifacts/e2e-containerd/artifact.json', change: 'removed', before: '/cache/artifact-lsp/abc/data/0/e2e-containerd/artifact.json', after: null },
+    ],
+  },
+};
+
+function reset(): void {
+  calls.length = 0;
+  script.info = [];
+  script.warning = [];
+  script.pick = undefined;
+}
+
+describe('regeneration review', () => {
+  it('offers nothing without changed files or after a failure', async () => {
+    reset();
+    assert.equal(review.reviewOf({ status: 'failed', review: OUTCOME.review }), undefined);
+    assert.equal(review.reviewOf({ status: 'succeeded', review: { files: [] } }), undefined);
+    assert.equal(review.reviewOf(null), undefined);
+    assert.equal(review.reviewOf(OUTCOME)?.files.length, 2);
+  });
+
+  it('Review changes opens a diff per picked file, the snapshot side read-only', async () => {
+    reset();
+    const r = new review.RegenerationReview(async () => undefined, () => {});
+    script.info = [review.REVIEW_BUTTON];
+    script.pick = (items) => items;
+    assert.equal(await r.offer(OUTCOME, 'file:///ws'), review.REVIEW_BUTTON);
+    const diffs = calls.filter((c) => c.command === 'vscode.diff');
+    assert.equal(diffs.length, 2);
+    const [left, right, title] = diffs[0].args as [FakeUri, FakeUri, string];
+    assert.deepEqual(left, { scheme: review.SNAPSHOT_SCHEME, path: OUTCOME.review.files[0].before, query: '' });
+    assert.deepEqual(right, { scheme: 'file', path: OUTCOME.review.files[0].after, query: '' });
+    assert.match(title, /e2e-docker\/artifact\.yml \(regeneration: before ↔ after\)/);
+    const [, removedRight] = diffs[1].args as [FakeUri, FakeUri];
+    assert.equal(removedRight.scheme, review.SNAPSHOT_SCHEME); // the empty side
+    assert.equal(removedRight.path, '/empty');
+  });
+
+  it('Undo regeneration asks the server, and offers Undo anyway over later edits', async () => {
+    reset();
+    const sent: unknown[][] = [];
+    const answers = [
+      { status: 'refused', message: '1 path(s) changed since the regeneration (x): undo would discard those edits; use --force to undo anyway' },
+      { status: 'undone', message: 'undid the regeneration: 3 path(s) restored' },
+    ];
+    const r = new review.RegenerationReview(async (command, args) => {
+      sent.push([command, ...args]);
+      return answers.shift();
+    }, () => {});
+    script.info = [review.UNDO_BUTTON];
+    script.warning = ['Undo anyway'];
+    await r.offer(OUTCOME, 'file:///ws');
+    assert.deepEqual(sent, [
+      [review.SERVER_UNDO, 'file:///ws'],
+      [review.SERVER_UNDO, { uri: 'file:///ws', force: true }],
+    ]);
+  });
+});
