@@ -57,7 +57,7 @@ RIPGREP_PACKAGE_VERSION = "1.15.11"
 RIPGREP_ASSET = "ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz"
 CHROMIUM = "/usr/bin/chromium"
 EXT_FILES = ("package.json", "package-lock.json", "tsconfig.json", "esbuild.mjs", ".vscodeignore", "README.md")
-EXT_DIRS = ("src", "test")
+EXT_DIRS = ("src", "test", "scripts", "bundled/tool")  # bundled/libs: written by scripts/bundle.py
 
 INSTALL_TIMEOUT = 900
 
@@ -240,9 +240,10 @@ def extension_workdir() -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         for name in EXT_FILES:
             shutil.copy2(EXT_SRC / name, folder / name)
+        shutil.rmtree(folder / "bundled", ignore_errors=True)
         for name in EXT_DIRS:
             shutil.rmtree(folder / name, ignore_errors=True)
-            shutil.copytree(EXT_SRC / name, folder / name)
+            shutil.copytree(EXT_SRC / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
         digest = _lock_digest()
         if not (_marker_ok(marker, digest) and (folder / "node_modules").is_dir()):
             marker.unlink(missing_ok=True)
@@ -252,15 +253,17 @@ def extension_workdir() -> Path:
 
 
 def npm_run(folder: Path, script: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    # scripts/bundle.py (npm run bundle) finds this repository through ARTIFACT_LSP_REPO
     return subprocess.run(
-        ["npm", "run", "--silent", script], cwd=folder, env=_npm_env(), capture_output=True, text=True,
+        ["npm", "run", "--silent", script], cwd=folder, env=_npm_env(ARTIFACT_LSP_REPO=str(ROOT)), capture_output=True, text=True,
         timeout=timeout, stdin=subprocess.DEVNULL, check=False,
     )
 
 
 @functools.cache
 def build_vsix() -> Path:
-    """``npm run package`` in the cache's copy of the extension (once per test session)."""
+    """``npm run package`` in the cache's copy of the extension (once per test session): the
+    server and its libraries are bundled from this checkout (scripts/bundle.py), then vsce packs."""
     folder = extension_workdir()
     vsix = folder / "artifact-lsp.vsix"
     vsix.unlink(missing_ok=True)
