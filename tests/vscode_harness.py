@@ -306,6 +306,9 @@ class Profile:
 
     base: Path
     settings: dict = field(default_factory=dict)
+    # the PATH code-server and the extension host get (default: the caller's); with one given,
+    # no venv or pyenv variables leak in either: what a new user's machine has
+    path: str | None = None
 
     @property
     def home(self) -> Path:
@@ -324,6 +327,10 @@ class Profile:
         for key in list(env):
             if key.startswith(("VSCODE_", "PYTEST_")) or key in ("ELECTRON_RUN_AS_NODE",):
                 env.pop(key)
+            elif self.path is not None and key.startswith(("VIRTUAL_ENV", "PYTHON", "PYENV", "UV_")):
+                env.pop(key)
+        if self.path is not None:
+            env["PATH"] = self.path
         env.update(
             HOME=str(self.home),
             XDG_CONFIG_HOME=str(self.home / ".config"),
@@ -343,7 +350,7 @@ class Profile:
         # The VS Code server builds the extension host's environment from "$SHELL -ilc" with
         # this HOME; without a ~/.profile, /etc/profile resets PATH and the extension host
         # would not find the caller's python3/uv. Keep the caller's PATH.
-        path = os.environ.get("PATH", "")
+        path = self.path if self.path is not None else os.environ.get("PATH", "")
         (self.home / ".profile").write_text("export PATH='" + path.replace("'", "'\\''") + "'\n")
         (self.base / "config.yaml").write_text("bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n")
 
