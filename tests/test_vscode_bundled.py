@@ -237,3 +237,38 @@ def test_from_environment_prefers_the_interpreters_own_package(extension, tmp_pa
         capture_output=True, text=True, cwd=tmp_path, timeout=WAIT, check=False, env=clean_env(),
     )
     assert "(bundled, " in bundled.stdout and "libyaml (C) parser" in bundled.stdout, bundled.stdout
+
+
+BLOCK_LIBYAML = """
+import sys
+
+class _NoLibyaml:
+    def find_spec(self, name, path=None, target=None):
+        if name in ("yaml._yaml", "_yaml"):
+            raise ImportError("libyaml hidden: the .vsix's PyYAML has no C extension")
+        return None
+
+sys.meta_path.insert(0, _NoLibyaml())
+"""
+
+
+def test_engine_without_libyaml_agrees(tmp_path):
+    """The whole engine (not only the parser) on PyYAML without its C extension, as in the .vsix:
+    the CLI's JSON for the examples is the same as with libyaml. No Node needed."""
+    hide = tmp_path / "hide"
+    hide.mkdir()
+    (hide / "sitecustomize.py").write_text(BLOCK_LIBYAML)
+    env_pure = dict(os.environ, PYTHONPATH=str(hide))
+    probe = "import yaml, artifact_lsp.engine.yamlmodel as m; print(yaml.__with_libyaml__, m.HAVE_LIBYAML)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env_pure, check=True).stdout.split() == ["False", "False"]
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split() == ["True", "True"]
+
+    def check(env):
+        proc = subprocess.run([sys.executable, "-m", "artifact_lsp", "check", "examples", "--format", "json", "--fail-on", "never"],
+                              cwd=h.ROOT, capture_output=True, text=True, env=env, timeout=WAIT, check=False)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    with_c, pure = check(None), check(env_pure)
+    assert pure == with_c
+    assert len(json.dumps(pure)) > 1000  # findings, not an empty report
