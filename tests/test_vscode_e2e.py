@@ -21,6 +21,7 @@ What a person would do and see, in order (one VS Code session, tests share it):
 9. a new user: only the ``.vsix`` installed, no settings, a PATH with no ``artifact-lsp`` whose
    Python is Debian's ``/usr/bin/python3`` (no pygls): the bundled server starts on it, the
    Problems panel fills, a quick fix applies, and nothing is written into the workspace.
+10. ``artifactLsp.server.path`` naming a server of another version: a warning says so.
 
 ``ARTIFACT_LSP_UPDATE_DOCS_SHOT=1`` also writes ``docs/vscode-quickfix.png``.
 """
@@ -410,5 +411,34 @@ def test_the_vsix_alone_runs_on_debian_python(prepared, tmp_path_factory):
         assert file.read_text(encoding="utf-8") == text.replace("  - id: template-e2e-5f1c2a90\n    artifact_root:", "  - artifact_root:")
         # nothing was created in the user's repository (no .venv, no uv.lock, no caches)
         assert _paths(session.ws) == before
+    finally:
+        session.stop()
+
+
+# --------------------------------------------------------------------------- another version
+
+
+def test_a_server_of_another_version_is_warned_about(prepared, tmp_path_factory):
+    """artifactLsp.server.path runs an artifact-lsp whose serverInfo.version is not the extension's."""
+    base = tmp_path_factory.mktemp("vscode-mismatch")
+    exe = base / "bin" / "artifact-lsp"
+    exe.parent.mkdir()
+    code = "import sys, artifact_lsp; artifact_lsp.__version__ = '0.0.9'; from artifact_lsp.cli import main; sys.exit(main(sys.argv[1:]))"
+    exe.write_text(f"#!/bin/sh\nexec {h.python_for_server()} -c \"{code}\" \"$@\"\n")
+    exe.chmod(0o755)
+    session = Session(base, prepared, trusted=True, name="mismatch", interpreter=NO_SETTING)
+    settings = json.loads((session.profile.user_data / "User" / "settings.json").read_text())
+    settings["artifactLsp.server.path"] = str(exe)
+    (session.profile.user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
+    session.start()
+    try:
+        wb = session.wb
+        wb.call("openFile", file=DOCKER)
+        shown = wb.call("waitNotification", match=r"^Artifact LSP: The artifact-lsp server is version 0\.0\.9 ", timeout=60_000)
+        message = next(n["message"] for n in shown if "version 0.0.9" in n["message"])
+        assert f"but this extension is {VERSION}: features may not match" in message, message
+        assert "artifactLsp.server.path" in message and 'importStrategy" to "bundled"' in message, message
+        # it still serves
+        wb.call("problems", codes=["AL104"], file=DOCKER, timeout=60_000)
     finally:
         session.stop()

@@ -76,14 +76,6 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
-function isFile(path: string): boolean {
-  try {
-    return fs.statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /** Run PROBE_SCRIPT with `python` (from the launcher's folder: never the workspace's modules). */
 function probePython(python: string, cwd: string): Promise<PythonProbe> {
   return new Promise((resolve) => {
@@ -134,7 +126,6 @@ async function pythonExtensionInterpreter(): Promise<PythonExtensionInterpreter>
 function resolveDeps(launcher: string): ResolveDeps {
   return {
     isExecutableFile,
-    isFile,
     which: (name) => whichIn(name, process.env.PATH ?? '', isExecutableFile, process.platform, process.env.PATHEXT),
     probePython: (python) => probePython(python, nodePath.dirname(launcher)),
     pythonExtension: pythonExtensionInterpreter,

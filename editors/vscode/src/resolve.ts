@@ -76,8 +76,6 @@ export interface PythonProbe {
 export interface ResolveDeps {
   /** a regular file this user may execute */
   isExecutableFile(path: string): boolean;
-  /** any regular file */
-  isFile(path: string): boolean;
   /** the full path of an executable on PATH, or undefined */
   which(name: string): string | undefined;
   /** run the interpreter: its version, and whether it has `artifact_lsp` */

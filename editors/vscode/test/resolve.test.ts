@@ -34,13 +34,11 @@ interface World {
 
 function fake(world: World): ResolveDeps & { probed: string[]; askedExtension: number } {
   const executables = new Set([...(world.executables ?? []), ...Object.keys(world.pythons ?? {})]);
-  const files = new Set([...(world.files ?? []), ...executables]);
   const probed: string[] = [];
   const deps = {
     probed,
     askedExtension: 0,
     isExecutableFile: (p: string) => executables.has(p),
-    isFile: (p: string) => files.has(p),
     which: (name: string) => whichIn(name, (world.path ?? []).join(':'), (p) => executables.has(p), 'linux'),
     probePython: async (python: string): Promise<PythonProbe> => {
       probed.push(python);
