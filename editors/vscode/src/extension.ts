@@ -107,9 +107,24 @@ async function pythonEnvironmentsApi(): Promise<PythonEnvironmentsApi | undefine
   return exports?.environments ?? exports?.environment;
 }
 
+/** a Python extension that does not answer must not keep the server from starting */
+const PYTHON_EXTENSION_PATIENCE_MS = 15000;
+
 /** The interpreter the Python extension has selected for the first workspace folder. */
 async function pythonExtensionInterpreter(): Promise<PythonExtensionInterpreter> {
   if (vscode.extensions.getExtension(PYTHON_EXTENSION) === undefined) return { note: `the Python extension (${PYTHON_EXTENSION}) is not installed` };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<PythonExtensionInterpreter>((resolve) => {
+    timer = setTimeout(() => resolve({ note: `it did not answer within ${PYTHON_EXTENSION_PATIENCE_MS / 1000} s` }), PYTHON_EXTENSION_PATIENCE_MS);
+  });
+  try {
+    return await Promise.race([askPythonExtension(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function askPythonExtension(): Promise<PythonExtensionInterpreter> {
   try {
     const api = await pythonEnvironmentsApi();
     if (api === undefined) return { note: 'the Python extension offers no environments API' };
