@@ -272,3 +272,27 @@ def test_engine_without_libyaml_agrees(tmp_path):
     with_c, pure = check(None), check(env_pure)
     assert pure == with_c
     assert len(json.dumps(pure)) > 1000  # findings, not an empty report
+
+
+def _bundle_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("vsix_bundle", h.EXT_SRC / "scripts" / "bundle.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bundle_strips_pyyaml_c_extension_and_refuses_other_compiled_files(tmp_path):
+    bundle = _bundle_module()
+    libs = tmp_path / "libs"
+    for rel in ("yaml/__init__.py", "yaml/_yaml.cpython-311-x86_64-linux-gnu.so", "pygls/__init__.py",
+                "pygls/__pycache__/x.cpython-311.pyc", "bin/artifact-lsp", ".lock"):
+        (libs / rel).parent.mkdir(parents=True, exist_ok=True)
+        (libs / rel).write_text("x")
+    assert bundle.strip(libs) == ["yaml/_yaml.cpython-311-x86_64-linux-gnu.so"]
+    assert sorted(p.relative_to(libs).as_posix() for p in libs.rglob("*") if p.is_file()) == ["pygls/__init__.py", "yaml/__init__.py"]
+    (libs / "cattrs").mkdir()
+    (libs / "cattrs" / "_speedups.cpython-311-x86_64-linux-gnu.so").write_text("x")
+    with pytest.raises(SystemExit, match=r"compiled files that have no pure-Python fallback: \['cattrs/_speedups"):
+        bundle.strip(libs)
