@@ -5,8 +5,8 @@ What a person would do and see, in order (one VS Code session, tests share it):
 
 1. open a legacy fixture: the Problems panel lists our diagnostics (AL101…AL105, AL202) and
    the editor shows squiggles (screenshot: ``test-artifacts/vscode-e2e/diagnostics.png``);
-2. the server was started from ``artifactLsp.server.interpreter`` (this checkout's venv), as the
-   *Artifact LSP* output channel says;
+2. the extension's bundled server was started on ``artifactLsp.server.interpreter`` (this
+   checkout's venv Python), as the *Artifact LSP* output channel says;
 3. cursor on ``id``, Ctrl+., *Remove legacy key 'id' (AL104)*, Ctrl+S: the key is gone on disk;
 4. *Artifact LSP: Fix all legacy keys* from the palette on another manifest, Ctrl+S;
 5. *Artifact LSP: Regenerate fixtures* with a producer that hangs: a progress notification with
@@ -16,8 +16,12 @@ What a person would do and see, in order (one VS Code session, tests share it):
    are rewritten and their diagnostics go away;
 7. a second session in an untrusted workspace: diagnostics still work, *Regenerate fixtures* is
    refused by the extension (palette) and by the server (code lens);
-8. a third with ``artifactLsp.server.interpreter`` pointing at a Python without the package:
-   an error notification says so and how to fix it.
+8. a third with ``artifactLsp.server.interpreter`` pointing at a Python older than 3.11:
+   an error notification says so and how to fix it;
+9. a new user: only the ``.vsix`` installed, no settings, a PATH with no ``artifact-lsp`` whose
+   Python is Debian's ``/usr/bin/python3`` (no pygls): the bundled server starts on it, the
+   Problems panel fills, a quick fix applies, and nothing is written into the workspace.
+10. ``artifactLsp.server.path`` naming a server of another version: a warning says so.
 
 ``ARTIFACT_LSP_UPDATE_DOCS_SHOT=1`` also writes ``docs/vscode-quickfix.png``.
 """
@@ -28,6 +32,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -39,6 +45,8 @@ DOCKER = "e2e/artifacts/e2e-docker/artifact.yml"
 CONTAINERD = "e2e/artifacts/e2e-containerd/artifact.yml"
 PRODUCER = "python3 tools/fake_producer.py"
 DOCS_SHOT = h.ROOT / "docs" / "vscode-quickfix.png"
+VERSION = re.search(r'__version__ = "([^"]+)"', (h.ROOT / "server" / "artifact_lsp" / "__init__.py").read_text()).group(1)
+DEBIAN_PYTHON = "/usr/bin/python3"
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -72,17 +80,22 @@ def _producer_env(mode: str) -> dict:
     return {"ARTIFACT_PRODUCER_CMD": PRODUCER, "FAKE_PRODUCER_MODE": mode}
 
 
+NO_SETTING = object()
+
+
 class Session:
-    def __init__(self, base: Path, prepared, *, trusted: bool, name: str = "", interpreter: str | None = None):
+    def __init__(self, base: Path, prepared, *, trusted: bool, name: str = "", interpreter=None, path: str | None = None):
+        """``interpreter``: the user setting (default this venv's Python; NO_SETTING: none);
+        ``path``: the PATH of code-server and the extension host (default the caller's)."""
         playwright, vsix = prepared
         self.base = base
         self.name = name or ("trusted" if trusted else "untrusted")
         self.ws = base / "ws"
         shutil.copytree(h.EXAMPLES, self.ws, symlinks=True)
-        user = {"artifactLsp.server.interpreter": interpreter or h.python_for_server()}
+        user = {} if interpreter is NO_SETTING else {"artifactLsp.server.interpreter": interpreter or h.python_for_server()}
         if not trusted:
             user.update({"security.workspace.trust.enabled": True, "security.workspace.trust.startupPrompt": "always"})
-        self.profile = h.Profile(base / "profile", settings=user)
+        self.profile = h.Profile(base / "profile", settings=user, path=path)
         self.profile.write()
         self.profile.install_extension(vsix)
         self.playwright = playwright
@@ -153,22 +166,31 @@ def test_problems_panel_lists_our_diagnostics(vscode):
     assert all(p.endswith(("artifact.yml", "artifact.json", "test_matrix.yaml")) for p in grouped), list(grouped)
 
 
-def test_server_runs_from_the_interpreter_setting(vscode):
-    wb = vscode.wb
+def _flat(text: str) -> str:  # the output view wraps long lines
+    return re.sub(r"\s+", "", text)
+
+
+def _wait_output(wb, *wanted: str, timeout: float = 20) -> str:
+    """The Artifact LSP output channel's first lines, once they contain every ``wanted``."""
     wb.call("command", title="Artifact LSP: Show output")
-
-    def flat(text: str) -> str:  # the output view wraps long lines
-        return re.sub(r"\s+", "", text)
-
-    want = f"starting the server: artifactLsp.server.interpreter: {h.python_for_server()} -m artifact_lsp serve"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + timeout
     while True:
         out = wb.call("outputText", top=True)
-        if flat(want) in flat(out) and "server running: artifact-lsp" in out:
-            break
+        if all(_flat(w) in _flat(out) for w in wanted):
+            return out
         assert time.monotonic() < deadline, repr(out)
         time.sleep(0.5)
+
+
+def test_server_runs_from_the_interpreter_setting(vscode):
+    python = h.python_for_server()
+    out = _wait_output(
+        vscode.wb,
+        f"starting the server: artifactLsp.server.interpreter: {python} (Python {'.'.join(map(str, sys.version_info[:3]))}) runs the bundled server",
+        f"server running: artifact-lsp {VERSION}",
+    )
     assert "workspace trusted" in out
+    assert "features may not match" not in out  # the bundled server is the extension's version
 
 
 def test_quick_fix_removes_the_legacy_key(vscode):
@@ -317,8 +339,9 @@ def test_untrusted_workspace_refuses_regeneration(prepared, tmp_path_factory):
 
 def test_clear_error_when_the_server_cannot_start(prepared, tmp_path_factory):
     base = tmp_path_factory.mktemp("vscode-noserver")
-    python = base / "python-without-artifact-lsp"
-    python.write_text("#!/bin/sh\necho \"ModuleNotFoundError: No module named 'artifact_lsp'\" >&2\nexit 1\n")
+    python = base / "python3.10"
+    # answers the extension's probe as a Python 3.10 would
+    python.write_text("#!/bin/sh\necho 3.10.13\n")
     python.chmod(0o755)
     session = Session(base, prepared, trusted=True, name="noserver", interpreter=str(python))
     session.start()
@@ -327,12 +350,95 @@ def test_clear_error_when_the_server_cannot_start(prepared, tmp_path_factory):
         wb.call("openFile", file=DOCKER)
         shown = wb.call(
             "waitNotification",
-            match=r"^Artifact LSP: artifactLsp\.server\.interpreter is .*python-without-artifact-lsp, but that Python cannot import artifact_lsp",
+            match=r"^Artifact LSP: artifactLsp\.server\.interpreter is .*python3\.10, but it is Python 3\.10\.13, older than 3\.11",
             timeout=30_000,
         )
-        message = next(n["message"] for n in shown if "cannot import" in n["message"])
-        assert "ModuleNotFoundError: No module named 'artifact_lsp'" in message
-        assert "-m pip install artifact-lsp" in message  # the fix
+        message = next(n["message"] for n in shown if "older than 3.11" in n["message"])
+        assert "The server needs Python 3.11 or newer" in message  # the fix
         wb.call("screenshot", path=str(h.ARTIFACTS / "no-server-error.png"))
+    finally:
+        session.stop()
+
+
+# --------------------------------------------------------------------------- a new user: the .vsix alone
+
+
+def _paths(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+
+
+def test_the_vsix_alone_runs_on_debian_python(prepared, tmp_path_factory):
+    """Nothing but the .vsix: no setting, no artifact-lsp on PATH, Debian's python3 without pygls."""
+    if not os.access(DEBIAN_PYTHON, os.X_OK):
+        pytest.skip(f"needs Debian's {DEBIAN_PYTHON}")
+    if subprocess.run([DEBIAN_PYTHON, "-c", "import pygls"], capture_output=True, check=False).returncode == 0:
+        pytest.skip(f"{DEBIAN_PYTHON} has pygls: it would not show that the .vsix carries it")
+    path = "/usr/bin:/bin"
+    assert shutil.which("artifact-lsp", path=path) is None
+    assert shutil.which("python3", path=path) == DEBIAN_PYTHON
+    assert shutil.which("python", path=path) is None
+    base = tmp_path_factory.mktemp("vscode-vsix-alone")
+    session = Session(base, prepared, trusted=True, name="vsix-alone", interpreter=NO_SETTING, path=path)
+    before = _paths(session.ws)
+    session.start()
+    try:
+        wb = session.wb
+        wb.call("openFile", file=DOCKER)
+        want = ["AL101", "AL102", "AL103", "AL104", "AL105", "AL202"]
+        rows = wb.call("problems", codes=want, file=DOCKER, timeout=90_000)[DOCKER]
+        assert set(want) <= _codes(rows), rows
+        wb.call("screenshot", path=str(h.ARTIFACTS / "vsix-alone-diagnostics.png"))
+        out = _wait_output(
+            wb,
+            f'starting the server: "python3" on PATH: {DEBIAN_PYTHON} (Python 3.',
+            "runs the bundled server",
+            f"server running: artifact-lsp {VERSION}",
+        )
+        flat = _flat(out)
+        assert _flat("the Python extension (ms-python.python) is not installed") in flat, out
+        assert _flat('"artifact-lsp" on PATH') not in flat, out  # bundled by default: an installed one is not looked for
+        # the launcher's line (the server's stderr): the bundled package on Debian's Python
+        assert re.search(r"artifact-lsp" + re.escape(VERSION) + r"\(bundled,\S*bundled/libs/artifact_lsp\)onPython3\.11\.\d+\(/usr/bin/python3\)", flat), out
+
+        # a quick fix through the UI
+        file = session.file(DOCKER)
+        text = file.read_text(encoding="utf-8")
+        wb.call("openFile", file=DOCKER)
+        wb.call("goto", line=11, column=5)  # on `id`
+        menu = wb.call("quickFix", pick="Remove legacy key 'id'")
+        assert menu["picked"] == "Remove legacy key 'id' (AL104)", menu
+        wb.call("save")
+        assert file.read_text(encoding="utf-8") == text.replace("  - id: template-e2e-5f1c2a90\n    artifact_root:", "  - artifact_root:")
+        # nothing was created in the user's repository (no .venv, no uv.lock, no caches)
+        assert _paths(session.ws) == before
+    finally:
+        session.stop()
+
+
+# --------------------------------------------------------------------------- another version
+
+
+def test_a_server_of_another_version_is_warned_about(prepared, tmp_path_factory):
+    """artifactLsp.server.path runs an artifact-lsp whose serverInfo.version is not the extension's."""
+    base = tmp_path_factory.mktemp("vscode-mismatch")
+    exe = base / "bin" / "artifact-lsp"
+    exe.parent.mkdir()
+    code = "import sys, artifact_lsp; artifact_lsp.__version__ = '0.0.9'; from artifact_lsp.cli import main; sys.exit(main(sys.argv[1:]))"
+    exe.write_text(f"#!/bin/sh\nexec {h.python_for_server()} -c \"{code}\" \"$@\"\n")
+    exe.chmod(0o755)
+    session = Session(base, prepared, trusted=True, name="mismatch", interpreter=NO_SETTING)
+    settings = json.loads((session.profile.user_data / "User" / "settings.json").read_text())
+    settings["artifactLsp.server.path"] = str(exe)
+    (session.profile.user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
+    session.start()
+    try:
+        wb = session.wb
+        wb.call("openFile", file=DOCKER)
+        shown = wb.call("waitNotification", match=r"^Artifact LSP: The artifact-lsp server is version 0\.0\.9 ", timeout=60_000)
+        message = next(n["message"] for n in shown if "version 0.0.9" in n["message"])
+        assert f"but this extension is {VERSION}: features may not match" in message, message
+        assert "artifactLsp.server.path" in message and 'importStrategy" to "bundled"' in message, message
+        # it still serves
+        wb.call("problems", codes=["AL104"], file=DOCKER, timeout=60_000)
     finally:
         session.stop()

@@ -1,6 +1,6 @@
 """The VS Code extension's own checks, run from pytest: the TypeScript type check, the node unit
 tests (server resolution, settings; ``node --test`` on the esbuild output) and the packaged
-``.vsix``'s contents and manifest.
+``.vsix``'s contents (the server and its libraries, LICENSE, one version) and manifest.
 
 The extension's npm dependencies come from ``npm ci`` (its committed lock file) into the cache
 folder (``tests/vscode_harness.py``); only Node 20 and npm are needed (no browser).
@@ -48,11 +48,31 @@ def test_vsix_contents_and_manifest(ext):
     with zipfile.ZipFile(vsix) as zf:
         names = set(zf.namelist())
         manifest = json.loads(zf.read("extension/package.json"))
-    # only the bundle ships: no sources, tests, node_modules or source maps
-    assert {"extension/package.json", "extension/readme.md", "extension/dist/extension.js"} <= names, names
-    assert not [n for n in names if n.startswith("extension/") and n not in (
-        "extension/package.json", "extension/readme.md", "extension/dist/extension.js")], names
-    assert vsix.stat().st_size < 1_000_000
+        license_text = zf.read("extension/LICENSE.txt").decode()
+        bundled_init = zf.read("extension/bundled/libs/artifact_lsp/__init__.py").decode()
+    ext_files = {n.removeprefix("extension/") for n in names if n.startswith("extension/")}
+    # the client bundle, the launcher and the libraries: no sources, tests, node_modules or maps
+    top = {"package.json", "readme.md", "LICENSE.txt", "changelog.md", "dist/extension.js", "bundled/tool/server.py"}
+    assert top <= ext_files, sorted(ext_files - {n for n in ext_files if n.startswith("bundled/libs/")})
+    assert not [n for n in ext_files if n not in top and not n.startswith("bundled/libs/")], ext_files
+    libs = {n.removeprefix("bundled/libs/") for n in ext_files if n.startswith("bundled/libs/")}
+    # the server and its whole runtime closure (pure Python: runs on any OS and Python >= 3.11)
+    for need in ("artifact_lsp/__init__.py", "artifact_lsp/cli.py", "artifact_lsp/server/app.py", "artifact_lsp/engine/yamlmodel.py",
+                 "pygls/__init__.py", "lsprotocol/types.py", "cattrs/__init__.py", "attrs/__init__.py", "attr/__init__.py",
+                 "typing_extensions.py", "yaml/__init__.py", "yaml/reader.py"):
+        assert need in libs, need
+    for dist in ("artifact_lsp", "pygls", "lsprotocol", "cattrs", "attrs", "pyyaml", "typing_extensions"):
+        assert any(n.startswith(f"{dist}-") and n.endswith(".dist-info/METADATA") for n in libs), dist
+    compiled = [n for n in libs if n.endswith((".so", ".pyd", ".dylib", ".dll", ".pyc")) or "/__pycache__/" in n or n.startswith("bin/")]
+    assert not compiled, compiled
+    # one version: the package's, the bundled server's and the extension's
+    version = re.search(r'__version__ = "([^"]+)"', (h.ROOT / "server" / "artifact_lsp" / "__init__.py").read_text()).group(1)
+    assert f'__version__ = "{version}"' in bundled_init
+    assert manifest["version"] == version
+    assert any(n == f"artifact_lsp-{version}.dist-info/METADATA" for n in libs), libs
+    assert license_text == (h.ROOT / "LICENSE").read_text()
+    assert "--skip-license" not in json.dumps(manifest["scripts"])
+    assert vsix.stat().st_size < 2_000_000
 
     # activation and document selection: our three file names, never every YAML file
     events = manifest["activationEvents"]
@@ -72,7 +92,7 @@ def test_vsix_contents_and_manifest(ext):
     trust = manifest["capabilities"]["untrustedWorkspaces"]
     assert trust["supported"] == "limited"
     assert set(trust["restrictedConfigurations"]) == {
-        "artifactLsp.server.path", "artifactLsp.server.interpreter",
+        "artifactLsp.server.path", "artifactLsp.server.interpreter", "artifactLsp.server.importStrategy",
         "artifactLsp.regenerate.script", "artifactLsp.regenerate.args", "artifactLsp.regenerate.env",
     }
 
@@ -92,4 +112,4 @@ def test_settings_cover_what_the_server_reads(ext):
     regenerate = {k.removeprefix("regenerate.") for k in contributed if k.startswith("regenerate.")}
     # the producer / environments of a repository without a script live in its config file only
     assert regenerate == {"script", "args", "env", "timeout", "fixtures", "timestamps"}
-    assert {"documentGlobs", "server.path", "server.interpreter"} <= contributed
+    assert {"documentGlobs", "server.path", "server.interpreter", "server.importStrategy"} <= contributed

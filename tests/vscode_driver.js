@@ -31,6 +31,32 @@ async function until(what, fn, timeout, interval = 200) {
   }
 }
 
+// A click on something VS Code may re-render at any time (code lenses, notification buttons,
+// dialog buttons): `find` looks it up afresh on every attempt and the click is retried when the
+// element went away under it ("Element is not attached to the DOM", not visible, not stable).
+// Waits on the element's state, never a fixed time; a handle is never reused across attempts.
+const STALE = /not attached|detached|not visible|not stable|Element is outside of the viewport|intercepts pointer events|Timeout .* exceeded/i;
+
+async function clickFresh(what, find, timeout) {
+  let attempts = 0;
+  return until(what, async () => {
+    const handle = await find();
+    if (!handle) return null;
+    attempts += 1;
+    try {
+      // `trial` first: all actionability checks, no click, so a handle that detaches while
+      // Playwright waits is never clicked; the real click follows at once
+      await handle.click({ trial: true, timeout: 2000 });
+      await handle.click({ timeout: 2000, force: true });
+    } catch (e) {
+      if (!STALE.test(String(e && e.message))) throw e;
+      log(`${what}: attempt ${attempts} hit a re-rendered element (${String(e.message).split('\n')[0]}); finding it again`);
+      return null;
+    }
+    return { attempts };
+  }, timeout, 100);
+}
+
 const texts = (selector) => page.$$eval(selector, (els) => els.map((e) => e.innerText.replace(/\u00a0/g, ' ').trim()));
 
 // the visible notification toasts (and, when the center is open, its items)
@@ -232,14 +258,13 @@ const ops = {
   async codeLens({ match, timeout }) {
     const re = new RegExp(match);
     await focusEditor();
-    const link = await until(`a code lens matching ${re}`, async () => {
+    const clicked = await clickFresh(`a code lens matching ${re}`, async () => {
       for (const a of await page.$$('.contentWidgets .codelens-decoration a, .codelens-decoration a')) {
-        if (re.test((await a.innerText()).trim())) return a;
+        if (re.test(((await a.innerText().catch(() => '')) || '').trim())) return a;
       }
       return null;
     }, timeout);
-    await link.click();
-    return true;
+    return clicked;
   },
 
   async save({ timeout }) {
@@ -286,18 +311,16 @@ const ops = {
   // click a button (by its label) on the notification whose message matches `match`
   async notificationButton({ match, button, timeout }) {
     const re = new RegExp(match);
-    const target = await until(`a notification matching ${re} with a ${button} button`, async () => {
+    return clickFresh(`a notification matching ${re} with a ${button} button`, async () => {
       for (const item of await page.$$('.notifications-toasts .notification-list-item')) {
         const msg = await item.$eval('.notification-list-item-message', (e) => e.innerText).catch(() => '');
         if (!re.test(msg)) continue;
         for (const b of await item.$$('.monaco-button')) {
-          if ((await b.innerText()).trim() === button) return b;
+          if (((await b.innerText().catch(() => '')) || '').trim() === button) return b;
         }
       }
       return null;
-    }, timeout, 200);
-    await target.click();
-    return true;
+    }, timeout);
   },
 
   // a modal dialog (workspace trust): its message, and click `button` when given
@@ -306,10 +329,13 @@ const ops = {
     const message = (await texts('.monaco-dialog-box .dialog-message-text, .monaco-dialog-box .dialog-message'))[0] || '';
     const buttons = await texts('.monaco-dialog-box .dialog-buttons .monaco-button');
     if (button) {
-      const handle = (await page.$$('.monaco-dialog-box .dialog-buttons .monaco-button'));
-      const i = buttons.findIndex((b) => b.startsWith(button));
-      if (i < 0) throw new Error(`no dialog button ${button} in ${JSON.stringify(buttons)}`);
-      await handle[i].click();
+      if (!buttons.some((b) => b.startsWith(button))) throw new Error(`no dialog button ${button} in ${JSON.stringify(buttons)}`);
+      await clickFresh(`the dialog button ${button}`, async () => {
+        for (const b of await page.$$('.monaco-dialog-box .dialog-buttons .monaco-button')) {
+          if (((await b.innerText().catch(() => '')) || '').trim().startsWith(button)) return b;
+        }
+        return null;
+      }, timeout);
       await until('the dialog to close', async () => !(await page.$('.monaco-dialog-box')), timeout);
     }
     return { message, buttons };

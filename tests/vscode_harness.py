@@ -57,7 +57,7 @@ RIPGREP_PACKAGE_VERSION = "1.15.11"
 RIPGREP_ASSET = "ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz"
 CHROMIUM = "/usr/bin/chromium"
 EXT_FILES = ("package.json", "package-lock.json", "tsconfig.json", "esbuild.mjs", ".vscodeignore", "README.md")
-EXT_DIRS = ("src", "test")
+EXT_DIRS = ("src", "test", "scripts", "bundled/tool")  # bundled/libs: written by scripts/bundle.py
 
 INSTALL_TIMEOUT = 900
 
@@ -240,9 +240,10 @@ def extension_workdir() -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         for name in EXT_FILES:
             shutil.copy2(EXT_SRC / name, folder / name)
+        shutil.rmtree(folder / "bundled", ignore_errors=True)
         for name in EXT_DIRS:
             shutil.rmtree(folder / name, ignore_errors=True)
-            shutil.copytree(EXT_SRC / name, folder / name)
+            shutil.copytree(EXT_SRC / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
         digest = _lock_digest()
         if not (_marker_ok(marker, digest) and (folder / "node_modules").is_dir()):
             marker.unlink(missing_ok=True)
@@ -252,15 +253,17 @@ def extension_workdir() -> Path:
 
 
 def npm_run(folder: Path, script: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    # scripts/bundle.py (npm run bundle) finds this repository through ARTIFACT_LSP_REPO
     return subprocess.run(
-        ["npm", "run", "--silent", script], cwd=folder, env=_npm_env(), capture_output=True, text=True,
+        ["npm", "run", "--silent", script], cwd=folder, env=_npm_env(ARTIFACT_LSP_REPO=str(ROOT)), capture_output=True, text=True,
         timeout=timeout, stdin=subprocess.DEVNULL, check=False,
     )
 
 
 @functools.cache
 def build_vsix() -> Path:
-    """``npm run package`` in the cache's copy of the extension (once per test session)."""
+    """``npm run package`` in the cache's copy of the extension (once per test session): the
+    server and its libraries are bundled from this checkout (scripts/bundle.py), then vsce packs."""
     folder = extension_workdir()
     vsix = folder / "artifact-lsp.vsix"
     vsix.unlink(missing_ok=True)
@@ -303,6 +306,9 @@ class Profile:
 
     base: Path
     settings: dict = field(default_factory=dict)
+    # the PATH code-server and the extension host get (default: the caller's); with one given,
+    # no venv or pyenv variables leak in either: what a new user's machine has
+    path: str | None = None
 
     @property
     def home(self) -> Path:
@@ -321,6 +327,10 @@ class Profile:
         for key in list(env):
             if key.startswith(("VSCODE_", "PYTEST_")) or key in ("ELECTRON_RUN_AS_NODE",):
                 env.pop(key)
+            elif self.path is not None and key.startswith(("VIRTUAL_ENV", "PYTHON", "PYENV", "UV_")):
+                env.pop(key)
+        if self.path is not None:
+            env["PATH"] = self.path
         env.update(
             HOME=str(self.home),
             XDG_CONFIG_HOME=str(self.home / ".config"),
@@ -340,7 +350,7 @@ class Profile:
         # The VS Code server builds the extension host's environment from "$SHELL -ilc" with
         # this HOME; without a ~/.profile, /etc/profile resets PATH and the extension host
         # would not find the caller's python3/uv. Keep the caller's PATH.
-        path = os.environ.get("PATH", "")
+        path = self.path if self.path is not None else os.environ.get("PATH", "")
         (self.home / ".profile").write_text("export PATH='" + path.replace("'", "'\\''") + "'\n")
         (self.base / "config.yaml").write_text("bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n")
 

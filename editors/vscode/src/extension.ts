@@ -10,6 +10,7 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as nodePath from 'node:path';
 import * as vscode from 'vscode';
 import {
   DidChangeConfigurationNotification,
@@ -24,7 +25,18 @@ import {
 
 import { NotificationProgressFeature } from './progress';
 import { RegenerationReview } from './review';
-import { ProbeResult, ResolveDeps, ServerCommand, resolveServer, startFailureMessage, whichIn } from './resolve';
+import {
+  PROBE_SCRIPT,
+  PythonExtensionInterpreter,
+  PythonProbe,
+  ResolveDeps,
+  ServerCommand,
+  parseProbe,
+  resolveServer,
+  startFailureMessage,
+  versionMismatch,
+  whichIn,
+} from './resolve';
 import {
   RESTART_KEYS,
   SECTION,
@@ -65,30 +77,76 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
-function isFile(path: string): boolean {
-  try {
-    return fs.statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function probeInterpreter(python: string): Promise<ProbeResult> {
+/** Run PROBE_SCRIPT with `python` (from the launcher's folder: never the workspace's modules). */
+function probePython(python: string, cwd: string): Promise<PythonProbe> {
   return new Promise((resolve) => {
-    execFile(python, ['-c', 'import artifact_lsp'], { timeout: 20000, windowsHide: true }, (error, _stdout, stderr) => {
-      if (!error) return resolve({ ok: true });
+    const env = { ...process.env };
+    delete env.PYTHONSTARTUP;
+    execFile(python, ['-c', PROBE_SCRIPT], { cwd, timeout: 20000, windowsHide: true, env }, (error, stdout, stderr) => {
+      if (!error) return resolve(parseProbe(String(stdout)));
       const lines = String(stderr).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
       resolve({ ok: false, detail: lines[lines.length - 1] ?? error.message });
     });
   });
 }
 
-const deps: ResolveDeps = {
-  isExecutableFile,
-  isFile,
-  which: (name) => whichIn(name, process.env.PATH ?? '', isExecutableFile, process.platform, process.env.PATHEXT),
-  probeInterpreter,
-};
+/** The part of ms-python.python's API that is used (newer releases: `environments`; older: `environment`). */
+interface PythonEnvironmentsApi {
+  getActiveEnvironmentPath(resource?: vscode.Uri): { id?: string; path: string } | undefined;
+  resolveEnvironment(env: unknown): Promise<{ executable?: { uri?: vscode.Uri } } | undefined>;
+  onDidChangeActiveEnvironmentPath?: vscode.Event<unknown>;
+}
+
+const PYTHON_EXTENSION = 'ms-python.python';
+
+async function pythonEnvironmentsApi(): Promise<PythonEnvironmentsApi | undefined> {
+  const extension = vscode.extensions.getExtension(PYTHON_EXTENSION);
+  if (extension === undefined) return undefined;
+  const exports = (extension.isActive ? extension.exports : await extension.activate()) as
+    | { environments?: PythonEnvironmentsApi; environment?: PythonEnvironmentsApi }
+    | undefined;
+  return exports?.environments ?? exports?.environment;
+}
+
+/** a Python extension that does not answer must not keep the server from starting */
+const PYTHON_EXTENSION_PATIENCE_MS = 15000;
+
+/** The interpreter the Python extension has selected for the first workspace folder. */
+async function pythonExtensionInterpreter(): Promise<PythonExtensionInterpreter> {
+  if (vscode.extensions.getExtension(PYTHON_EXTENSION) === undefined) return { note: `the Python extension (${PYTHON_EXTENSION}) is not installed` };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<PythonExtensionInterpreter>((resolve) => {
+    timer = setTimeout(() => resolve({ note: `it did not answer within ${PYTHON_EXTENSION_PATIENCE_MS / 1000} s` }), PYTHON_EXTENSION_PATIENCE_MS);
+  });
+  try {
+    return await Promise.race([askPythonExtension(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function askPythonExtension(): Promise<PythonExtensionInterpreter> {
+  try {
+    const api = await pythonEnvironmentsApi();
+    if (api === undefined) return { note: 'the Python extension offers no environments API' };
+    const active = api.getActiveEnvironmentPath(vscode.workspace.workspaceFolders?.[0]?.uri);
+    if (active === undefined) return { note: 'no interpreter selected' };
+    const resolved = await api.resolveEnvironment(active);
+    const path = resolved?.executable?.uri?.fsPath;
+    return path ? { path } : { note: `its environment ${active.path} has no Python executable` };
+  } catch (error) {
+    return { note: `its API failed (${error instanceof Error ? error.message : String(error)})` };
+  }
+}
+
+function resolveDeps(launcher: string): ResolveDeps {
+  return {
+    isExecutableFile,
+    which: (name) => whichIn(name, process.env.PATH ?? '', isExecutableFile, process.platform, process.env.PATHEXT),
+    probePython: (python) => probePython(python, nodePath.dirname(launcher)),
+    pythonExtension: pythonExtensionInterpreter,
+  };
+}
 
 class Controller implements vscode.Disposable {
   private client: LanguageClient | undefined;
@@ -99,7 +157,15 @@ class Controller implements vscode.Disposable {
   private failed = false;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly output: vscode.LogOutputChannel) {}
+  private readonly deps: ResolveDeps;
+
+  constructor(
+    private readonly output: vscode.LogOutputChannel,
+    private readonly launcher: string,
+    private readonly version: string,
+  ) {
+    this.deps = resolveDeps(launcher);
+  }
 
   private log(line: string): void {
     this.output.info(line);
@@ -157,12 +223,17 @@ class Controller implements vscode.Disposable {
     const trusted = vscode.workspace.isTrusted;
     const resolution = await resolveServer(
       {
-        settings: { path: config().get<string | null>('server.path'), interpreter: config().get<string | null>('server.interpreter') },
+        settings: {
+          path: config().get<string | null>('server.path'),
+          interpreter: config().get<string | null>('server.interpreter'),
+          importStrategy: config().get<string | null>('server.importStrategy'),
+        },
         workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
         trusted,
         home: os.homedir(),
+        launcher: this.launcher,
       },
-      deps,
+      this.deps,
     );
     for (const line of resolution.tried) this.log(`server lookup: ${line}`);
     if (!resolution.ok) {
@@ -172,12 +243,13 @@ class Controller implements vscode.Disposable {
     }
     const server = resolution.server;
     this.server = server;
+    if (server.source === 'python extension') void this.watchPythonExtension();
     this.log(`starting the server: ${server.description}${trusted ? '' : ' (untrusted workspace: regeneration disabled)'}`);
     const serverOptions: ServerOptions = {
       command: server.command,
       args: server.args,
       transport: TransportKind.stdio,
-      options: { cwd: server.cwd, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
+      options: { env: { ...process.env, ...server.env, PYTHONUNBUFFERED: '1' } },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: this.selector(),
@@ -225,6 +297,11 @@ class Controller implements vscode.Disposable {
     }
     const info = client.initializeResult?.serverInfo;
     this.log(`server running: ${info ? `${info.name} ${info.version ?? ''}`.trim() : 'artifact-lsp'}`);
+    const mismatch = versionMismatch(this.version, info?.version, server);
+    if (mismatch !== undefined) {
+      this.output.warn(mismatch);
+      void vscode.window.showWarningMessage(`Artifact LSP: ${mismatch}`);
+    }
     return client;
   }
 
@@ -251,6 +328,25 @@ class Controller implements vscode.Disposable {
     this.failed = false;
     if (this.client !== undefined || this.server !== undefined) await this.restart();
     else await this.startWhenNeeded();
+  }
+
+  private pythonWatch: vscode.Disposable | undefined;
+
+  /** The server runs on the Python extension's interpreter: a new selection restarts it. */
+  private async watchPythonExtension(): Promise<void> {
+    if (this.pythonWatch !== undefined) return;
+    try {
+      const api = await pythonEnvironmentsApi();
+      if (api?.onDidChangeActiveEnvironmentPath === undefined || this.pythonWatch !== undefined) return;
+      this.pythonWatch = api.onDidChangeActiveEnvironmentPath(() => {
+        if (this.server?.source !== 'python extension') return;
+        this.log('the Python extension selected another interpreter: restarting the server');
+        void this.refresh();
+      });
+      this.disposables.push(this.pythonWatch);
+    } catch (error) {
+      this.output.warn(`cannot follow the Python extension's interpreter: ${String(error)}`);
+    }
   }
 
   private async showError(message: string): Promise<void> {
@@ -367,7 +463,8 @@ let controller: Controller | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('Artifact LSP', { log: true });
-  const ctl = new Controller(output);
+  const version = String(context.extension.packageJSON.version);
+  const ctl = new Controller(output, context.asAbsolutePath(nodePath.join('bundled', 'tool', 'server.py')), version);
   controller = ctl;
   const review = new RegenerationReview((command, args) => ctl.execute(command, args), (m) => output.info(m));
   ctl.onRegenerated = (outcome, uri) => review.offer(outcome, uri);
@@ -385,7 +482,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     // workspace's restricted settings apply now
     vscode.workspace.onDidGrantWorkspaceTrust(() => void ctl.refresh()),
   );
-  output.info(`Artifact LSP ${context.extension.packageJSON.version} activated (VS Code ${vscode.version}, workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted'})`);
+  output.info(`Artifact LSP ${version} activated (VS Code ${vscode.version}, workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted'})`);
   void ctl.startWhenNeeded();
 }
 

@@ -1,32 +1,54 @@
 /**
  * Which command starts the artifact-lsp language server.
  *
- * Pure logic: everything that touches the file system, PATH or a child process comes in
- * through `ResolveDeps`, so the order and the error messages are unit-tested without VS Code
- * (test/resolve.test.ts). The order:
+ * Pure logic: everything that touches the file system, PATH, the Python extension or a child
+ * process comes in through `ResolveContext` / `ResolveDeps`, so the order and the error
+ * messages are unit-tested without VS Code (test/resolve.test.ts).
+ *
+ * The extension carries the server: `bundled/tool/server.py` starts the `artifact_lsp` package
+ * from `bundled/libs` (with its pure-Python dependencies) on any Python >= 3.11. The order:
  *
  * 1. `artifactLsp.server.path`: an `artifact-lsp` executable, run as `<path> serve`;
- * 2. `artifactLsp.server.interpreter`: a Python that has the package, run as
- *    `<python> -m artifact_lsp serve` (checked first: it must import `artifact_lsp`);
- * 3. `artifact-lsp` on PATH;
- * 4. `uv run artifact-lsp serve` in a workspace folder that has a `pyproject.toml`
- *    (trusted workspaces only: `uv run` builds and runs the workspace's own project).
+ * 2. with `artifactLsp.server.importStrategy: "fromEnvironment"` and no interpreter setting:
+ *    `artifact-lsp` on PATH (an installed server, e.g. `uv tool install ./artifact_lsp-*.whl`);
+ * 3. a Python, the first suitable (>= 3.11) of: `artifactLsp.server.interpreter`, the
+ *    interpreter the Python extension (ms-python.python) has selected, `python3` and `python`
+ *    on PATH; it runs `<python> <extension>/bundled/tool/server.py`, which puts the bundled
+ *    libraries first (`bundled`, the default) or last (`fromEnvironment`: that Python's own
+ *    `artifact_lsp` and dependencies first).
  *
  * A setting that is set but wrong is an error (with the fix), never silently skipped: the
- * user asked for that server. Only unset settings fall through to PATH and uv.
+ * user asked for that server. Nothing here ever runs in, or writes to, the workspace: in an
+ * untrusted workspace, the workspace's values of the settings are already dropped by VS Code
+ * (restricted configurations), and the Python extension's interpreter (often the workspace's
+ * own `.venv`) is not used.
  */
 
 import * as nodePath from 'node:path';
 
 export const SERVE_ARGS = ['serve'];
-export const MODULE_ARGS = ['-m', 'artifact_lsp', 'serve'];
 export const EXECUTABLE = 'artifact-lsp';
+export const MINIMUM_PYTHON: readonly [number, number] = [3, 11];
+/** what the launcher reads (bundled/tool/server.py) */
+export const STRATEGY_ENV = 'ARTIFACT_LSP_IMPORT_STRATEGY';
+
+export type ImportStrategy = 'bundled' | 'fromEnvironment';
 
 export interface ServerSettings {
   /** `artifactLsp.server.path` */
   path?: string | null;
   /** `artifactLsp.server.interpreter` */
   interpreter?: string | null;
+  /** `artifactLsp.server.importStrategy` */
+  importStrategy?: string | null;
+}
+
+/** What the Python extension said (looked up by the caller, only when it is needed). */
+export interface PythonExtensionInterpreter {
+  /** the selected interpreter's executable, when there is one */
+  path?: string;
+  /** why there is none (not installed, no interpreter selected...) */
+  note?: string;
 }
 
 export interface ResolveContext {
@@ -37,10 +59,16 @@ export interface ResolveContext {
   trusted: boolean;
   /** the user's home folder, for `~` and `${userHome}` */
   home: string;
+  /** absolute path of `bundled/tool/server.py` in the installed extension */
+  launcher: string;
 }
 
-export interface ProbeResult {
+export interface PythonProbe {
   ok: boolean;
+  /** [major, minor, micro] when the interpreter ran */
+  version?: [number, number, number];
+  /** can it import `artifact_lsp` by itself (only asked of Python >= 3.11) */
+  hasArtifactLsp?: boolean;
   /** what went wrong (the last line of stderr, a spawn error...) */
   detail?: string;
 }
@@ -48,22 +76,24 @@ export interface ProbeResult {
 export interface ResolveDeps {
   /** a regular file this user may execute */
   isExecutableFile(path: string): boolean;
-  /** any regular file */
-  isFile(path: string): boolean;
   /** the full path of an executable on PATH, or undefined */
   which(name: string): string | undefined;
-  /** does `python -c "import artifact_lsp"` work? */
-  probeInterpreter(python: string): Promise<ProbeResult>;
+  /** run the interpreter: its version, and whether it has `artifact_lsp` */
+  probePython(python: string): Promise<PythonProbe>;
+  /** the Python extension's selected interpreter (asked only when the order gets there) */
+  pythonExtension(): Promise<PythonExtensionInterpreter>;
 }
 
-export type ServerSource = 'server.path' | 'server.interpreter' | 'PATH' | 'uv';
+export type ServerSource = 'server.path' | 'PATH' | 'server.interpreter' | 'python extension' | 'python on PATH';
 
 export interface ServerCommand {
   command: string;
   args: string[];
-  /** working folder for the process (uv runs in the workspace folder) */
-  cwd?: string;
+  /** extra environment for the process */
+  env: Record<string, string>;
   source: ServerSource;
+  /** `bundled`: the extension's own server (its version is the extension's) */
+  strategy: ImportStrategy | 'executable';
   /** for the output channel: what was chosen and why */
   description: string;
 }
@@ -72,13 +102,27 @@ export type Resolution =
   | { ok: true; server: ServerCommand; tried: string[] }
   | { ok: false; message: string; tried: string[] };
 
-const INSTALL_HINT =
-  'Install it ("uv tool install artifact-lsp" or "pipx install artifact-lsp"), or set "artifactLsp.server.path" ' +
-  'to an "artifact-lsp" executable, or "artifactLsp.server.interpreter" to a Python that has the "artifact-lsp" package ' +
-  '(for example your checkout\'s ".venv/bin/python"), then run "Artifact LSP: Restart server".';
+export const INSTALL_PYTHON_HINT =
+  'Install Python 3.11 or newer (python.org, or your system\'s package, e.g. "sudo apt install python3" on Debian/Ubuntu, ' +
+  '"brew install python@3.12" on macOS, "winget install Python.Python.3.12" on Windows), ' +
+  'or set "artifactLsp.server.interpreter" to one, then run "Artifact LSP: Restart server". ' +
+  'Nothing else is needed: the extension carries the server and its libraries.';
 
 function blank(value: string | null | undefined): value is null | undefined {
   return value === undefined || value === null || value.trim() === '';
+}
+
+export function importStrategy(value: string | null | undefined): ImportStrategy {
+  return value === 'fromEnvironment' ? 'fromEnvironment' : 'bundled';
+}
+
+export function versionText(v: readonly number[]): string {
+  return v.join('.');
+}
+
+export function suitable(v: readonly number[] | undefined): boolean {
+  if (v === undefined) return false;
+  return v[0] > MINIMUM_PYTHON[0] || (v[0] === MINIMUM_PYTHON[0] && v[1] >= MINIMUM_PYTHON[1]);
 }
 
 /**
@@ -106,9 +150,26 @@ export function expandSettingPath(
   return nodePath.resolve(folder, value);
 }
 
+function pythonCommand(python: string, source: ServerSource, strategy: ImportStrategy, ctx: ResolveContext, probe: PythonProbe, label: string): ServerCommand {
+  const version = probe.version ? ` (Python ${versionText(probe.version)})` : '';
+  let what: string;
+  if (strategy === 'bundled') what = 'the bundled server';
+  else if (probe.hasArtifactLsp) what = 'its own artifact_lsp (importStrategy fromEnvironment)';
+  else what = 'the bundled server (importStrategy fromEnvironment, but this Python has no artifact_lsp)';
+  return {
+    command: python,
+    args: [ctx.launcher],
+    env: { [STRATEGY_ENV]: strategy },
+    source,
+    strategy,
+    description: `${label}: ${python}${version} runs ${what}`,
+  };
+}
+
 export async function resolveServer(ctx: ResolveContext, deps: ResolveDeps): Promise<Resolution> {
   const tried: string[] = [];
   const { path, interpreter } = ctx.settings;
+  const strategy = importStrategy(ctx.settings.importStrategy);
 
   if (!blank(path)) {
     const full = expandSettingPath(path, ctx, deps.which);
@@ -120,7 +181,9 @@ export async function resolveServer(ctx: ResolveContext, deps: ResolveDeps): Pro
         server: {
           command: full,
           args: [...SERVE_ARGS],
+          env: {},
           source: 'server.path',
+          strategy: 'executable',
           description: `artifactLsp.server.path: ${full} serve${note}`,
         },
       };
@@ -132,9 +195,10 @@ export async function resolveServer(ctx: ResolveContext, deps: ResolveDeps): Pro
       message:
         `artifactLsp.server.path is set to ${JSON.stringify(path)}, but ` +
         (full === undefined ? 'it cannot be resolved (a relative path needs an open folder)' : `${full} is not an executable file`) +
-        '. Point it at the "artifact-lsp" executable (for example "<venv>/bin/artifact-lsp"), or clear it to use "artifact-lsp" from PATH.',
+        '. Point it at an "artifact-lsp" executable (for example "<venv>/bin/artifact-lsp"), or clear it to use the server the extension carries.',
     };
   }
+  tried.push('artifactLsp.server.path: not set');
 
   if (!blank(interpreter)) {
     const full = expandSettingPath(interpreter, ctx, deps.which);
@@ -146,83 +210,137 @@ export async function resolveServer(ctx: ResolveContext, deps: ResolveDeps): Pro
         message:
           `artifactLsp.server.interpreter is set to ${JSON.stringify(interpreter)}, but ` +
           (full === undefined ? 'no such interpreter was found' : `${full} is not an executable file`) +
-          '. Point it at a Python that has the "artifact-lsp" package (for example "<venv>/bin/python"), or clear it.',
+          '. Point it at a Python 3.11 or newer (for example "/usr/bin/python3"), or clear it to use the first one found.',
       };
     }
-    const probe = await deps.probeInterpreter(full);
-    if (!probe.ok) {
-      tried.push(`artifactLsp.server.interpreter = ${full}: cannot import artifact_lsp${probe.detail ? ` (${probe.detail})` : ''}`);
+    const probe = await deps.probePython(full);
+    if (!probe.ok || !suitable(probe.version)) {
+      const why = probeProblem(probe);
+      tried.push(`artifactLsp.server.interpreter = ${full}: ${why}`);
       return {
         ok: false,
         tried,
         message:
-          `artifactLsp.server.interpreter is ${full}, but that Python cannot import artifact_lsp` +
-          (probe.detail ? ` (${probe.detail})` : '') +
-          `. Install the server into it ("${full} -m pip install artifact-lsp", or "uv sync" in the artifact-lsp checkout), or point the setting at the Python that has it.`,
+          `artifactLsp.server.interpreter is ${full}, but ${why}. ` +
+          'The server needs Python 3.11 or newer (nothing else: the extension carries the server and its libraries). ' +
+          'Point the setting at such a Python, or clear it to use the first one found.',
       };
     }
-    return {
-      ok: true,
-      tried,
-      server: {
-        command: full,
-        args: [...MODULE_ARGS],
-        source: 'server.interpreter',
-        description: `artifactLsp.server.interpreter: ${full} -m artifact_lsp serve`,
-      },
-    };
+    return { ok: true, tried, server: pythonCommand(full, 'server.interpreter', strategy, ctx, probe, 'artifactLsp.server.interpreter') };
   }
-  tried.push('artifactLsp.server.path: not set', 'artifactLsp.server.interpreter: not set');
+  tried.push('artifactLsp.server.interpreter: not set');
 
-  const onPath = deps.which(EXECUTABLE);
-  if (onPath !== undefined) {
-    return {
-      ok: true,
-      tried,
-      server: { command: onPath, args: [...SERVE_ARGS], source: 'PATH', description: `${EXECUTABLE} on PATH: ${onPath} serve` },
-    };
+  if (strategy === 'fromEnvironment') {
+    const onPath = deps.which(EXECUTABLE);
+    if (onPath !== undefined) {
+      return {
+        ok: true,
+        tried,
+        server: {
+          command: onPath,
+          args: [...SERVE_ARGS],
+          env: {},
+          source: 'PATH',
+          strategy: 'executable',
+          description: `${EXECUTABLE} on PATH (importStrategy fromEnvironment): ${onPath} serve`,
+        },
+      };
+    }
+    tried.push(`"${EXECUTABLE}" on PATH (importStrategy fromEnvironment): not found`);
   }
-  tried.push(`"${EXECUTABLE}" on PATH: not found`);
 
-  const uv = deps.which('uv');
-  const project = ctx.workspaceFolders.find((f) => deps.isFile(nodePath.join(f, 'pyproject.toml')));
-  if (uv === undefined) {
-    tried.push('"uv run artifact-lsp serve": uv is not on PATH');
-  } else if (!ctx.trusted) {
-    tried.push('"uv run artifact-lsp serve": not in an untrusted workspace (it would build and run the workspace\'s project)');
-  } else if (project === undefined) {
-    tried.push('"uv run artifact-lsp serve": no workspace folder has a pyproject.toml');
+  // the candidates in order; `python` undefined: not found (noted in `tried` in its turn)
+  const candidates: Array<{ python?: string; source: ServerSource; label: string; note?: string }> = [];
+  if (!ctx.trusted) {
+    tried.push('the Python extension\'s interpreter: not used in an untrusted workspace (it may be the workspace\'s own environment)');
   } else {
-    return {
-      ok: true,
-      tried,
-      server: {
-        command: uv,
-        args: ['run', EXECUTABLE, ...SERVE_ARGS],
-        cwd: project,
-        source: 'uv',
-        description: `uv run ${EXECUTABLE} serve in ${project}`,
-      },
-    };
+    const selected = await deps.pythonExtension();
+    const label = 'the Python extension\'s interpreter';
+    if (selected.path !== undefined && selected.path !== '') candidates.push({ python: selected.path, source: 'python extension', label });
+    else candidates.push({ source: 'python extension', label, note: selected.note ?? 'none selected' });
+  }
+  for (const name of ['python3', 'python']) {
+    candidates.push({ python: deps.which(name), source: 'python on PATH', label: `"${name}" on PATH`, note: 'not found' });
+  }
+  const seen = new Set<string>();
+  for (const { python, source, label, note } of candidates) {
+    if (python === undefined) {
+      tried.push(`${label}: ${note}`);
+      continue;
+    }
+    if (seen.has(python)) {
+      tried.push(`${label}: ${python} (tried above)`);
+      continue;
+    }
+    seen.add(python);
+    if (!deps.isExecutableFile(python)) {
+      tried.push(`${label}: ${python} is not an executable file`);
+      continue;
+    }
+    const probe = await deps.probePython(python);
+    if (probe.ok && suitable(probe.version)) {
+      return { ok: true, tried, server: pythonCommand(python, source, strategy, ctx, probe, label) };
+    }
+    tried.push(`${label}: ${python}: ${probeProblem(probe)}`);
   }
 
   return {
     ok: false,
     tried,
-    message: `No artifact-lsp language server found (tried: ${tried.join('; ')}). ${INSTALL_HINT}`,
+    message: `No Python 3.11 or newer found to run the artifact-lsp server (tried: ${tried.join('; ')}). ${INSTALL_PYTHON_HINT}`,
   };
+}
+
+function probeProblem(probe: PythonProbe): string {
+  if (probe.ok && probe.version !== undefined) return `it is Python ${versionText(probe.version)}, older than 3.11`;
+  return `it did not run as Python${probe.detail ? ` (${probe.detail})` : ''}`;
 }
 
 /** The message for a server that was found but did not start (or died at once). */
 export function startFailureMessage(server: ServerCommand, error: string): string {
   const how = `${server.command} ${server.args.join(' ')}`;
   const fix =
-    server.source === 'uv'
-      ? 'The workspace\'s project may not depend on artifact-lsp: set "artifactLsp.server.path" or "artifactLsp.server.interpreter" instead.'
+    server.source === 'server.path'
+      ? 'Check the setting, or clear it to use the server the extension carries.'
       : server.source === 'PATH'
-        ? 'Reinstall it, or set "artifactLsp.server.path" / "artifactLsp.server.interpreter" to a working one.'
-        : 'Check the setting, or clear it to use "artifact-lsp" from PATH.';
+        ? 'Reinstall it, or set "artifactLsp.server.importStrategy" to "bundled" to use the server the extension carries.'
+        : server.strategy === 'fromEnvironment'
+          ? 'That Python\'s own artifact-lsp (or one of its dependencies) may be broken: set "artifactLsp.server.importStrategy" to "bundled".'
+          : 'Reinstall the extension, or set "artifactLsp.server.interpreter" to another Python 3.11 or newer.';
   return `The artifact-lsp server (${server.description}) did not start: ${error}. Command: "${how}". ${fix} See "Artifact LSP: Show output" for its log.`;
+}
+
+/**
+ * A warning when the running server is not the version of this extension (a `server.path`, an
+ * installed `artifact-lsp` or an environment's own package): quick fixes and settings may not
+ * match. Undefined when they agree.
+ */
+export function versionMismatch(extensionVersion: string, serverVersion: string | undefined, server: ServerCommand): string | undefined {
+  if (serverVersion === undefined || serverVersion === '') {
+    return `The artifact-lsp server (${server.description}) did not say its version; this extension is ${extensionVersion}. Features may not match.`;
+  }
+  if (serverVersion === extensionVersion) return undefined;
+  const fix =
+    server.strategy === 'bundled'
+      ? 'Reinstall the extension.'
+      : 'Install the matching version, or clear "artifactLsp.server.path" and set "artifactLsp.server.importStrategy" to "bundled" to use the server the extension carries.';
+  return `The artifact-lsp server is version ${serverVersion} (${server.description}), but this extension is ${extensionVersion}: features may not match. ${fix}`;
+}
+
+/** The script `probePython` runs: any Python can read it (a Python 2 answers with its version). */
+export const PROBE_SCRIPT = [
+  'import sys',
+  'sys.stdout.write("%d.%d.%d" % tuple(sys.version_info[:3]))',
+  'if sys.version_info >= (3, 11):',
+  '    import importlib.util',
+  '    sys.stdout.write(" %d" % (importlib.util.find_spec("artifact_lsp") is not None))',
+].join('\n');
+
+/** Parse what PROBE_SCRIPT printed. */
+export function parseProbe(stdout: string): PythonProbe {
+  const m = /^(\d+)\.(\d+)\.(\d+)(?: ([01]))?\s*$/.exec(stdout.trim());
+  if (!m) return { ok: false, detail: `unexpected output ${JSON.stringify(stdout.trim().slice(0, 200))}` };
+  return { ok: true, version: [Number(m[1]), Number(m[2]), Number(m[3])], hasArtifactLsp: m[4] === undefined ? undefined : m[4] === '1' };
 }
 
 /**
@@ -240,7 +358,7 @@ export function whichIn(
   const lib = platform === 'win32' ? nodePath.win32 : nodePath.posix;
   const exts = platform === 'win32' ? ['', ...(pathext ?? '.COM;.EXE;.BAT;.CMD').split(';').filter(Boolean)] : [''];
   for (const dir of pathEnv.split(platform === 'win32' ? ';' : ':')) {
-    if (dir === '') continue;
+    if (dir === '' || !lib.isAbsolute(dir)) continue; // a relative PATH entry would be the workspace
     for (const ext of exts) {
       const candidate = lib.join(dir, name + ext);
       if (isExecutableFile(candidate)) return candidate;

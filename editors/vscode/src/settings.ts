@@ -98,7 +98,7 @@ export function initializationOptions(get: Lookup, trusted: boolean): { workspac
 }
 
 /** Settings whose change needs a new server process (or a new document selector). */
-export const RESTART_KEYS = ['server.path', 'server.interpreter', 'documentGlobs'] as const;
+export const RESTART_KEYS = ['server.path', 'server.interpreter', 'server.importStrategy', 'documentGlobs'] as const;
 
 /** The arguments of `artifact-lsp.regenerate`: `{uri, targets}` (a folder or a manifest's URI). */
 export interface RegenerateArgs {

@@ -58,14 +58,14 @@ describe('serverSettings', () => {
   it('every key the server reads is contributed in package.json, with a description', () => {
     const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
     const props = pkg.contributes.configuration.properties as Record<string, { markdownDescription?: string; description?: string }>;
-    const keys = [...SERVER_KEYS, ...REGENERATE_KEYS.map((k) => `regenerate.${k}`), 'server.path', 'server.interpreter', 'trace.server'];
+    const keys = [...SERVER_KEYS, ...REGENERATE_KEYS.map((k) => `regenerate.${k}`), 'server.path', 'server.interpreter', 'server.importStrategy', 'trace.server'];
     for (const key of keys) {
       const prop = props[`artifactLsp.${key}`];
       assert.ok(prop, `artifactLsp.${key} is contributed`);
       assert.ok((prop.markdownDescription ?? prop.description ?? '').length > 20, `artifactLsp.${key} has a description`);
     }
     const restricted: string[] = pkg.capabilities.untrustedWorkspaces.restrictedConfigurations;
-    assert.deepEqual(new Set(restricted), new Set(['artifactLsp.server.path', 'artifactLsp.server.interpreter', 'artifactLsp.regenerate.script', 'artifactLsp.regenerate.args', 'artifactLsp.regenerate.env']));
+    assert.deepEqual(new Set(restricted), new Set(['artifactLsp.server.path', 'artifactLsp.server.interpreter', 'artifactLsp.server.importStrategy', 'artifactLsp.regenerate.script', 'artifactLsp.regenerate.args', 'artifactLsp.regenerate.env']));
     assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
   });
 });
