@@ -43,31 +43,24 @@ import json
 import re
 
 from . import __version__
-from .engine import contract
+from .engine import contract, keypath, spec
 from .engine.config import Config
 from .engine.model import Rule, Severity
-from .engine.rules.legacy import AL100, MANIFEST_LEGACY, MATRIX_LEGACY, LegacyKey
-from .engine.rules.matrix import AL503, AL504, AL506
-from .engine.rules.runtime_base import AL201
-from .engine.rules.shape import (
-    AL301,
-    AL302,
-    AL303,
-    AL304,
-    AL305,
-    AL306,
-    AL307,
-    AL308,
-    AL309,
-    ENTRY_KEYS,
-    GENERATOR_KEYS,
-    MODES,
-    RFC3339_UTC,
-    SHA256,
-    TEMPLATE_KEYS,
-    TOP_KEYS,
-)
+from .engine.rules import RULES
+from .engine.rules.al3xx_shape import CHILDREN, PATTERNS
+from .engine.rules.removed import custom_entry, message
 
+AL100, AL201, AL301, AL302, AL303, AL304, AL305, AL306, AL307, AL308, AL309, AL503, AL504, AL506 = (
+    RULES[c] for c in "AL100 AL201 AL301 AL302 AL303 AL304 AL305 AL306 AL307 AL308 AL309 AL503 AL504 AL506".split()
+)
+SHA256 = PATTERNS[spec.TEMPLATE_SHA256]
+RFC3339_UTC = PATTERNS["generated_at"]
+_I = keypath.INDEX
+TOP_KEYS, ENTRY_KEYS, TEMPLATE_KEYS, GENERATOR_KEYS = (
+    tuple(keypath.leaf(k.path) for k in CHILDREN[p])
+    for p in ((), ("artifacts", _I), ("artifacts", _I, "source_template"), ("generator",))
+)
+MODES = tuple(v for v, _ in spec.MODES)
 __all__ = ["DRAFT", "EXPRESSED", "NOT_EXPRESSED", "dumps", "manifest_schema", "matrix_schema", "schema_for"]
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
@@ -226,28 +219,28 @@ def _concrete(parts) -> tuple:
     return tuple(0 if p == "[]" else p for p in parts)
 
 
-def _legacy_specs(kind: str, config: Config) -> list[LegacyKey]:
-    base = MATRIX_LEGACY if kind == "matrix" else MANIFEST_LEGACY
+class _Row:
+    """One legacy key of the schema: a ``spec.Removed`` entry's row and its rule."""
+
+    def __init__(self, entry, row, rule):
+        self.entry, self.row, self.rule = entry, row, rule
+        self.path, self.replaced_by = row.path, row.replaced_by
+
+
+def _legacy_specs(kind: str, config: Config) -> list[_Row]:
+    base = spec.MATRIX_REMOVED if kind == "matrix" else spec.REMOVED
     extras = config.extra_matrix_legacy_keys if kind == "matrix" else config.extra_legacy_keys
-    custom = [
-        LegacyKey(AL100, path, "listed as legacy in the configuration", "", replacement)
-        for path, replacement in sorted(extras.items())
-    ]
-    return [*base, *custom]
+    entries = [*base]
+    if extras:
+        entries.append(custom_entry(AL100.code, AL100.name, sorted(extras.items())))
+    return [_Row(entry, row, RULES[entry.code]) for entry in entries for row in entry.keys]
 
 
-def _legacy_message(spec: LegacyKey, kind: str) -> str:
-    key = _split(spec.path)[-1]
-    if spec.rule.code == "AL501":
-        text = f"legacy field '{key}' is no longer supported in E2E matrix ('{spec.path}'); delete it"
-    elif spec.rule.code == "AL502":
-        text = f"legacy field '{spec.path}' was removed from the E2E matrix and is silently ignored; delete it"
-    else:
-        text = spec.message(spec.path)
-    return f"{text} [{spec.rule.code}]"
+def _legacy_message(row: _Row, kind: str) -> str:
+    return f"{message(row.entry, row.row, row.path)} [{row.rule.code}]"
 
 
-def _legacy_schema(spec: LegacyKey, kind: str, asserted: bool, config: Config) -> dict:
+def _legacy_schema(spec: _Row, kind: str, asserted: bool, config: Config) -> dict:
     parts = _split(spec.path)
     info = contract.describe(kind, _concrete(parts)) if spec.rule is not AL100 else None
     if info is not None and info.legacy:

@@ -1,16 +1,18 @@
-"""``runtime-base`` references: the staged folder that left the contract on 2026-02-20."""
+"""AL2xx: references to folders outside the contract (``spec.FORBIDDEN_SEGMENTS``), and those folders on disk."""
 
 from __future__ import annotations
 
 import os
 import re
 
-from .. import files
+from .. import files, keypath, spec
 from ..files import is_dir
 from ..model import Rule, Severity
-from ..yamlmodel import Mapping, Scalar, Sequence, deref
-from .base import Context, string_value, value_span
-from .shape import lookup
+from ..yamlmodel import Mapping, Scalar, Sequence
+from .base import Context, check, lookup, string_value, value_span
+
+_SINCE = spec.FORBIDDEN_SINCE
+_ROOT = keypath.leaf(spec.ARTIFACT_ROOT)
 
 AL201 = Rule(
     "AL201",
@@ -18,7 +20,7 @@ AL201 = Rule(
     Severity.ERROR,
     "A string value points into `runtime-base/` (or another forbidden folder), which is outside the contract.",
     "`runtime-base/` was a folder the producer staged in each artifact root (runtime hooks, "
-    "Dockerfile, `sitecustomize.py`, java agent jars). Since 2026-02-20 it is outside the contract: "
+    f"Dockerfile, `sitecustomize.py`, java agent jars). Since {_SINCE} it is outside the contract: "
     "deploy must not use it as a build source and regeneration deletes it. Any string value with a "
     "`runtime-base` path segment (`/` or `\\\\` separated), under any key, is a violation. More "
     "folder names can be forbidden with `extra-forbidden-path-segments`.",
@@ -48,12 +50,12 @@ def _segments_hit(value: str, forbidden) -> str | None:
     return None
 
 
-def check(ctx: Context) -> None:
+@check(AL201)
+def runtime_base_reference(ctx: Context) -> None:
     root = ctx.parsed.root
     if root is None:
         return
     forbidden = ctx.config.forbidden_segments
-    _check_folders(ctx, forbidden)
     if "\\" not in ctx.text and not any(name in ctx.text for name in forbidden):
         return  # nothing to find: skip the walk (an escape like "\x2d" can spell a name)
     # iterative walk over the physical tree: (node, dotted path of its key)
@@ -75,26 +77,20 @@ def check(ctx: Context) -> None:
                 ctx.report(
                     AL201,
                     f"{where} points into '{hit}/' ({node.value!r}), which is outside the contract "
-                    "since 2026-02-20; deploy must not use it",
+                    f"since {_SINCE}; deploy must not use it",
                     node.start,
                     node.end,
                 )
 
 
-def _check_folders(ctx: Context, forbidden) -> None:
+@check(AL202)
+def runtime_base_folder(ctx: Context) -> None:
     folder = ctx.folder
-    root = deref(ctx.parsed.root)
-    if folder is None or type(root) is not Mapping:
+    if folder is None or ctx.parsed.root is None:
         return
-    pair = lookup(root, "artifacts")
-    artifacts = deref(pair[1]) if pair else None
-    if type(artifacts) is not Sequence:
-        return
-    for i, entry in enumerate(artifacts.items):
-        entry = deref(entry)
-        if type(entry) is not Mapping:
-            continue
-        pair = lookup(entry, "artifact_root")
+    forbidden = ctx.config.forbidden_segments
+    for i, _item, entry in ctx.entries(spec.ENTRIES):
+        pair = lookup(entry, _ROOT)
         if pair is None:
             continue
         text = string_value(pair[1])
@@ -107,7 +103,7 @@ def _check_folders(ctx: Context, forbidden) -> None:
                 start, end = value_span(*pair)
                 ctx.report(
                     AL202,
-                    f"artifacts[{i}]: '{text.strip().rstrip('/')}/{segment}/' exists on disk: "
+                    f"{spec.ENTRIES}[{i}]: '{text.strip().rstrip('/')}/{segment}/' exists on disk: "
                     "out-of-contract payload that regeneration deletes",
                     start,
                     end,

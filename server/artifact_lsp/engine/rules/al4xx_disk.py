@@ -1,15 +1,15 @@
-"""What an entry needs on disk: its config files, and a template whose hash still matches."""
+"""AL4xx: what an entry needs on disk (``spec.CONFIG_FILES``), and a template whose hash still matches."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from .. import files
+from .. import files, keypath, spec
 from ..model import Rule, Severity
-from ..yamlmodel import Mapping, Sequence, deref, mapping_problem
-from .base import Context, string_value, value_span
-from .shape import SHA256, lookup, relative_path_problem
+from ..yamlmodel import Mapping, deref, mapping_problem
+from .al3xx_shape import PATTERNS, relative_path_problem
+from .base import Context, check, lookup, string_value, value_span
 
 _M = ("manifest", "json")
 
@@ -36,31 +36,39 @@ AL403 = Rule(
 
 RULES = (AL401, AL402, AL403)
 
-REQUIRED = ("functions.yml", "routing.yml")
-OPTIONAL = ("resources.yml",)
+REQUIRED = spec.CONFIG_FILES
+OPTIONAL = spec.OPTIONAL_CONFIG_FILES
+_ROOT = keypath.leaf(spec.ARTIFACT_ROOT)
+_DIR = keypath.leaf(spec.RUNTIME_CONFIG_DIR)
+_TEMPLATE = keypath.parse(spec.TEMPLATE_PATH)[-2]
+_PATH = keypath.leaf(spec.TEMPLATE_PATH)
+_SHA = keypath.leaf(spec.TEMPLATE_SHA256)
+_SHA_PATTERN = PATTERNS[spec.TEMPLATE_SHA256]
 
 
-def check(ctx: Context) -> None:
+@check(AL401, AL402)
+def config_files(ctx: Context) -> None:
+    """AL401 (missing) and AL402 (not a mapping): one look at each entry's config folder."""
     folder = ctx.folder
-    root = ctx.root
-    if folder is None or type(root) is not Mapping:
+    if folder is None:
         return
-    pair = lookup(root, "artifacts")
-    artifacts = deref(pair[1]) if pair else None
-    if type(artifacts) is not Sequence:
+    for i, _item, entry in ctx.entries(spec.ENTRIES):
+        _config_files(ctx, folder, entry, i)
+
+
+@check(AL403)
+def stale_source_template(ctx: Context) -> None:
+    if ctx.folder is None:
         return
     repo_root = ctx.repo_root
     repo_root = str(repo_root) if repo_root is not None else None
-    for i, item in enumerate(artifacts.items):
-        entry = deref(item)
-        if type(entry) is Mapping:
-            _config_files(ctx, folder, entry, i)
-            _template(ctx, entry, i, repo_root)
+    for i, _item, entry in ctx.entries(spec.ENTRIES):
+        _template(ctx, entry, i, repo_root)
 
 
 def _config_files(ctx: Context, folder: Path, entry: Mapping, i: int) -> None:
-    root_pair = lookup(entry, "artifact_root")
-    dir_pair = lookup(entry, "runtime_config_dir")
+    root_pair = lookup(entry, _ROOT)
+    dir_pair = lookup(entry, _DIR)
     if root_pair is None or dir_pair is None:
         return
     root_text = string_value(root_pair[1])
@@ -77,11 +85,11 @@ def _config_files(ctx: Context, folder: Path, entry: Mapping, i: int) -> None:
     span = value_span(*dir_pair)
     for rule, name, verdict in problems:
         if name is None:
-            ctx.report(rule, f"artifacts[{i}]: config folder '{shown}' does not exist (it must hold {' and '.join(REQUIRED)})", *span)
+            ctx.report(rule, f"{spec.ENTRIES}[{i}]: config folder '{shown}' does not exist (it must hold {' and '.join(REQUIRED)})", *span)
         elif rule is AL401:
-            ctx.report(rule, f"artifacts[{i}]: '{shown}/{name}' is missing (required)", *span)
+            ctx.report(rule, f"{spec.ENTRIES}[{i}]: '{shown}/{name}' is missing (required)", *span)
         else:
-            ctx.report(rule, f"artifacts[{i}]: '{shown}/{name}' {verdict}", *span)
+            ctx.report(rule, f"{spec.ENTRIES}[{i}]: '{shown}/{name}' {verdict}", *span)
 
 
 def _entry_problems(folder: str, root_text: str, dir_text: str) -> tuple:
@@ -112,17 +120,17 @@ def _config_verdict(path: str) -> str | None:
 
 
 def _template(ctx: Context, entry: Mapping, i: int, repo_root: str | None) -> None:
-    pair = lookup(entry, "source_template")
+    pair = lookup(entry, _TEMPLATE)
     template = deref(pair[1]) if pair else None
     if type(template) is not Mapping:
         return
-    path_pair = lookup(template, "path")
-    sha_pair = lookup(template, "sha256")
+    path_pair = lookup(template, _PATH)
+    sha_pair = lookup(template, _SHA)
     if path_pair is None or sha_pair is None:
         return
     path_text = string_value(path_pair[1])
     sha = string_value(sha_pair[1])
-    if not path_text or not path_text.strip() or not sha or not SHA256.match(sha.strip()):
+    if not path_text or not path_text.strip() or not sha or not _SHA_PATTERN.match(sha.strip()):
         return
     path = path_text.strip()
     base = "" if os.path.isabs(path) else repo_root
@@ -133,7 +141,7 @@ def _template(ctx: Context, entry: Mapping, i: int, repo_root: str | None) -> No
         return
     ctx.report(
         AL403,
-        f"artifacts[{i}].source_template.sha256 does not match '{path_text.strip()}' "
+        f"{keypath.dotted(keypath.concrete(keypath.parse(spec.TEMPLATE_SHA256), i))} does not match '{path_text.strip()}' "
         f"(the file hashes to {actual[:12]}…): the fixture is stale; regenerate it",
         *value_span(*sha_pair),
     )

@@ -1,10 +1,10 @@
-"""Document-level rules: the text must be one well-formed YAML document."""
+"""AL0xx: the text must be one well-formed YAML document (the parser's problems, by kind)."""
 
 from __future__ import annotations
 
 from ..model import Rule, Severity
 from ..yamlmodel import YamlProblem
-from .base import Context
+from .base import Context, check, related_to
 
 ALL_FILES = ("manifest", "json", "matrix")
 
@@ -59,7 +59,10 @@ RULES = (AL000, AL001, AL002, AL003, AL004)
 _BY_KIND = {"syntax": AL001, "alias": AL001, "document": AL002, "duplicate": AL003}
 
 
-def check(ctx: Context) -> None:
+@check(AL001, AL002, AL003)
+def yaml_problems(ctx: Context) -> None:
+    """AL001-AL003: one row per kind of parser problem (``_BY_KIND``); runs before every other
+    check, also on a file that does not parse."""
     problem: YamlProblem
     for problem in ctx.parsed.problems:
         rule = _BY_KIND[problem.kind]
@@ -68,7 +71,5 @@ def check(ctx: Context) -> None:
             message = f"YAML syntax error: {message}"
         related = ()
         if problem.related is not None:
-            from .base import related_to
-
             related = (related_to("first defined here", problem.related),)
         ctx.report(rule, message, problem.start, problem.end, related=related)

@@ -1,0 +1,335 @@
+"""AL3xx: the contract's shape (schema_version "1"), with the upstream validator's wording.
+
+Every check reads ``spec.KEYS``: a key's ``rules`` say which rule reports it missing, blank,
+of the wrong type or with a wrong value, so a key added to the spec is checked by the rules
+it names. One function per rule code.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from .. import keypath, spec
+from ..model import Rule, Severity
+from ..yamlmodel import Alias, Mapping, Scalar, Sequence, deref
+from .base import Context, check, head_span, is_blank_or_null, lookup, value_span
+
+_M = ("manifest", "json")
+
+# ----------------------------------------------------------------------------- the spec, indexed
+
+# parent pattern -> the keys the contract defines in that mapping, in contract order
+CHILDREN: dict[tuple, list[spec.Key]] = {}
+for _key in spec.KEYS:
+    _pattern = keypath.parse(_key.path)
+    CHILDREN.setdefault(_pattern[:-1], []).append(_key)
+KEY = {k.path: k for k in spec.KEYS}
+KNOWN = {parent: frozenset(keypath.leaf(k.path) for k in keys) for parent, keys in CHILDREN.items()}
+PATTERNS = {k.path: re.compile(k.pattern, re.ASCII) for k in spec.KEYS if k.pattern}  # ASCII digits only
+_ABS = re.compile(r"^(/|[A-Za-z]:[\\/]|\\\\)")
+
+
+def _with_rule(role: str, code: str) -> list[spec.Key]:
+    return [k for k in spec.KEYS if k.rules.get(role) == code]
+
+
+def _shown(keys) -> str:
+    """Key paths as the docs show them: entry keys without the ``artifacts[].`` prefix."""
+    prefix = spec.ENTRIES + "[]."
+    return [f"`{k.path.removeprefix(prefix)}`" for k in keys]
+
+
+_TOP_REQUIRED = [k.path for k in spec.KEYS if k.required and "." not in k.path]
+
+
+def _containers(ctx: Context) -> list:
+    """``[(pattern, concrete path, mapping, anchor)]``: every mapping of the document whose
+    keys the contract defines (the root, each entry, each entry's template, ...)."""
+    root = ctx.root
+    if type(root) is not Mapping:
+        return []
+    out = [((), (), root, head_span(root))]
+    for pattern, path, mapping, _anchor in out:  # grows while it is walked: breadth first
+        for key in CHILDREN.get(pattern, ()):
+            name = keypath.leaf(key.path)
+            if key.type == "mapping" and (pattern + (name,)) in CHILDREN:
+                pair = lookup(mapping, name)
+                value = deref(pair[1]) if pair else None
+                if type(value) is Mapping:
+                    out.append((pattern + (name,), path + (name,), value, head_span(value)))
+            elif key.type == "list" and (pattern + (name, keypath.INDEX)) in CHILDREN:
+                for i, item, entry in ctx.entries(name) if not pattern else ():
+                    anchor = head_span(entry) if entry.pairs else (item.start, item.end)
+                    out.append((pattern + (name, keypath.INDEX), path + (name, i), entry, anchor))
+    return out
+
+
+def containers(ctx: Context) -> list:
+    return ctx.memo("shape-containers", _containers)
+
+
+def _present(ctx: Context, role: str, code: str):
+    """``(key spec, dotted path, (key node, value node), value)`` of every present key whose
+    ``role`` rule is ``code`` and that has a value (not an empty one)."""
+    for pattern, path, mapping, _anchor in containers(ctx):
+        for key in CHILDREN.get(pattern, ()):
+            if key.rules.get(role) != code:
+                continue
+            name = keypath.leaf(key.path)
+            pair = lookup(mapping, name)
+            if pair is None:
+                continue
+            value = deref(pair[1])
+            if key.empty == "null" and type(value) is Scalar and value.is_null():
+                continue
+            if key.empty == "blank" and key.type != "text" and is_blank_or_null(value):
+                continue
+            yield key, keypath.dotted(path + (name,)), pair, value
+
+
+# ----------------------------------------------------------------------------- AL301
+
+AL301 = Rule(
+    "AL301", "missing-required-key", Severity.ERROR,
+    f"A required key is missing, null or blank ({', '.join(_shown(_with_rule('missing', 'AL301')))}).",
+    "The deploy tool refuses the manifest with `<key> is required`. `null` counts as missing, and so "
+    "does a string of spaces.", files=_M,
+)
+
+
+def _missing(ctx: Context, code: str, rule: Rule) -> None:
+    for pattern, path, mapping, anchor in containers(ctx):
+        for key in CHILDREN.get(pattern, ()):
+            if key.rules.get("missing") != code:
+                continue
+            name = keypath.leaf(key.path)
+            pair = lookup(mapping, name)
+            if pair is None or is_blank_or_null(pair[1]):
+                message = f"{keypath.dotted(path + (name,))} {key.missing or 'is required'}"
+                ctx.report(rule, message, *((pair[0].start, pair[0].end) if pair is not None else anchor))
+
+
+@check(AL301)
+def missing_required_key(ctx: Context) -> None:
+    _missing(ctx, "AL301", AL301)
+
+
+# ----------------------------------------------------------------------------- AL302, AL304: values
+
+AL302 = Rule(
+    "AL302", "unsupported-schema-version", Severity.ERROR,
+    '`schema_version` must be `"1"` (the integer `1` is accepted too).',
+    "Any other value is an unsupported major version: `unsupported schema_version: \"2\" (supported: \"1\")`.",
+    files=_M,
+)
+AL304 = Rule(
+    "AL304", "invalid-mode", Severity.ERROR,
+    "`mode` is `docker` or `containerd` (firecracker is a containerd runtime, not a mode).",
+    "Only two modes exist. `firecracker` runs under `containerd` (set the containerd runtime), so "
+    "`mode: firecracker` is an error.", files=_M,
+)
+
+
+def allowed(key: spec.Key) -> list[str]:
+    """The texts a key with ``values`` may hold."""
+    if key.accepted:
+        return [a for a in key.accepted if isinstance(a, str)]
+    return [value for value, _doc in key.values]
+
+
+def _values(ctx: Context, code: str, rule: Rule) -> None:
+    for key, dotted, pair, value in _present(ctx, "value", code):
+        if not key.values or is_blank_or_null(value) or type(value) is not Scalar:
+            continue
+        text = value.value.strip()
+        choices = allowed(key)
+        if text in choices:
+            continue
+        extra = "".join(f"; {hint}" for word, hint in key.hints if word in value.value)
+        supported = ", ".join(f'"{c}"' for c in choices)
+        ctx.report(rule, f'unsupported {dotted}: "{text}" (supported: {supported}{extra})', *value_span(*pair))
+
+
+@check(AL302)
+def unsupported_schema_version(ctx: Context) -> None:
+    _types(ctx, "AL302", AL302)
+    _values(ctx, "AL302", AL302)
+
+
+@check(AL304)
+def invalid_mode(ctx: Context) -> None:
+    _values(ctx, "AL304", AL304)
+
+
+# ----------------------------------------------------------------------------- AL303: types
+
+AL303 = Rule(
+    "AL303", "not-a-string", Severity.ERROR,
+    "A key that must hold a string holds a mapping or a list.",
+    f"{', '.join(_shown(_with_rule('type', 'AL303'))[:-1])} and {_shown(_with_rule('type', 'AL303'))[-1]} "
+    "are strings.", files=_M,
+)
+
+
+def _types(ctx: Context, code: str, rule: Rule) -> None:
+    for key, dotted, pair, value in _present(ctx, "type", code):
+        if key.type == "text":
+            if type(value) not in (Mapping, Sequence):
+                continue  # a scalar (blank ones are the ``missing`` / ``blank`` rule's)
+            same = key.problem and key.rules.get("value") == code
+            ctx.report(rule, f"{dotted} {key.problem if same else 'must be a string'}", *value_span(*pair))
+        elif key.type == "mapping" and type(value) is not Mapping:
+            ctx.report(rule, f"{dotted} {key.problem or 'must be a mapping'}", *value_span(*pair))
+
+
+@check(AL303)
+def not_a_string(ctx: Context) -> None:
+    _types(ctx, "AL303", AL303)
+
+
+# ----------------------------------------------------------------------------- AL305
+
+AL305 = Rule(
+    "AL305", "invalid-artifacts", Severity.ERROR,
+    "The manifest is a mapping and `artifacts` a non-empty list of mappings.",
+    "`artifacts[]` holds at least one entry; its order is the deploy and merge order. Upstream "
+    "wording: `artifacts must contain at least one entry`.", files=_M,
+)
+
+
+@check(AL305)
+def invalid_artifacts(ctx: Context) -> None:
+    root = ctx.root
+    if root is None or (type(root) is Scalar and root.is_null() and not root.value):
+        listed = f"{', '.join(_TOP_REQUIRED[:-1])} and {_TOP_REQUIRED[-1]}"
+        ctx.report(AL305, f"the manifest is empty: it must be a mapping with {listed}", 0, 0)
+        return
+    if type(root) is not Mapping:
+        start, end = head_span(root)
+        ctx.report(AL305, f"the manifest must be a mapping ({', '.join(_TOP_REQUIRED)})", start, end)
+        return
+    _missing(ctx, "AL305", AL305)
+    name = spec.ENTRIES
+    pair = lookup(root, name)
+    if pair is None or is_blank_or_null(pair[1]):
+        return
+    artifacts = deref(pair[1])
+    if type(artifacts) is not Sequence:
+        ctx.report(AL305, f"{name} must be a list of entries", *value_span(*pair))
+        return
+    if not artifacts.items:
+        ctx.report(AL305, f"{name} {KEY[name].missing}", *value_span(*pair))
+        return
+    for i, item in enumerate(artifacts.items):
+        if type(deref(item)) is not Mapping:
+            span = (item.start, item.end) if type(item) in (Scalar, Alias) else head_span(item)
+            ctx.report(AL305, f"{name}[{i}] must be a mapping", *span)
+
+
+# ----------------------------------------------------------------------------- AL306
+
+AL306 = Rule(
+    "AL306", "invalid-runtime-config-dir", Severity.ERROR,
+    "`runtime_config_dir` is relative to `artifact_root`, not `.`, and does not escape it.",
+    "After lexical normalisation (`a/../b` is `b`) the path must not be absolute, must not be `.` "
+    "and must not start with `..` (`..`, `../x`, `a/../../x` all escape the artifact root).",
+    files=_M,
+)
+
+
+def relative_path_problem(raw: str) -> str | None:
+    """The upstream validator's complaint about a path that must stay inside the root."""
+    value = raw.strip()
+    if not value:
+        return "is required"
+    if _ABS.match(value):
+        return "must be a relative path"
+    cleaned = posixpath.normpath(value)
+    if cleaned == ".":
+        return "must not be '.'"
+    if cleaned == ".." or cleaned.startswith("../"):
+        return "must not escape artifact root"
+    return None
+
+
+@check(AL306)
+def invalid_runtime_config_dir(ctx: Context) -> None:
+    for key, dotted, pair, value in _present(ctx, "value", "AL306"):
+        if key.check != "relative-inside" or is_blank_or_null(value) or type(value) is not Scalar:
+            continue
+        problem = relative_path_problem(value.value)
+        if problem:
+            ctx.report(AL306, f"{dotted} {problem}", *value_span(*pair))
+
+
+# ----------------------------------------------------------------------------- AL307
+
+AL307 = Rule(
+    "AL307", "invalid-source-template", Severity.ERROR,
+    "`source_template` is a mapping; `path` not blank; `sha256` 64 lowercase hex characters.",
+    "`source_template` is optional and checked only when present: `path must not be blank`, "
+    "`sha256 must not be blank`, `sha256 must be 64 lowercase hex characters`.", files=_M,
+)
+
+
+def _patterns(ctx: Context, code: str, rule: Rule) -> None:
+    for key, dotted, pair, value in _present(ctx, "value", code):
+        if not key.pattern or is_blank_or_null(value) or type(value) is not Scalar:
+            continue
+        if not PATTERNS[key.path].match(value.value.strip()):
+            ctx.report(rule, f"{dotted} {key.problem}", *value_span(*pair))
+
+
+@check(AL307)
+def invalid_source_template(ctx: Context) -> None:
+    _types(ctx, "AL307", AL307)
+    for _key, dotted, pair, value in _present(ctx, "blank", "AL307"):
+        if type(value) not in (Mapping, Sequence) and is_blank_or_null(value):
+            ctx.report(AL307, f"{dotted} must not be blank", *value_span(*pair))
+    _patterns(ctx, "AL307", AL307)
+
+
+# ----------------------------------------------------------------------------- AL308
+
+AL308 = Rule(
+    "AL308", "unknown-key", Severity.INFO,
+    "A key the contract does not define (the deploy tool ignores it).",
+    "Unknown keys are ignored on purpose (forward compatibility), which is exactly why a typo or a "
+    "stale key goes unnoticed. A top-level `id` or a `parameters` outside `source_template` is "
+    "reported here, not as a legacy key.", files=_M,
+)
+_OPEN = {keypath.parse(k.path) for k in spec.KEYS if not k.closed}
+
+
+@check(AL308)
+def unknown_key(ctx: Context) -> None:
+    legacy_keys = ctx.legacy_keys  # reported by the legacy rules (which run first)
+    for pattern, path, mapping, _anchor in containers(ctx):
+        if pattern in _OPEN:
+            continue
+        known = KNOWN[pattern]
+        where = f"in {keypath.dotted(path)}" if path else "at the top level"
+        for key, _value in mapping.pairs:
+            if type(key) is not Scalar or key.value in known or key.value == "<<" or key.start in legacy_keys:
+                continue
+            ctx.report(AL308, f"unknown key '{key.value}' {where} (the deploy tool ignores it)", key.start, key.end, key=key.value)
+
+
+# ----------------------------------------------------------------------------- AL309
+
+AL309 = Rule(
+    "AL309", "invalid-producer-metadata", Severity.WARNING,
+    "`generated_at` is an RFC 3339 UTC time; `generator` a mapping of `name` and `version` strings.",
+    "Producer metadata is optional, but when present it must be readable: `generated_at: "
+    '"2026-02-27T18:28:02Z"`, `generator: {name: esb, version: 997b036}`.', files=_M,
+)
+
+
+@check(AL309)
+def invalid_producer_metadata(ctx: Context) -> None:
+    _types(ctx, "AL309", AL309)
+    _patterns(ctx, "AL309", AL309)
+
+
+RULES = (AL301, AL302, AL303, AL304, AL305, AL306, AL307, AL308, AL309)
