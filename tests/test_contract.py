@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from artifact_lsp.engine import contract, keypath
+from artifact_lsp.engine import keypath
 from artifact_lsp.engine import spec as contract_spec
 from artifact_lsp.engine.contract import KeyInfo, describe, valid_keys, value_choices
 from artifact_lsp.engine.rules import RULES

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import spec
-from .keypath import INDEX, NAME, parse as _parse, pattern_of as _pattern, render as _render
+from .keypath import NAME, parse as _parse, pattern_of as _pattern, render as _render
 from .rules import RULES
 from .rules.removed import rule_of
 

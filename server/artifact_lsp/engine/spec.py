@@ -59,6 +59,8 @@ class Key:
     missing: str = ""  # the message when it is missing ("" -> "<path> is required")
     empty: str = "blank"  # a value that is no value at all: "blank" (null or blank) or "null"
     closed: bool = True  # a mapping whose other keys are unknown keys (AL308)
+    min_items: int = 0  # a list: how many items it must have
+    examples: tuple = ()  # valid values (the schema offers them when it does not check the value)
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ KEYS = (
         "artifacts:\n  - artifact_root: entries/template-e2e-19477f40\n    runtime_config_dir: config",
         rules={"missing": "AL305", "type": "AL305"},
         missing="must contain at least one entry",
+        min_items=1,
     ),
     Key(
         "artifacts[].artifact_root", True, "text", "non-blank path",
@@ -221,6 +224,7 @@ KEYS = (
         rules={"type": "AL309", "value": "AL309"},
         pattern=RFC3339_UTC,
         problem=f'must be an RFC 3339 UTC time such as "{TIME_EXAMPLE}"',
+        examples=(TIME_EXAMPLE,),
     ),
     Key(
         "generator", False, "mapping", "mapping of `name` and `version` strings",
@@ -244,6 +248,8 @@ KEYS = (
     ),
 )
 
+# the rule that reports a manifest that is not a mapping at all
+ROOT_RULE = "AL305"
 # the list whose items are the manifest's entries, and the key that names an entry (outline)
 ENTRIES = "artifacts"
 ENTRY_NAME = ("artifact_root",)
@@ -419,6 +425,7 @@ MATRIX_KEYS = (
     Key("suites.<name>.exclude", False, "list", "list of paths", "Tests left out of the suite.", "", "exclude: []"),
 )
 
+MATRIX_ROOT_RULE = "AL506"
 MATRIX_ENTRIES = "matrix"
 MATRIX_ENTRY_NAME = ("env", "esb_env")  # what names a matrix entry (outline, messages)
 MATRIX_ENV = "matrix[].env"

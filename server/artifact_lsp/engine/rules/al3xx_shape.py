@@ -218,7 +218,7 @@ def invalid_artifacts(ctx: Context) -> None:
     if type(artifacts) is not Sequence:
         ctx.report(AL305, f"{name} must be a list of entries", *value_span(*pair))
         return
-    if not artifacts.items:
+    if len(artifacts.items) < KEY[name].min_items:
         ctx.report(AL305, f"{name} {KEY[name].missing}", *value_span(*pair))
         return
     for i, item in enumerate(artifacts.items):
