@@ -131,8 +131,8 @@ _KEYS = {
     "severity": "table of rule code = error|warning|info|hint",
     "exclude": "list of glob patterns",
     "include": "list of glob patterns",
-    "extra-legacy-keys": 'table of "artifacts[].key" = "what replaced it"',
-    "extra-matrix-legacy-keys": 'table of "matrix[].key" = "what replaced it"',
+    "extra-legacy-keys": f'table of "{spec.ENTRIES}[].key" = "what replaced it"',
+    "extra-matrix-legacy-keys": f'table of "{spec.MATRIX_ENTRIES}[].key" = "what replaced it"',
     "extra-forbidden-path-segments": "list of folder names",
     "max-file-size": "integer (bytes)",
     "regenerate": "table: script, args, env, timeout, fixtures (see `artifact-lsp regenerate --help`)",
@@ -172,7 +172,7 @@ def _legacy_table(origin, key, value) -> dict:
     for path, replacement in value.items():
         if not keypath.is_valid(path):
             raise _fail(
-                origin, f"{key}.{path!r}", "expected a key path like 'artifacts[].name' or 'name'"
+                origin, f"{key}.{path!r}", f"expected a key path like '{spec.ENTRIES}[].name' or 'name'"
             )
         if not isinstance(replacement, str):
             raise _fail(origin, f"{key}.{path!r}", "expected a string: what replaced the key")

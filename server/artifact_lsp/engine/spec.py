@@ -253,11 +253,17 @@ ROOT_RULE = "AL305"
 # the list whose items are the manifest's entries, and the key that names an entry (outline)
 ENTRIES = "artifacts"
 ENTRY_NAME = ("artifact_root",)
-# the key each disk rule reads (paths into KEYS)
+# the keys rules and their docs name (paths into KEYS)
+SCHEMA_VERSION = "schema_version"
+MODE = "mode"
 ARTIFACT_ROOT = "artifacts[].artifact_root"
 RUNTIME_CONFIG_DIR = "artifacts[].runtime_config_dir"
+SOURCE_TEMPLATE = "artifacts[].source_template"
 TEMPLATE_PATH = "artifacts[].source_template.path"
 TEMPLATE_SHA256 = "artifacts[].source_template.sha256"
+GENERATED_AT = "generated_at"
+GENERATOR = "generator"
+GENERATOR_EXAMPLE = "{name: esb, version: 997b036}"
 # producer metadata: what a regeneration restamps
 PRODUCER_STAMPS = ("generated_at", "generator.version")
 

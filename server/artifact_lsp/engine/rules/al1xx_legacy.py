@@ -20,7 +20,7 @@ AL100 = Rule(
     "A key your configuration lists as legacy (`extra-legacy-keys`, `extra-matrix-legacy-keys`).",
     "The contract will change again. List newly removed keys in the configuration and they are "
     "reported (and removable) like the built-in ones:\n\n"
-    "```toml\n[tool.artifact-lsp.extra-legacy-keys]\n\"artifacts[].build_args\" = \"the build section of template.yaml\"\n```",
+    f"```toml\n[tool.artifact-lsp.extra-legacy-keys]\n\"{spec.ENTRIES}[].build_args\" = \"the build section of template.yaml\"\n```",
     fix=removed.REMOVE,
     deprecated=True,
     files=("manifest", "json", "matrix"),

@@ -30,7 +30,7 @@ AL202 = Rule(
     "AL202",
     "runtime-base-folder",
     Severity.WARNING,
-    "`<artifact_root>/runtime-base/` exists on disk: out-of-contract payload that regeneration deletes.",
+    f"`<{_ROOT}>/runtime-base/` exists on disk: out-of-contract payload that regeneration deletes.",
     "The folder is not part of the artifact any more; regeneration deletes it. Committed fixtures "
     "that still have it carry stale runtime hooks. Regenerate the fixtures (or delete the folder).",
     files=("manifest", "json"),

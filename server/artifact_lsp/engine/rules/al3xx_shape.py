@@ -26,6 +26,12 @@ for _key in spec.KEYS:
     CHILDREN.setdefault(_pattern[:-1], []).append(_key)
 KEY = {k.path: k for k in spec.KEYS}
 KNOWN = {parent: frozenset(keypath.leaf(k.path) for k in keys) for parent, keys in CHILDREN.items()}
+_SV, _MODE, _ENTRIES = spec.SCHEMA_VERSION, spec.MODE, spec.ENTRIES
+_ROOT, _DIR = keypath.leaf(spec.ARTIFACT_ROOT), keypath.leaf(spec.RUNTIME_CONFIG_DIR)
+_TEMPLATE, _PATH, _SHA = (keypath.leaf(p) for p in (spec.SOURCE_TEMPLATE, spec.TEMPLATE_PATH, spec.TEMPLATE_SHA256))
+_AT, _GEN = spec.GENERATED_AT, spec.GENERATOR
+_GEN_KEYS = [keypath.leaf(k.path) for k in spec.KEYS if k.path.startswith(_GEN + ".")]
+_REMOVED = {entry.code: keypath.leaf(entry.keys[0].path) for entry in spec.REMOVED}
 PATTERNS = {k.path: re.compile(k.pattern, re.ASCII) for k in spec.KEYS if k.pattern}  # ASCII digits only
 _ABS = re.compile(r"^(/|[A-Za-z]:[\\/]|\\\\)")
 
@@ -119,15 +125,15 @@ def missing_required_key(ctx: Context) -> None:
 
 AL302 = Rule(
     "AL302", "unsupported-schema-version", Severity.ERROR,
-    '`schema_version` must be `"1"` (the integer `1` is accepted too).',
-    "Any other value is an unsupported major version: `unsupported schema_version: \"2\" (supported: \"1\")`.",
+    f'`{_SV}` must be `"{spec.MANIFEST_SCHEMA_VERSION}"` (the integer `{spec.MANIFEST_SCHEMA_VERSION}` is accepted too).',
+    f"Any other value is an unsupported major version: `unsupported {_SV}: \"2\" (supported: \"{spec.MANIFEST_SCHEMA_VERSION}\")`.",
     files=_M,
 )
 AL304 = Rule(
     "AL304", "invalid-mode", Severity.ERROR,
-    "`mode` is `docker` or `containerd` (firecracker is a containerd runtime, not a mode).",
+    f"`{_MODE}` is {' or '.join(f'`{v}`' for v, _doc in spec.MODES)} (firecracker is a containerd runtime, not a mode).",
     "Only two modes exist. `firecracker` runs under `containerd` (set the containerd runtime), so "
-    "`mode: firecracker` is an error.", files=_M,
+    f"`{_MODE}: firecracker` is an error.", files=_M,
 )
 
 
@@ -192,9 +198,9 @@ def not_a_string(ctx: Context) -> None:
 
 AL305 = Rule(
     "AL305", "invalid-artifacts", Severity.ERROR,
-    "The manifest is a mapping and `artifacts` a non-empty list of mappings.",
-    "`artifacts[]` holds at least one entry; its order is the deploy and merge order. Upstream "
-    "wording: `artifacts must contain at least one entry`.", files=_M,
+    f"The manifest is a mapping and `{_ENTRIES}` a non-empty list of mappings.",
+    f"`{_ENTRIES}[]` holds at least one entry; its order is the deploy and merge order. Upstream "
+    f"wording: `{_ENTRIES} must contain at least one entry`.", files=_M,
 )
 
 
@@ -231,7 +237,7 @@ def invalid_artifacts(ctx: Context) -> None:
 
 AL306 = Rule(
     "AL306", "invalid-runtime-config-dir", Severity.ERROR,
-    "`runtime_config_dir` is relative to `artifact_root`, not `.`, and does not escape it.",
+    f"`{_DIR}` is relative to `{_ROOT}`, not `.`, and does not escape it.",
     "After lexical normalisation (`a/../b` is `b`) the path must not be absolute, must not be `.` "
     "and must not start with `..` (`..`, `../x`, `a/../../x` all escape the artifact root).",
     files=_M,
@@ -267,9 +273,9 @@ def invalid_runtime_config_dir(ctx: Context) -> None:
 
 AL307 = Rule(
     "AL307", "invalid-source-template", Severity.ERROR,
-    "`source_template` is a mapping; `path` not blank; `sha256` 64 lowercase hex characters.",
-    "`source_template` is optional and checked only when present: `path must not be blank`, "
-    "`sha256 must not be blank`, `sha256 must be 64 lowercase hex characters`.", files=_M,
+    f"`{_TEMPLATE}` is a mapping; `{_PATH}` not blank; `{_SHA}` 64 lowercase hex characters.",
+    f"`{_TEMPLATE}` is optional and checked only when present: `{_PATH} must not be blank`, "
+    f"`{_SHA} must not be blank`, `{_SHA} must be 64 lowercase hex characters`.", files=_M,
 )
 
 
@@ -296,7 +302,7 @@ AL308 = Rule(
     "AL308", "unknown-key", Severity.INFO,
     "A key the contract does not define (the deploy tool ignores it).",
     "Unknown keys are ignored on purpose (forward compatibility), which is exactly why a typo or a "
-    "stale key goes unnoticed. A top-level `id` or a `parameters` outside `source_template` is "
+    f"stale key goes unnoticed. A top-level `{_REMOVED['AL104']}` or a `{_REMOVED['AL108']}` outside `{_TEMPLATE}` is "
     "reported here, not as a legacy key.", files=_M,
 )
 _OPEN = {keypath.parse(k.path) for k in spec.KEYS if not k.closed}
@@ -320,9 +326,9 @@ def unknown_key(ctx: Context) -> None:
 
 AL309 = Rule(
     "AL309", "invalid-producer-metadata", Severity.WARNING,
-    "`generated_at` is an RFC 3339 UTC time; `generator` a mapping of `name` and `version` strings.",
-    "Producer metadata is optional, but when present it must be readable: `generated_at: "
-    '"2026-02-27T18:28:02Z"`, `generator: {name: esb, version: 997b036}`.', files=_M,
+    f"`{_AT}` is an RFC 3339 UTC time; `{_GEN}` a mapping of {' and '.join(f'`{k}`' for k in _GEN_KEYS)} strings.",
+    f"Producer metadata is optional, but when present it must be readable: `{_AT}: "
+    f'"{spec.TIME_EXAMPLE}"`, `{_GEN}: {spec.GENERATOR_EXAMPLE}`.', files=_M,
 )
 
 

@@ -12,13 +12,21 @@ from .al3xx_shape import PATTERNS, relative_path_problem
 from .base import Context, check, lookup, string_value, value_span
 
 _M = ("manifest", "json")
+_ROOT = keypath.leaf(spec.ARTIFACT_ROOT)
+_DIR = keypath.leaf(spec.RUNTIME_CONFIG_DIR)
+_TEMPLATE = keypath.leaf(spec.SOURCE_TEMPLATE)
+_PATH = keypath.leaf(spec.TEMPLATE_PATH)
+_SHA = keypath.leaf(spec.TEMPLATE_SHA256)
+_SHA_PATTERN = PATTERNS[spec.TEMPLATE_SHA256]
+_FILES = " or ".join(f"`{name}`" for name in spec.CONFIG_FILES)
 
 AL401 = Rule(
     "AL401", "missing-config-file", Severity.ERROR,
-    "`functions.yml` or `routing.yml` is missing under `<artifact_root>/<runtime_config_dir>/`.",
-    "Every entry needs `functions.yml` and `routing.yml` (and may have `resources.yml`) in its "
-    "runtime config folder: `artifact_root` resolves from the manifest's folder (or is absolute), "
-    "`runtime_config_dir` from the artifact root.", files=_M,
+    f"{_FILES} is missing under `<{_ROOT}>/<{_DIR}>/`.",
+    f"Every entry needs {_FILES.replace(' or ', ' and ')} (and may have "
+    f"{', '.join(f'`{name}`' for name in spec.OPTIONAL_CONFIG_FILES)}) in its "
+    f"runtime config folder: `{_ROOT}` resolves from the manifest's folder (or is absolute), "
+    f"`{_DIR}` from the artifact root.", files=_M,
 )
 AL402 = Rule(
     "AL402", "invalid-config-file", Severity.ERROR,
@@ -28,8 +36,8 @@ AL402 = Rule(
 )
 AL403 = Rule(
     "AL403", "stale-source-template", Severity.INFO,
-    "`source_template.sha256` differs from the template file it names: the fixture is stale.",
-    "`sha256` is the plain sha256 of the file at `source_template.path` (relative paths resolve from "
+    f"`{_TEMPLATE}.{_SHA}` differs from the template file it names: the fixture is stale.",
+    f"`{_SHA}` is the plain sha256 of the file at `{_TEMPLATE}.{_PATH}` (relative paths resolve from "
     "the repository root: the folder of `.artifact-lsp.toml` / `pyproject.toml`, else of `.git`). When "
     "they differ the template changed after the fixture was produced: regenerate it.", files=_M,
 )
@@ -38,12 +46,6 @@ RULES = (AL401, AL402, AL403)
 
 REQUIRED = spec.CONFIG_FILES
 OPTIONAL = spec.OPTIONAL_CONFIG_FILES
-_ROOT = keypath.leaf(spec.ARTIFACT_ROOT)
-_DIR = keypath.leaf(spec.RUNTIME_CONFIG_DIR)
-_TEMPLATE = keypath.parse(spec.TEMPLATE_PATH)[-2]
-_PATH = keypath.leaf(spec.TEMPLATE_PATH)
-_SHA = keypath.leaf(spec.TEMPLATE_SHA256)
-_SHA_PATTERN = PATTERNS[spec.TEMPLATE_SHA256]
 
 
 @check(AL401, AL402)

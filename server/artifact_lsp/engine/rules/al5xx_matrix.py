@@ -42,28 +42,31 @@ _ENV = keypath.leaf(spec.MATRIX_ENV)
 _MANIFEST = keypath.leaf(spec.MATRIX_MANIFEST)
 _SUITES = keypath.leaf(spec.MATRIX_SUITES)
 _LIST = spec.MATRIX_ENTRIES
+_ENTRY_KEYS = ", ".join(
+    keypath.leaf(k.path) + ("" if k.required else "?") for k in spec.MATRIX_KEYS if k.path.startswith(_LIST + "[].")
+)
+_SUITE_KEYS = ", ".join(keypath.leaf(k.path) for k in spec.MATRIX_KEYS if k.path.startswith(spec.SUITES + ".<name>."))
 AL504 = Rule(
     "AL504", "missing-artifact-manifest", Severity.ERROR,
-    "A matrix entry has no (or a blank) `artifact_manifest`.",
-    "Each entry deploys the committed manifest named by `artifact_manifest` (a path from the "
+    f"A matrix entry has no (or a blank) `{_MANIFEST}`.",
+    f"Each entry deploys the committed manifest named by `{_MANIFEST}` (a path from the "
     "repository root, e.g. `e2e/artifacts/e2e-docker/artifact.yml`); it is required.", files=_X,
 )
 AL505 = Rule(
     "AL505", "artifact-manifest-not-found", Severity.ERROR,
-    "`artifact_manifest` names a file that does not exist.",
+    f"`{_MANIFEST}` names a file that does not exist.",
     "The path resolves from the repository root (the folder of `.artifact-lsp.toml` / "
     "`pyproject.toml`, else of `.git`); the file must exist.", files=_X,
 )
 AL506 = Rule(
     "AL506", "invalid-matrix", Severity.ERROR,
-    "The matrix is a mapping whose `matrix` is a list of entry mappings.",
-    "`matrix: [{env, artifact_manifest, suites, esb_project?, env_dir?, env_file?}]` plus "
-    "`suites: {name: {description, targets, exclude}}`.", files=_X,
+    f"The matrix is a mapping whose `{_LIST}` is a list of entry mappings.",
+    f"`{_LIST}: [{{{_ENTRY_KEYS}}}]` plus `{spec.SUITES}: {{name: {{{_SUITE_KEYS}}}}}`.", files=_X,
 )
 AL507 = Rule(
     "AL507", "unknown-suite", Severity.ERROR,
-    "A matrix entry names a suite that `suites` does not define.",
-    "Every name in an entry's `suites` must be a key of the top-level `suites` mapping.", files=_X,
+    f"A matrix entry names a suite that `{spec.SUITES}` does not define.",
+    f"Every name in an entry's `{_SUITES}` must be a key of the top-level `{spec.SUITES}` mapping.", files=_X,
 )
 
 RULES = (AL501, AL502, AL503, AL504, AL505, AL506, AL507)
