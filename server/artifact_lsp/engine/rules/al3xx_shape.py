@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import posixpath
 import re
+from typing import NamedTuple
 
 from .. import keypath, spec
 from ..model import Rule, Severity
-from ..yamlmodel import Alias, Mapping, Scalar, Sequence, deref
+from ..yamlmodel import Alias, Mapping, Node, Scalar, Sequence, deref
 from .base import Context, check, head_span, is_blank_or_null, lookup, value_span
 
 _M = ("manifest", "json")
@@ -49,49 +50,123 @@ def _shown(keys) -> str:
 _TOP_REQUIRED = [k.path for k in spec.KEYS if k.required and "." not in k.path]
 
 
+# parent pattern -> [(name, its pattern, "mapping" or "list")]: the nested mappings of the contract
+_NESTED: dict[tuple, list] = {}
+for _key in spec.KEYS:
+    _pattern = keypath.parse(_key.path)
+    if _key.type == "mapping" and _pattern in CHILDREN or _key.type == "list" and _pattern + (keypath.INDEX,) in CHILDREN:
+        _NESTED.setdefault(_pattern[:-1], []).append((_pattern[-1], _pattern, _key.type))
+
+
 def _containers(ctx: Context) -> list:
-    """``[(pattern, concrete path, mapping, anchor)]``: every mapping of the document whose
+    """``[(pattern, concrete path, mapping, node)]``: every mapping of the document whose
     keys the contract defines (the root, each entry, each entry's template, ...)."""
     root = ctx.root
     if type(root) is not Mapping:
         return []
-    out = [((), (), root, head_span(root))]
-    for pattern, path, mapping, _anchor in out:  # grows while it is walked: breadth first
-        for key in CHILDREN.get(pattern, ()):
-            name = keypath.leaf(key.path)
-            if key.type == "mapping" and (pattern + (name,)) in CHILDREN:
+    out = [((), (), root, None)]
+    for pattern, path, mapping, _item in out:  # grows while it is walked: breadth first
+        for name, child, kind in _NESTED.get(pattern, ()):
+            if kind == "mapping":
                 pair = lookup(mapping, name)
                 value = deref(pair[1]) if pair else None
                 if type(value) is Mapping:
-                    out.append((pattern + (name,), path + (name,), value, head_span(value)))
-            elif key.type == "list" and (pattern + (name, keypath.INDEX)) in CHILDREN:
-                for i, item, entry in ctx.entries(name) if not pattern else ():
-                    anchor = head_span(entry) if entry.pairs else (item.start, item.end)
-                    out.append((pattern + (name, keypath.INDEX), path + (name, i), entry, anchor))
+                    out.append((child, path + (name,), value, pair[1]))
+            elif not pattern:  # a list of entries (top-level lists only: ctx.entries)
+                items = child + (keypath.INDEX,)
+                out.extend((items, path + (name, i), entry, item) for i, item, entry in ctx.entries(name))
     return out
+
+
+def _anchor(mapping: Mapping, item) -> tuple[int, int]:
+    """Where to report a key missing from ``mapping`` (``item``: its node in its list, None for
+    the root): its first key, else the item."""
+    if item is None or mapping.pairs:
+        return head_span(mapping)
+    return item.start, item.end
 
 
 def containers(ctx: Context) -> list:
     return ctx.memo("shape-containers", _containers)
 
 
-def _present(ctx: Context, role: str, code: str):
-    """``(key spec, dotted path, (key node, value node), value)`` of every present key whose
-    ``role`` rule is ``code`` and that has a value (not an empty one)."""
-    for pattern, path, mapping, _anchor in containers(ctx):
-        for key in CHILDREN.get(pattern, ()):
-            if key.rules.get(role) != code:
-                continue
-            name = keypath.leaf(key.path)
-            pair = lookup(mapping, name)
+class Fact(NamedTuple):
+    """One contract key of one mapping of the document, looked up once for all the rules."""
+
+    key: spec.Key
+    path: tuple  # the concrete path of the mapping
+    name: str
+    mapping: Mapping
+    item: Node | None  # the mapping's node in its list (None for the root): the anchor
+    pair: tuple | None  # (key node, value node), None when the key is absent
+    value: Node | None  # the value, aliases followed
+    blank: bool  # null, blank text, or an alias to nothing (also when absent)
+    present: bool  # present with a value (an empty one, ``spec.Key.empty``, is no value)
+
+    @property
+    def where(self) -> str:
+        """Its dotted path, as messages show it: ``artifacts[0].runtime_config_dir``."""
+        return keypath.dotted(self.path + (self.name,))
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return value_span(*self.pair)
+
+
+def _facts(ctx: Context) -> dict:
+    """``key path -> [Fact]``: every contract key some rule checks, in every mapping of the
+    document that may hold it, looked up once for all the rules (a hot path: 2,000 entries)."""
+    out: dict = {path: [] for path in _CHECKED_PATHS}
+    new = tuple.__new__
+    for pattern, path, mapping, item in containers(ctx):
+        keys = _CHECKED.get(pattern)
+        if not keys:
+            continue
+        get_pair = mapping.get_pair if not mapping.has_merge else None
+        for key, name, empty_null, empty_blank in keys:
+            pair = get_pair(name) if get_pair is not None else lookup(mapping, name)
             if pair is None:
+                out[key.path].append(new(Fact, (key, path, name, mapping, item, None, None, True, False)))
                 continue
-            value = deref(pair[1])
-            if key.empty == "null" and type(value) is Scalar and value.is_null():
-                continue
-            if key.empty == "blank" and key.type != "text" and is_blank_or_null(value):
-                continue
-            yield key, keypath.dotted(path + (name,)), pair, value
+            value = pair[1]
+            if type(value) is Alias:
+                value = deref(value)
+            blank = is_blank_or_null(value)
+            present = not (
+                (empty_null and type(value) is Scalar and value.is_null()) or (empty_blank and blank)
+            )
+            out[key.path].append(new(Fact, (key, path, name, mapping, item, pair, value, blank, present)))
+    return out
+
+
+def _every(ctx: Context, role: str, code: str):
+    """Every key (present or not) whose ``role`` rule is ``code``."""
+    facts = ctx.memo("shape-facts", _facts)
+    for path in _BY_ROLE.get((role, code), ()):
+        yield from facts[path]
+
+
+def _present(ctx: Context, role: str, code: str):
+    """The present keys (with a value) whose ``role`` rule is ``code``."""
+    facts = ctx.memo("shape-facts", _facts)
+    for path in _BY_ROLE.get((role, code), ()):
+        for fact in facts[path]:
+            if fact.present:
+                yield fact
+
+
+# parent pattern -> [(key, its name)]: the keys some rule checks; (role, code) -> their paths
+_CHECKED: dict[tuple, list] = {}
+_BY_ROLE: dict[tuple, list] = {}
+for _key in spec.KEYS:
+    if _key.rules:
+        _parsed = keypath.parse(_key.path)
+        _CHECKED.setdefault(_parsed[:-1], []).append(
+            (_key, _parsed[-1], _key.empty == "null", _key.empty == "blank" and _key.type != "text")
+        )
+        for _role_code in _key.rules.items():
+            _BY_ROLE.setdefault(_role_code, []).append(_key.path)
+_CHECKED_PATHS = [k[0].path for keys in _CHECKED.values() for k in keys]
 
 
 # ----------------------------------------------------------------------------- AL301
@@ -105,15 +180,11 @@ AL301 = Rule(
 
 
 def _missing(ctx: Context, code: str, rule: Rule) -> None:
-    for pattern, path, mapping, anchor in containers(ctx):
-        for key in CHILDREN.get(pattern, ()):
-            if key.rules.get("missing") != code:
-                continue
-            name = keypath.leaf(key.path)
-            pair = lookup(mapping, name)
-            if pair is None or is_blank_or_null(pair[1]):
-                message = f"{keypath.dotted(path + (name,))} {key.missing or 'is required'}"
-                ctx.report(rule, message, *((pair[0].start, pair[0].end) if pair is not None else anchor))
+    for fact in _every(ctx, "missing", code):
+        if fact.blank:
+            pair = fact.pair
+            span = (pair[0].start, pair[0].end) if pair is not None else _anchor(fact.mapping, fact.item)
+            ctx.report(rule, f"{fact.where} {fact.key.missing or 'is required'}", *span)
 
 
 @check(AL301)
@@ -145,8 +216,9 @@ def allowed(key: spec.Key) -> list[str]:
 
 
 def _values(ctx: Context, code: str, rule: Rule) -> None:
-    for key, dotted, pair, value in _present(ctx, "value", code):
-        if not key.values or is_blank_or_null(value) or type(value) is not Scalar:
+    for fact in _present(ctx, "value", code):
+        key, value = fact.key, fact.value
+        if not key.values or fact.blank or type(value) is not Scalar:
             continue
         text = value.value.strip()
         choices = allowed(key)
@@ -154,7 +226,7 @@ def _values(ctx: Context, code: str, rule: Rule) -> None:
             continue
         extra = "".join(f"; {hint}" for word, hint in key.hints if word in value.value)
         supported = ", ".join(f'"{c}"' for c in choices)
-        ctx.report(rule, f'unsupported {dotted}: "{text}" (supported: {supported}{extra})', *value_span(*pair))
+        ctx.report(rule, f'unsupported {fact.where}: "{text}" (supported: {supported}{extra})', *fact.span)
 
 
 @check(AL302)
@@ -179,14 +251,15 @@ AL303 = Rule(
 
 
 def _types(ctx: Context, code: str, rule: Rule) -> None:
-    for key, dotted, pair, value in _present(ctx, "type", code):
+    for fact in _present(ctx, "type", code):
+        key, value = fact.key, fact.value
         if key.type == "text":
             if type(value) not in (Mapping, Sequence):
                 continue  # a scalar (blank ones are the ``missing`` / ``blank`` rule's)
             same = key.problem and key.rules.get("value") == code
-            ctx.report(rule, f"{dotted} {key.problem if same else 'must be a string'}", *value_span(*pair))
+            ctx.report(rule, f"{fact.where} {key.problem if same else 'must be a string'}", *fact.span)
         elif key.type == "mapping" and type(value) is not Mapping:
-            ctx.report(rule, f"{dotted} {key.problem or 'must be a mapping'}", *value_span(*pair))
+            ctx.report(rule, f"{fact.where} {key.problem or 'must be a mapping'}", *fact.span)
 
 
 @check(AL303)
@@ -261,12 +334,12 @@ def relative_path_problem(raw: str) -> str | None:
 
 @check(AL306)
 def invalid_runtime_config_dir(ctx: Context) -> None:
-    for key, dotted, pair, value in _present(ctx, "value", "AL306"):
-        if key.check != "relative-inside" or is_blank_or_null(value) or type(value) is not Scalar:
+    for fact in _present(ctx, "value", "AL306"):
+        if fact.key.check != "relative-inside" or fact.blank or type(fact.value) is not Scalar:
             continue
-        problem = relative_path_problem(value.value)
+        problem = relative_path_problem(fact.value.value)
         if problem:
-            ctx.report(AL306, f"{dotted} {problem}", *value_span(*pair))
+            ctx.report(AL306, f"{fact.where} {problem}", *fact.span)
 
 
 # ----------------------------------------------------------------------------- AL307
@@ -280,19 +353,20 @@ AL307 = Rule(
 
 
 def _patterns(ctx: Context, code: str, rule: Rule) -> None:
-    for key, dotted, pair, value in _present(ctx, "value", code):
-        if not key.pattern or is_blank_or_null(value) or type(value) is not Scalar:
+    for fact in _present(ctx, "value", code):
+        key = fact.key
+        if not key.pattern or fact.blank or type(fact.value) is not Scalar:
             continue
-        if not PATTERNS[key.path].match(value.value.strip()):
-            ctx.report(rule, f"{dotted} {key.problem}", *value_span(*pair))
+        if not PATTERNS[key.path].match(fact.value.value.strip()):
+            ctx.report(rule, f"{fact.where} {key.problem}", *fact.span)
 
 
 @check(AL307)
 def invalid_source_template(ctx: Context) -> None:
     _types(ctx, "AL307", AL307)
-    for _key, dotted, pair, value in _present(ctx, "blank", "AL307"):
-        if type(value) not in (Mapping, Sequence) and is_blank_or_null(value):
-            ctx.report(AL307, f"{dotted} must not be blank", *value_span(*pair))
+    for fact in _present(ctx, "blank", "AL307"):
+        if fact.blank:
+            ctx.report(AL307, f"{fact.where} must not be blank", *fact.span)
     _patterns(ctx, "AL307", AL307)
 
 
@@ -311,14 +385,14 @@ _OPEN = {keypath.parse(k.path) for k in spec.KEYS if not k.closed}
 @check(AL308)
 def unknown_key(ctx: Context) -> None:
     legacy_keys = ctx.legacy_keys  # reported by the legacy rules (which run first)
-    for pattern, path, mapping, _anchor in containers(ctx):
+    for pattern, path, mapping, _item in containers(ctx):
         if pattern in _OPEN:
             continue
         known = KNOWN[pattern]
-        where = f"in {keypath.dotted(path)}" if path else "at the top level"
         for key, _value in mapping.pairs:
             if type(key) is not Scalar or key.value in known or key.value == "<<" or key.start in legacy_keys:
                 continue
+            where = f"in {keypath.dotted(path)}" if path else "at the top level"
             ctx.report(AL308, f"unknown key '{key.value}' {where} (the deploy tool ignores it)", key.start, key.end, key=key.value)
 
 

@@ -66,12 +66,19 @@ def _trie_for(base: tuple, custom: tuple, extras: tuple) -> dict:
     return _trie(table)
 
 
+_TABLES: dict = {}  # (id of the base table, the extras) -> (trie, rules): one per configuration
+
+
 def walk(ctx: Context, base: tuple, rules: dict, custom: Rule, extras: dict) -> None:
     """Report every row of ``base`` (``spec.Removed`` entries; ``rules``: code -> Rule) and of
     the configuration's ``extras`` (reported as ``custom``) in the document."""
-    trie = _trie_for(base, (custom.code, custom.name), tuple(sorted(extras.items())))
-    rules = {**rules, custom.code: custom}
-    _walk(ctx, ctx.parsed.root, trie, rules, "", 0, None)
+    key = (id(base), tuple(sorted(extras.items())) if extras else ())
+    table = _TABLES.get(key)
+    if table is None:
+        if len(_TABLES) > 64:
+            _TABLES.clear()
+        table = _TABLES[key] = (_trie_for(base, (custom.code, custom.name), key[1]), {**rules, custom.code: custom})
+    _walk(ctx, ctx.parsed.root, table[0], table[1], "", 0, None)
 
 
 def _walk(ctx: Context, node, trie: dict, rules: dict, dotted: str, level: int, outer) -> None:
