@@ -41,7 +41,7 @@ def _with_rule(role: str, code: str) -> list[spec.Key]:
     return [k for k in spec.KEYS if k.rules.get(role) == code]
 
 
-def _shown(keys) -> str:
+def _shown(keys) -> list[str]:
     """Key paths as the docs show them: entry keys without the ``artifacts[].`` prefix."""
     prefix = spec.ENTRIES + "[]."
     return [f"`{k.path.removeprefix(prefix)}`" for k in keys]
