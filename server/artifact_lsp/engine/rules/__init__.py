@@ -1,31 +1,44 @@
-"""Every rule, by code. One module per family holds its rules' docs, checks and fix plans:
+"""Every rule, by code. A rule is a unit: its ``Rule`` (code, docs, fix) and its check (a
+function decorated with ``@check(RULE)``) sit together in the module of its family, named by
+its codes, so ``grep -n AL304 engine/rules/`` finds all of it:
 
-- ``document``: AL0xx, the file is one well-formed YAML document
-- ``legacy``: AL1xx and AL501/AL502, keys removed from the contract (fix: remove)
-- ``runtime_base``: AL2xx, ``runtime-base`` references and folders
-- ``shape``: AL3xx, the contract's shape with the upstream wording
-- ``ondisk``: AL4xx, config files and template hashes on disk
-- ``matrix``: AL503-AL507, ``test_matrix.yaml``
+- ``al0xx_document``: AL000-AL004, the file is one well-formed YAML document
+- ``al1xx_legacy``: AL100-AL109, keys removed from the manifest (rows of ``spec.REMOVED``)
+- ``al2xx_runtime_base``: AL201-AL202, ``runtime-base`` references and folders
+- ``al3xx_shape``: AL301-AL309, the contract's shape (``spec.KEYS``)
+- ``al4xx_disk``: AL401-AL403, config files and template hashes on disk
+- ``al5xx_matrix``: AL501-AL507, ``test_matrix.yaml`` (``spec.MATRIX_*``)
+
+``removed.py`` is the walker of the table-driven legacy-key family (AL100-AL108, AL501,
+AL502); ``base.py`` the lint context and helpers.
 """
 
 from __future__ import annotations
 
 from ..model import Rule
-from . import document, legacy, matrix, ondisk, runtime_base, shape
+from . import al0xx_document, al1xx_legacy, al2xx_runtime_base, al3xx_shape, al4xx_disk, al5xx_matrix
 
-_ALL: tuple[Rule, ...] = (
-    document.RULES + legacy.RULES + runtime_base.RULES + shape.RULES + ondisk.RULES + matrix.RULES
-)
+MODULES = (al0xx_document, al1xx_legacy, al2xx_runtime_base, al3xx_shape, al4xx_disk, al5xx_matrix)
+
+_ALL: tuple[Rule, ...] = tuple(rule for module in MODULES for rule in module.RULES)
 RULES: dict[str, Rule] = {rule.code: rule for rule in sorted(_ALL, key=lambda r: r.code)}
 BY_NAME: dict[str, Rule] = {rule.name: rule for rule in _ALL}
 
-# The checks that run per kind of file, in order (legacy before shape: shape skips the keys
-# that legacy already reported, so a legacy key is never also an "unknown key").
-CHECKS = {
-    "manifest": (legacy.check, runtime_base.check, shape.check, ondisk.check),
-    "json": (legacy.check_json, legacy.check, runtime_base.check, shape.check, ondisk.check),
-    "matrix": (legacy.check, matrix.check),
-}
+
+def _checks(kind: str) -> tuple:
+    """The checks that run on a kind of file, in module order (so the legacy keys are known
+    before AL308 calls the other keys unknown). The parser's problems (al0xx) run first, in
+    the linter, also on a file that does not parse."""
+    out = []
+    for module in MODULES[1:]:
+        for value in vars(module).values():
+            if callable(value) and getattr(value, "__module__", None) == module.__name__ and kind in getattr(value, "files", ()):
+                if hasattr(value, "rules"):
+                    out.append(value)
+    return tuple(out)
+
+
+CHECKS = {kind: _checks(kind) for kind in ("manifest", "json", "matrix")}
 
 
 def rule(code_or_name: str) -> Rule | None:
