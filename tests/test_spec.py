@@ -44,6 +44,10 @@ KNOWN_ELSEWHERE = {
     ("server/regenerate.py", "env"),
     ("server/regenerate.py", "targets"),
     ("engine/config.py", "name"),
+    # regen.py: an environment table's ``name``, a snapshot record's file ``mode`` and ``sha256``
+    ("regen.py", "name"),
+    ("regen.py", "mode"),
+    ("regen.py", "sha256"),
 }
 
 

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import yaml
 
-from .engine import files
+from .engine import files, keypath, spec
 from .engine.linter import FILE_KINDS, lint_path
 from .engine.config import ConfigCache
 
@@ -754,6 +754,18 @@ def _wipe(root: Path, rel: str) -> None:
     path.mkdir(parents=True)
 
 
+def _leaf(path: str) -> str:
+    return keypath.parse(path)[-1]
+
+
+# the key names the script's check read, from the contract spec
+_ENTRIES = spec.ENTRIES
+_ROOT = _leaf(spec.ARTIFACT_ROOT)
+_TEMPLATE = _leaf(spec.SOURCE_TEMPLATE)
+_TEMPLATE_PATH, _TEMPLATE_SHA = _leaf(spec.TEMPLATE_PATH), _leaf(spec.TEMPLATE_SHA256)
+_ENTRY_ID = next(_leaf(row.path) for entry in spec.REMOVED if entry.code == "AL104" for row in entry.keys)
+
+
 def check_manifest(path: Path, mode: str) -> str | None:
     """What the script's ``validate_manifest_contract`` rejected, or None."""
     try:
@@ -764,26 +776,27 @@ def check_manifest(path: Path, mode: str) -> str | None:
         return f"does not parse: {str(exc).splitlines()[0]}"
     if not isinstance(data, dict):
         return "is not a mapping"
-    if str(data.get("mode", "")).strip('"') != mode:
-        return f"has mode {data.get('mode')!r}, expected {mode!r}"
-    entries = data.get("artifacts")
+    if str(data.get(spec.MODE, "")).strip('"') != mode:
+        return f"has {spec.MODE} {data.get(spec.MODE)!r}, expected {mode!r}"
+    entries = data.get(_ENTRIES)
     if not isinstance(entries, list) or not entries:
-        return "has no artifacts"
+        return f"has no {_ENTRIES}"
     for i, entry in enumerate(entries):
+        where = f"{_ENTRIES}[{i}]"
         if not isinstance(entry, dict):
-            return f"artifacts[{i}] is not a mapping"
-        if "id" in entry:
-            return f"artifacts[{i}].id must not exist"
-        source = entry.get("source_template")
+            return f"{where} is not a mapping"
+        if _ENTRY_ID in entry:
+            return f"{where}.{_ENTRY_ID} must not exist"
+        source = entry.get(_TEMPLATE)
         if source is None:
             continue
         if not isinstance(source, dict):
-            return f"artifacts[{i}].source_template must be a mapping"
-        for key in ("path", "sha256"):
+            return f"{where}.{_TEMPLATE} must be a mapping"
+        for key in (_TEMPLATE_PATH, _TEMPLATE_SHA):
             if key in source and (not isinstance(source[key], str) or not source[key].strip()):
-                return f"artifacts[{i}].source_template.{key} must be a non-blank string"
-        if "sha256" in source and not re.fullmatch(r"[0-9a-f]{64}", source["sha256"]):
-            return f"artifacts[{i}].source_template.sha256 must be 64 lowercase hex characters"
+                return f"{where}.{_TEMPLATE}.{key} must be a non-blank string"
+        if _TEMPLATE_SHA in source and not re.fullmatch(spec.SHA256, source[_TEMPLATE_SHA]):
+            return f"{where}.{_TEMPLATE}.{_TEMPLATE_SHA} must be 64 lowercase hex characters"
     return None
 
 
@@ -800,9 +813,9 @@ def _drop_runtime_base(root: Path, rel_output: str, folders: list[Path]) -> list
                 dirs.remove(name)
     with contextlib.suppress(OSError, yaml.YAMLError):
         data = yaml.safe_load((out / "artifact.yml").read_bytes())
-        for entry in data.get("artifacts") or []:
-            if isinstance(entry, dict) and isinstance(entry.get("artifact_root"), str):
-                candidates.append(out / entry["artifact_root"] / "runtime-base")
+        for entry in data.get(_ENTRIES) or []:
+            if isinstance(entry, dict) and isinstance(entry.get(_ROOT), str):
+                candidates.append(out / entry[_ROOT] / "runtime-base")
     for path in candidates:
         real = Path(os.path.realpath(path))
         if (path.is_dir() and not path.is_symlink()) and any(_inside(f, real) for f in folders):
