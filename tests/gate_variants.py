@@ -184,7 +184,7 @@ SPECIFIC = {
     ),
     ("artifacts", 0, "artifact_root"): ("/abs/root", "..", "../x", "'C:\\x'", "runtime-base"),
     ("artifacts", 0, "source_template", "sha256"): (
-        "0" + "1234567" * 9 + "0",  # all octal digits, leading 0: an octal int
+        "0" + "1234567" * 9,  # all octal digits, leading 0: an octal int
         "1" + "2" * 63,  # all digits: a decimal int
         "0" + "9" * 63,  # leading 0 but not octal: a string
         SHA.upper(),

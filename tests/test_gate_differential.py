@@ -104,7 +104,7 @@ def test_oracle_refuses_what_the_contract_lists():
     render, edit = gate_variants.render, gate_variants.edit
     assert "ArtifactGenerator" in gate_oracle.go_reader(render(edit(base, ("generator",), "5")))
     assert "constructor" in gate_oracle.py_reader(render(edit(base, ("project",), "!custom x")))
-    octal = "0" + "1234567" * 9 + "0"
+    octal = "0" + "1234567" * 9
     assert "64 lowercase hex" in gate_oracle.py_reader(render(edit(base, ("artifacts", 0, "source_template", "sha256"), octal)))
     assert '"1.0"' in gate_oracle.py_reader(render(edit(base, ("schema_version",), "!!float 1")))
     assert "must not be blank" in gate_oracle.regeneration_check(render(edit(base, ("artifacts", 0, "source_template", "path"), "5")))

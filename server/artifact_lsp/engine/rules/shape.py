@@ -45,7 +45,9 @@ AL306 = Rule(
     "AL306", "invalid-runtime-config-dir", Severity.ERROR,
     "`runtime_config_dir` is relative to `artifact_root`, not `.`, and does not escape it.",
     "After lexical normalisation (`a/../b` is `b`) the path must not be absolute, must not be `.` "
-    "and must not start with `..` (`..`, `../x`, `a/../../x` all escape the artifact root).",
+    "and must not start with `..` (`..`, `../x`, `a/../../x` all escape the artifact root). "
+    "Absolute means starting with `/`: ESB's readers are POSIX, so `C:\\x` or `\\\\server\\share` "
+    "is a relative name to them, not an error (AL313 warns about it).",
     files=_M,
 )
 AL307 = Rule(
@@ -63,9 +65,11 @@ AL308 = Rule(
 )
 AL309 = Rule(
     "AL309", "invalid-producer-metadata", Severity.WARNING,
-    "`generated_at` is an RFC 3339 UTC time; `generator` a mapping of `name` and `version` strings.",
-    "Producer metadata is optional, but when present it must be readable: `generated_at: "
-    '"2026-02-27T18:28:02Z"`, `generator: {name: esb, version: 997b036}`.', files=_M,
+    "`generated_at` is an RFC 3339 UTC time such as `\"2026-02-27T18:28:02Z\"`.",
+    "Producer metadata is optional and no reader checks its format, but the producer writes "
+    '`generated_at: "2026-02-27T18:28:02Z"` (UTC, quoted). This is format advice; a value of '
+    "the wrong type (a mapping, a list, an unquoted timestamp) or a `generator` that is not a "
+    "mapping of `name` and `version` strings is an error, AL310.", files=_M,
 )
 
 RULES = (AL301, AL302, AL303, AL304, AL305, AL306, AL307, AL308, AL309)
@@ -77,7 +81,7 @@ GENERATOR_KEYS = ("name", "version")
 MODES = ("docker", "containerd")
 SHA256 = re.compile(r"^[a-f0-9]{64}$")
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?[Zz]$", re.ASCII)  # ASCII digits only
-_ABS = re.compile(r"^(/|[A-Za-z]:[\\/]|\\\\)")
+_ABS = re.compile(r"^/")  # ESB's readers are POSIX: `C:\x` is a relative name (AL313 warns)
 
 
 def lookup(mapping: Mapping, name: str):
@@ -230,19 +234,9 @@ def _unknown(ctx: Context, mapping: Mapping, known, prefix: str, legacy_keys) ->
 
 
 def _producer(ctx: Context, root: Mapping) -> None:
+    """Format advice only: wrong types of producer metadata are errors (AL310, manifest_types)."""
     pair = lookup(root, "generated_at")
     if pair is not None and not is_blank_or_null(pair[1]):
         value = deref(pair[1])
-        if type(value) is not Scalar or not RFC3339_UTC.match(value.value.strip()):
+        if type(value) is Scalar and not RFC3339_UTC.match(value.value.strip()):
             ctx.report(AL309, 'generated_at must be an RFC 3339 UTC time such as "2026-02-27T18:28:02Z"', *value_span(*pair))
-    pair = lookup(root, "generator")
-    if pair is None or is_blank_or_null(pair[1]):
-        return
-    generator = deref(pair[1])
-    if type(generator) is not Mapping:
-        ctx.report(AL309, "generator must be a mapping with name and version", *value_span(*pair))
-        return
-    for name in GENERATOR_KEYS:
-        sub = lookup(generator, name)
-        if sub is not None and type(deref(sub[1])) in (Mapping, Sequence):
-            ctx.report(AL309, f"generator.{name} must be a string", *value_span(*sub))
