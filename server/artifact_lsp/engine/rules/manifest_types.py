@@ -48,6 +48,18 @@ RULES = (AL310, AL313)
 _WINDOWS = re.compile(r"^([A-Za-z]:[\\/]|\\\\)|\\")
 
 
+def _go_only_tag_problem(node: Scalar) -> str | None:
+    """yaml.v3's complaint about ``node``'s tag when PyYAML can read it (else AL005 is reported already)."""
+    problem = yamltypes.go_tag_problem(node)
+    if problem is None:
+        return None
+    try:
+        yamltypes.python_value(node)
+    except yamltypes.Unreadable:
+        return None
+    return problem
+
+
 def check(ctx: Context) -> None:
     root = ctx.root
     if type(root) is not Mapping:
@@ -77,7 +89,7 @@ def _string_field(ctx: Context, mapping, pair, label: str, consequence=None) -> 
     node = deref(value)
     if type(node) is not Scalar:
         return
-    problem = yamltypes.go_tag_problem(node)
+    problem = _go_only_tag_problem(node)
     if problem is not None:
         tag = yamltypes.short_tag(node.tag)
         ctx.report(
@@ -115,7 +127,7 @@ def _template_value(ctx: Context, template: Mapping, pair, label: str, name: str
     node = deref(value)
     if type(node) is not Scalar or node.is_null():
         return  # collections: AL303; null or blank: AL307 already
-    problem = yamltypes.go_tag_problem(node)
+    problem = _go_only_tag_problem(node)
     if problem is not None:
         ctx.report(yamltypes.AL005, f"{label}: the Go deploy reader cannot decode the tag '{yamltypes.short_tag(node.tag)}' here: \"{problem}\"", value.start, value.end)
         return
@@ -124,6 +136,8 @@ def _template_value(ctx: Context, template: Mapping, pair, label: str, name: str
     except yamltypes.Unreadable:
         return  # AL005
     if not isinstance(read, str):
+        if name == "sha256" and not SHA256.match(node.value.strip()):
+            return  # not hex whatever the type: shape's AL307 says so
         message = (
             f"{label} must not be blank: the regeneration check reads the unquoted "
             f"`{ctx.text[node.start:node.end] if type(value) is Scalar else node.value}` as {yamltypes.describe_python(read)}, "
@@ -196,7 +210,7 @@ def _metadata_string(ctx: Context, mapping, pair, label: str) -> None:
         return
     if type(node) is not Scalar or node.is_null() or node.resolved_tag() == yamltypes.STR:
         return
-    problem = yamltypes.go_tag_problem(node)
+    problem = _go_only_tag_problem(node)
     if problem is not None:
         ctx.report(yamltypes.AL005, f"{label}: the Go deploy reader cannot decode the tag '{yamltypes.short_tag(node.tag)}' here: \"{problem}\"", value.start, value.end)
         return

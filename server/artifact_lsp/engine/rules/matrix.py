@@ -26,9 +26,11 @@ AL503 = Rule(
 )
 AL504 = Rule(
     "AL504", "missing-artifact-manifest", Severity.ERROR,
-    "A matrix entry has no (or a blank) `artifact_manifest`.",
+    "A matrix entry has no (or a blank) `artifact_manifest`, or one that is a mapping or list, not a path.",
     "Each entry deploys the committed manifest named by `artifact_manifest` (a path from the "
-    "repository root, e.g. `e2e/artifacts/e2e-docker/artifact.yml`); it is required.", files=_X,
+    "repository root, e.g. `e2e/artifacts/e2e-docker/artifact.yml`); it is required. The runner "
+    "turns whatever is there into text (`str()`), so `artifact_manifest: {}` becomes the path `{}` "
+    "and deploy fails with `artifact manifest not found`.", files=_X,
 )
 AL505 = Rule(
     "AL505", "artifact-manifest-not-found", Severity.ERROR,
@@ -44,8 +46,12 @@ AL506 = Rule(
 )
 AL507 = Rule(
     "AL507", "unknown-suite", Severity.ERROR,
-    "A matrix entry names a suite that `suites` does not define.",
-    "Every name in an entry's `suites` must be a key of the top-level `suites` mapping.", files=_X,
+    "A matrix entry names a suite the runner cannot find.",
+    "Every name in an entry's `suites` must be a key of the top-level `suites` mapping, defined as a "
+    "non-empty mapping. The runner prints `[ERROR] Suite '<name>' not defined in suites.` and "
+    "skips the suite when the matrix has no top-level `suites`, when the suite is defined as "
+    "`null` or `{}`, and when an entry's `suites` is a string (read letter by letter) or a "
+    "mapping instead of a list of names.", files=_X,
 )
 
 RULES = (AL503, AL504, AL505, AL506, AL507)

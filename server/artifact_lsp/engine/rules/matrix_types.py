@@ -286,10 +286,14 @@ def _entry_suites(ctx: Context, label: str, spair, suites_pair, definitions) -> 
     node = deref(value)
     if type(node) is not Sequence:
         if type(node) is Scalar and _is_string(value):
+            effect = (
+                f"reads it letter by letter and prints \"[ERROR] Suite '{node.value[:1]}' not defined in suites.\""
+                if node.value
+                else "runs no suite for this entry"
+            )
             ctx.report(
                 AL507,
-                f"{label}: suites must be a list of suite names, not the string '{node.value}': the runner "
-                f"reads it letter by letter and prints \"[ERROR] Suite '{node.value[:1]}' not defined in suites.\"",
+                f"{label}: suites must be a list of suite names, not the string '{node.value}': the runner {effect}",
                 *value_span(key, value),
             )
         elif type(node) is Mapping:

@@ -238,5 +238,5 @@ def _producer(ctx: Context, root: Mapping) -> None:
     pair = lookup(root, "generated_at")
     if pair is not None and not is_blank_or_null(pair[1]):
         value = deref(pair[1])
-        if type(value) is Scalar and not RFC3339_UTC.match(value.value.strip()):
+        if type(value) is Scalar and value.is_str() and not RFC3339_UTC.match(value.value.strip()):
             ctx.report(AL309, 'generated_at must be an RFC 3339 UTC time such as "2026-02-27T18:28:02Z"', *value_span(*pair))

@@ -179,7 +179,11 @@ def check(ctx: Context) -> None:
                         f"\"cannot unmarshal {kind} into string\"",
                         *_head(ctx.text, key),
                     )
-        if t is Alias or node.tag in (None, "!"):
+        if t is Alias:
+            continue
+        if node.tag in (None, "!"):
+            if t is Scalar and node.style is None and node.value[4:5] == "-" and node.value[:1].isdigit():
+                _implicit_timestamp(ctx, node)
             continue
         problem = _tag_problem(node)
         if problem is not None:
@@ -191,6 +195,21 @@ def check(ctx: Context) -> None:
                 *_head(ctx.text, node),
                 plan=RemoveTag(node, tag),
             )
+
+
+def _implicit_timestamp(ctx: Context, node: Scalar) -> None:
+    """An unquoted date PyYAML resolves as a timestamp but cannot build (``2026-02-30``)."""
+    if node.resolved_tag() != CORE + "timestamp":
+        return
+    try:
+        python_value(node)
+    except Unreadable as exc:
+        ctx.report(
+            AL005,
+            f"unquoted `{node.value}` is a YAML timestamp that does not exist: PyYAML's safe_load "
+            f"(the esb-ctl reader, the regeneration check, the E2E runner) fails with \"{exc}\"; quote it",
+            node.start, node.end,
+        )
 
 
 def _tag_problem(node) -> str | None:
