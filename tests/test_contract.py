@@ -4,13 +4,38 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from types import SimpleNamespace
 
 import pytest
 
-from artifact_lsp.engine import contract
+from artifact_lsp.engine import keypath
+from artifact_lsp.engine import spec as contract_spec
 from artifact_lsp.engine.contract import KeyInfo, describe, valid_keys, value_choices
-from artifact_lsp.engine.rules.legacy import MANIFEST_LEGACY, MATRIX_LEGACY
-from artifact_lsp.engine.rules.shape import ENTRY_KEYS, GENERATOR_KEYS, MODES, TEMPLATE_KEYS, TOP_KEYS
+from artifact_lsp.engine.rules import RULES
+from artifact_lsp.engine.rules.al3xx_shape import CHILDREN
+
+
+def _rows(entries):
+    return [
+        SimpleNamespace(path=r.path, rule=RULES[e.code], removed=r.removed, replaced_by=r.replaced_by)
+        for e in entries
+        for r in e.keys
+    ]
+
+
+def _keys(*pattern):
+    return tuple(keypath.leaf(k.path) for k in CHILDREN[pattern])
+
+
+MANIFEST_LEGACY = _rows(contract_spec.REMOVED)
+MATRIX_LEGACY = _rows(contract_spec.MATRIX_REMOVED)
+TOP_KEYS = _keys()
+ENTRY_KEYS = _keys("artifacts", keypath.INDEX)
+TEMPLATE_KEYS = _keys("artifacts", keypath.INDEX, "source_template")
+GENERATOR_KEYS = _keys("generator")
+MODES = tuple(v for v, _ in contract_spec.MODES)
+MANIFEST_SPEC = [(k.path,) for k in contract_spec.KEYS]
+MATRIX_SPEC = [(k.path,) for k in contract_spec.MATRIX_KEYS]
 
 MANIFEST_KEYS = {
     ("schema_version",): ("schema_version", True),
@@ -252,8 +277,8 @@ def test_valid_keys_unknown(kind, path):
 
 def _all_paths():
     """Every prefix of every known path (current and legacy), concretised two ways."""
-    patterns = [p for p, *_ in contract._MANIFEST_SPEC] + [s.path for s in MANIFEST_LEGACY]
-    matrix = [p.replace("<name>", "smoke") for p, *_ in contract._MATRIX_SPEC] + [s.path for s in MATRIX_LEGACY]
+    patterns = [p for p, *_ in MANIFEST_SPEC] + [s.path for s in MANIFEST_LEGACY]
+    matrix = [p.replace("<name>", "smoke") for p, *_ in MATRIX_SPEC] + [s.path for s in MATRIX_LEGACY]
     out = set()
     for kind, group in (("manifest", patterns), ("json", patterns), ("matrix", matrix)):
         for pattern in group:
@@ -287,7 +312,7 @@ def test_valid_keys_every_path_check_is_not_vacuous():
 
 
 def test_every_documented_key_is_offered_somewhere():
-    for kind, spec in (("manifest", contract._MANIFEST_SPEC), ("matrix", contract._MATRIX_SPEC)):
+    for kind, spec in (("manifest", MANIFEST_SPEC), ("matrix", MATRIX_SPEC)):
         offered = set()
         for path in [(), ("artifacts", 0), ("artifacts", 0, "source_template"), ("generator",), ("matrix", 0), ("suites", "s")]:
             offered |= {k.path for k in valid_keys(kind, path)}

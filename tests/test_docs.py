@@ -1,14 +1,17 @@
 """The generated docs stay in step with the rules, and the README with the CLI and config.
 
-When a test here fails after a rule's docs changed, regenerate the reference with
+When a test here fails after a rule's docs changed (or a rule was added), regenerate
+``docs/rules.md`` and the README's rules table with
 
-    uv run artifact-lsp rule --all --markdown > docs/rules.md
+    ARTIFACT_LSP_UPDATE_SNAPSHOTS=1 uv run pytest tests/test_docs.py
 
-and paste ``artifact_lsp.docs.rules_table_markdown()`` into the README's "## Rules" section.
+(or by hand: ``uv run artifact-lsp rule --all --markdown > docs/rules.md`` and paste
+``artifact_lsp.docs.rules_table_markdown()`` into the README's "## Rules" section).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from pathlib import Path
@@ -23,7 +26,8 @@ from artifact_lsp.engine.rules import RULES
 PROJECT = Path(__file__).resolve().parent.parent
 RULES_MD = PROJECT / "docs" / "rules.md"
 README = PROJECT / "README.md"
-REGENERATE = "docs/rules.md is out of date: regenerate it with `uv run artifact-lsp rule --all --markdown > docs/rules.md`"
+REGENERATE = "docs/rules.md is out of date: regenerate it with `ARTIFACT_LSP_UPDATE_SNAPSHOTS=1 uv run pytest tests/test_docs.py`"
+UPDATE = os.environ.get("ARTIFACT_LSP_UPDATE_SNAPSHOTS") == "1"
 
 
 def _read(path: Path) -> str:
@@ -40,7 +44,14 @@ def _section(text: str, start: str, end: str) -> str:
     return text[head.end() : head.end() + tail.start()]
 
 
+def _write(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+
+
 def test_rules_md_is_generated():
+    if UPDATE and _read(RULES_MD) != rules_markdown():
+        _write(RULES_MD, rules_markdown())
     assert _read(RULES_MD) == rules_markdown(), REGENERATE
 
 
@@ -64,8 +75,14 @@ def test_rules_md_links_point_at_anchors():
 
 
 def test_readme_rules_table_is_generated():
-    section = _section(_read(README), "## Rules", "## How fixes are proven")
     table = rules_table_markdown()
+    if UPDATE:
+        text = _read(README)
+        start = text.index("| code | name | default | fix | what |")
+        end = text.index("\n\n", start)
+        if text[start : end + 1] != table:
+            _write(README, text[:start] + table + text[end + 1 :])
+    section = _section(_read(README), "## Rules", "## How fixes are proven")
     assert table in section, (
         "the README's rules table is out of date: replace it with artifact_lsp.docs.rules_table_markdown()"
     )

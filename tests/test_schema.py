@@ -32,6 +32,7 @@ import jsonschema
 import pytest
 import yaml
 from artifact_lsp.cli import main
+from artifact_lsp.engine import keypath, spec
 from artifact_lsp.engine.config import Config, load_config
 from artifact_lsp.engine.linter import kind_of, lint_text
 from artifact_lsp.engine.model import Severity
@@ -418,6 +419,8 @@ def manifest_mutations(data: dict):
             changes += [(t + ("path",), v) for v in (_MISSING, *_VALUES)]
             changes += [(t + ("sha256",), v) for v in (_MISSING, *_VALUES, SHA.upper(), SHA[:-1], "g" * 64, SHA + " ")]
             changes += [(t + ("parameters",), {"Stage": "dev"})]
+    # every removed key of the spec at its contract position: a newly removed key is covered too
+    changes += [(keypath.concrete(keypath.parse(row.path)), {"legacy": 1}) for entry in spec.REMOVED for row in entry.keys]
     for path, value in changes:
         mutated = copy.deepcopy(data)
         try:
@@ -438,6 +441,7 @@ def matrix_mutations(data: dict):
         e = ("matrix", 0)
         changes += [(e + ("artifact_manifest",), v) for v in (_MISSING, *_VALUES)]
         changes += [(e + (key,), "x") for key in ("deploy_driver", "artifact_generate", "config_dir", "env_vars", "esb_env", "compose_file")]
+        changes += [(keypath.concrete(keypath.parse(row.path)), "x") for entry in spec.MATRIX_REMOVED for row in entry.keys]
         changes += [(e + ("env",), _MISSING), (e + ("suites",), ["nope"])]
     for path, value in changes:
         mutated = copy.deepcopy(data)

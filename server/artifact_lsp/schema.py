@@ -43,50 +43,33 @@ import json
 import re
 
 from . import __version__
-from .engine import contract
+from .engine import contract, keypath, spec
 from .engine.config import Config
 from .engine.model import Rule, Severity
-from .engine.rules.legacy import AL100, MANIFEST_LEGACY, MATRIX_LEGACY, LegacyKey
-from .engine.rules.matrix import AL503, AL504, AL506
-from .engine.rules.runtime_base import AL201
-from .engine.rules.manifest_types import AL310
-from .engine.rules.shape import (
-    AL301,
-    AL302,
-    AL303,
-    AL304,
-    AL305,
-    AL306,
-    AL307,
-    AL308,
-    AL309,
-    ENTRY_KEYS,
-    GENERATOR_KEYS,
-    MODES,
-    RFC3339_UTC,
-    SHA256,
-    TEMPLATE_KEYS,
-    TOP_KEYS,
-)
+from .engine.rules import RULES
+from .engine.rules.al3xx_shape import _OPEN, CHILDREN, allowed
+from .engine.rules.removed import custom_entry, message
+
+AL100, AL201, AL308 = RULES["AL100"], RULES["AL201"], RULES["AL308"]
 
 __all__ = ["DRAFT", "EXPRESSED", "NOT_EXPRESSED", "dumps", "manifest_schema", "matrix_schema", "schema_for"]
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 
-# rules the schema mirrors fully / partly, and what it cannot see (for docs and tests)
-EXPRESSED = (
-    "AL100", "AL101", "AL102", "AL103", "AL104", "AL105", "AL106", "AL107", "AL108",
-    "AL201", "AL301", "AL302", "AL303", "AL304", "AL305", "AL307", "AL308", "AL309", "AL310",
-    "AL501", "AL502", "AL503", "AL504", "AL506",
+# rules the schema mirrors fully / partly, and what it cannot see (for docs and tests): derived
+# from the spec, so a newly removed key's rule is expressed without a word here
+PARTLY_EXPRESSED = tuple(sorted({k.rules["value"] for k in spec.KEYS if k.check}))
+EXPRESSED = tuple(
+    sorted(
+        (
+            {AL100.code, AL201.code, AL308.code, spec.ROOT_RULE, spec.MATRIX_ROOT_RULE}
+            | {entry.code for entry in (*spec.REMOVED, *spec.MATRIX_REMOVED, *spec.RENAMED)}
+            | {code for k in (*spec.KEYS, *spec.MATRIX_KEYS) for code in k.rules.values()}
+        )
+        - set(PARTLY_EXPRESSED)
+    )
 )
-PARTLY_EXPRESSED = ("AL306",)
-NOT_EXPRESSED = (
-    "AL000", "AL001", "AL002", "AL003", "AL004", "AL109", "AL202",
-    "AL401", "AL402", "AL403", "AL505", "AL507",
-    # what ESB's YAML readers make of tags, keys and YAML 1.1 types, and what the runner does
-    # with values: a JSON Schema sees the data, not the text or the program (docs/gates.md)
-    "AL005", "AL006", "AL311", "AL313", "AL508", "AL509", "AL510", "AL511",
-)
+NOT_EXPRESSED = tuple(code for code in RULES if code not in EXPRESSED and code not in PARTLY_EXPRESSED)
 
 _ALL_TYPES = ("string", "number", "boolean", "null", "object", "array")
 _SCALARS = ["string", "number", "boolean"]
@@ -163,10 +146,11 @@ def _scalar(
     value: Rule | None = None,
     value_message: str = "",
     strings_only: bool = False,
+    required: bool = False,
 ) -> dict:
     """A key whose value the deploy tool reads as one scalar.
 
-    ``blank``: the rule for null / blank; ``kind_rule``: the rule for a mapping or list;
+    ``blank``: the rule for null / blank (``required``: the key is required); ``kind_rule``: the rule for a mapping or list;
     ``enum`` / ``pattern`` (with ``value``): what a non-blank scalar must be; ``strings_only``:
     a number or boolean can never satisfy ``pattern`` (the engine matches the scalar's text).
     """
@@ -191,7 +175,7 @@ def _scalar(
     if blank_on and "enum" not in out:
         # a value pattern that accepts blank text (AL306's) needs the non-blank one as well
         if not (value_on and pattern is not None and not re.search(pattern, " ")):
-            what = "is required: null or blank counts as missing" if blank.code in ("AL301", "AL504") else "must not be blank"
+            what = "is required: null or blank counts as missing" if required else "must not be blank"
             patterns.append((_NOT_BLANK, f"{name} {what} [{blank.code}]", blank))
     if value_on and pattern is not None:
         patterns.append((pattern if blank_on else f"{_BLANK}|{pattern}", value_message, value))
@@ -216,58 +200,44 @@ def _with_docs(kind: str, path: tuple, schema: dict) -> dict:
 # --------------------------------------------------------------------------- legacy keys
 
 
-def _split(path: str) -> list[str]:
-    out = []
-    for part in path.split("."):
-        if part.endswith("[]"):
-            out.extend((part[:-2], "[]"))
-        else:
-            out.append(part)
-    return out
+def _parts(path: str) -> list[str]:
+    """``artifacts[].id`` -> ``["artifacts", "[]", "id"]`` (the schema's levels)."""
+    return ["[]" if p is keypath.INDEX else p for p in keypath.parse(path)]
 
 
-def _concrete(parts) -> tuple:
-    return tuple(0 if p == "[]" else p for p in parts)
+class _Row:
+    """One legacy key of the schema: a ``spec.Removed`` entry's row and its rule."""
+
+    def __init__(self, entry, row, rule):
+        self.entry, self.row, self.rule = entry, row, rule
+        self.path, self.replaced_by = row.path, row.replaced_by
 
 
-def _legacy_specs(kind: str, config: Config) -> list[LegacyKey]:
-    base = MATRIX_LEGACY if kind == "matrix" else MANIFEST_LEGACY
+def _legacy_rows(kind: str, config: Config) -> list[_Row]:
+    base = spec.MATRIX_REMOVED if kind == "matrix" else spec.REMOVED
     extras = config.extra_matrix_legacy_keys if kind == "matrix" else config.extra_legacy_keys
-    custom = [
-        LegacyKey(AL100, path, "listed as legacy in the configuration", "", replacement)
-        for path, replacement in sorted(extras.items())
-    ]
-    return [*base, *custom]
+    entries = [*base]
+    if extras:
+        entries.append(custom_entry(AL100.code, AL100.name, sorted(extras.items())))
+    return [_Row(entry, row, RULES[entry.code]) for entry in entries for row in entry.keys]
 
 
-def _legacy_message(spec: LegacyKey, kind: str) -> str:
-    key = _split(spec.path)[-1]
-    if spec.rule.code == "AL501":
-        text = f"legacy field '{key}' is no longer supported in E2E matrix ('{spec.path}'); delete it"
-    elif spec.rule.code == "AL502":
-        text = f"legacy field '{spec.path}' was removed from the E2E matrix and is silently ignored; delete it"
-    else:
-        text = spec.message(spec.path)
-    return f"{text} [{spec.rule.code}]"
-
-
-def _legacy_schema(spec: LegacyKey, kind: str, asserted: bool, config: Config) -> dict:
-    parts = _split(spec.path)
-    info = contract.describe(kind, _concrete(parts)) if spec.rule is not AL100 else None
+def _legacy_schema(row: _Row, kind: str, asserted: bool, config: Config) -> dict:
+    info = contract.describe(kind, keypath.concrete(keypath.parse(row.path))) if row.rule is not AL100 else None
     if info is not None and info.legacy:
         docs = {"description": info.summary, "markdownDescription": info.markdown}
     else:
         where = f" in {config.source}" if config.source else " in the configuration"
         docs = {
-            "description": f"Legacy ({spec.rule.code}): listed as legacy{where}; replaced by {spec.replaced_by}",
-            "markdownDescription": f"**Legacy** ({spec.rule.code}): `{spec.path}` is listed as legacy{where}.\n\n"
-            f"**Replaced by:** {spec.replaced_by}.\n\n[{spec.rule.code}]({spec.rule.url})",
+            "description": f"Legacy ({row.rule.code}): listed as legacy{where}; replaced by {row.replaced_by}",
+            "markdownDescription": f"**Legacy** ({row.rule.code}): `{row.path}` is listed as legacy{where}.\n\n"
+            f"**Replaced by:** {row.replaced_by}.\n\n[{row.rule.code}]({row.rule.url})",
         }
     out = {
-        "$comment": _comment(spec.rule) + (" (asserted)" if asserted else " (annotation only: not an error)"),
+        "$comment": _comment(row.rule) + (" (asserted)" if asserted else " (annotation only: not an error)"),
         **docs,
         "deprecated": True,
-        "deprecationMessage": _legacy_message(spec, kind),
+        "deprecationMessage": f"{message(row.entry, row.row, row.path)} [{row.rule.code}]",
         "doNotSuggest": True,
     }
     if asserted:
@@ -290,29 +260,33 @@ def _add_legacy(root: dict, kind: str, rules: _Rules) -> dict[tuple, set[str]]:
     """Put every legacy key at its contract position; returns the legacy key names per
     container path (for ``propertyNames``)."""
     names: dict[tuple, set[str]] = {}
-    for spec in _legacy_specs(kind, rules.config):
-        parts = _split(spec.path)
-        if parts[-1] == "[]" or not rules.enabled(spec.rule):
+    for row in _legacy_rows(kind, rules.config):
+        parts = _parts(row.path)
+        if parts[-1] == "[]" or not rules.enabled(row.rule):
             continue
         names.setdefault(tuple(parts[:-1]), set()).add(parts[-1])
         node = _place(root, parts)
-        node.update(_legacy_schema(spec, kind, rules.on(spec.rule), rules.config))
-    if kind == "matrix" and rules.enabled(AL503):
-        node = _place(root, ["matrix", "[]", "esb_env"])
-        info = contract.describe("matrix", ("matrix", 0, "esb_env"))
+        node.update(_legacy_schema(row, kind, rules.on(row.rule), rules.config))
+    for renamed in spec.RENAMED:
+        rule = RULES[renamed.code]
+        if (kind == "matrix") != renamed.path.startswith(spec.MATRIX_ENTRIES + "[]") or not rules.enabled(rule):
+            continue
+        parts = _parts(renamed.path)
+        node = _place(root, parts)
+        info = contract.describe(kind, keypath.concrete(keypath.parse(renamed.path)))
         node.update(
             {
-                "$comment": _comment(AL503) + (" (asserted)" if rules.on(AL503) else " (annotation only: not an error)"),
+                "$comment": _comment(rule) + (" (asserted)" if rules.on(rule) else " (annotation only: not an error)"),
                 "description": info.summary,
                 "markdownDescription": info.markdown,
                 "deprecated": True,
-                "deprecationMessage": "'esb_env' was renamed to 'env'; an entry with only 'esb_env' is skipped by the runner [AL503]",
+                "deprecationMessage": f"{renamed.schema_message} [{rule.code}]",
                 "doNotSuggest": True,
             }
         )
-        if rules.on(AL503):
+        if rules.on(rule):
             node["not"] = {}
-        names.setdefault(("matrix", "[]"), set()).add("esb_env")
+        names.setdefault(tuple(parts[:-1]), set()).add(parts[-1])
     return names
 
 
@@ -327,141 +301,126 @@ def _property_names(schema: dict, known, legacy_names: set[str], rules: _Rules) 
 
 # --------------------------------------------------------------------------- manifest
 
-_RUNTIME_CONFIG_DIR = (
-    # AL306, the part a regex can say: not absolute, not "." (after "./" folding), not "..[/...]"
-    r"^(?!\s*/)(?!\s*\.(?:/+\.)*/*\s*$)(?!\s*\.\.(?:/|\s*$))"
-)
+# the named checks of ``spec.Key.check``, the part a regex can say
+_CHECK_PATTERNS = {
+    # AL306: not absolute, not "." (after "./" folding), not "..[/...]"
+    # (absolute is a leading "/": ESB's readers are POSIX, `C:\x` is a relative name)
+    "relative-inside": r"^(?!\s*/)(?!\s*\.(?:/+\.)*/*\s*$)(?!\s*\.\.(?:/|\s*$))",
+}
+
+
+def _rule(key: spec.Key, role: str) -> Rule | None:
+    code = key.rules.get(role)
+    return RULES[code] if code else None
+
+
+def _text(rules: _Rules, key: spec.Key) -> dict:
+    """A key whose value the deploy tool reads as one scalar (``spec.Key.type == "text"``)."""
+    leaf = keypath.leaf(key.path)
+    value = _rule(key, "value")
+    enum = pattern = None
+    message_ = ""
+    if key.values:
+        enum = list(key.accepted) if key.accepted else [v for v, _ in key.values]
+        choices = ", ".join(f'"{c}"' for c in allowed(key))
+        hints = "".join(f"; {hint}" for _word, hint in key.hints)
+        message_ = f"unsupported {leaf} (supported: {choices}{hints}) [{value.code}]"
+    elif key.pattern or key.check:
+        pattern = _stripped(_anchored_core(key.pattern)) if key.pattern else _CHECK_PATTERNS[key.check]
+        if key.path == spec.TEMPLATE_SHA256:  # the regeneration check does not strip (AL307)
+            pattern = f"^(?:{_anchored_core(key.pattern)})$"
+        message_ = f"{leaf} {key.problem} [{value.code}]"
+    out = _scalar(
+        rules,
+        key.path.removeprefix(spec.ENTRIES + "[]."),
+        blank=_rule(key, "missing") or _rule(key, "blank"),
+        required="missing" in key.rules,
+        kind_rule=_rule(key, "type"),
+        enum=enum,
+        pattern=pattern,
+        value=value if message_ else None,
+        value_message=message_,
+        strings_only=bool(key.pattern),
+    )
+    # a real string: the Go reader's producer metadata (AL310), the regeneration check's
+    # template path and sha256 (AL307: a number is "blank" to it)
+    strict = _rule(key, "type") if key.rules.get("type") == "AL310" else _rule(key, "blank")
+    if (key.rules.get("type") == "AL310" or key.path in (spec.TEMPLATE_PATH, spec.TEMPLATE_SHA256)) and rules.on(strict):
+        out["type"] = [t for t in out.get("type", _ALL_TYPES) if t not in ("number", "boolean")]
+        out["$comment"] = _comment(*dict.fromkeys(r for r in (strict, _rule(key, "type"), value if message_ else None) if r is not None and rules.on(r)))
+    return out
+
+
+def _key(rules: _Rules, key: spec.Key, pattern: tuple) -> dict:
+    """The schema of one ``spec.KEYS`` entry (and of the keys below it)."""
+    docs = _docs("manifest", keypath.concrete(pattern))
+    kind_rule = _rule(key, "type")
+    if key.type == "text":
+        out = {**docs, **_text(rules, key)}
+        if key.examples and not rules.on(_rule(key, "value")):
+            out["examples"] = list(key.examples)
+        return out
+    if key.type == "mapping":
+        out = docs
+        if key.empty == "null" and rules.on(kind_rule):
+            out.update({"type": ["object", "null"], "$comment": _comment(kind_rule)})
+        out["properties"] = _properties(rules, pattern)
+        if key.empty == "blank" and rules.on(kind_rule) and kind_rule.code == "AL310":
+            # the Go reader decodes it into a struct: a blank string fails too
+            out.update({"$comment": _comment(kind_rule), "type": ["object", "null"]})
+        elif key.empty == "blank" and rules.on(kind_rule):
+            out.update(
+                {
+                    "$comment": _comment(kind_rule),
+                    "type": ["object", "null", "string"],
+                    "pattern": _BLANK,
+                    "patternErrorMessage": f"{keypath.leaf(key.path)} {key.problem} [{kind_rule.code}]",
+                }
+            )
+        return out
+    if key.type == "list":
+        out = docs
+        if rules.on(kind_rule):
+            out.update({"$comment": _comment(kind_rule), "type": "array"})
+            if key.min_items:
+                out["minItems"] = key.min_items
+        if pattern + (keypath.INDEX,) in CHILDREN:
+            out["items"] = _item(rules, pattern + (keypath.INDEX,), kind_rule)
+        return out
+    return docs  # "any"
+
+
+def _item(rules: _Rules, pattern: tuple, kind_rule: Rule | None) -> dict:
+    """A list item that is a mapping of contract keys (a manifest entry)."""
+    out: dict = {}
+    if rules.on(kind_rule):
+        out["type"] = "object"
+    children = CHILDREN[pattern]
+    missing = [_rule(k, "missing") for k in children if "missing" in k.rules]
+    required = [keypath.leaf(k.path) for k in children if rules.on(_rule(k, "missing"))]
+    if required:
+        out["required"] = required
+    out["properties"] = _properties(rules, pattern)
+    codes = [r for r in dict.fromkeys((kind_rule, *missing)) if rules.on(r)]
+    if codes:
+        out["$comment"] = _comment(*codes)
+    return out
+
+
+def _properties(rules: _Rules, pattern: tuple) -> dict:
+    return {keypath.leaf(k.path): _key(rules, k, keypath.parse(k.path)) for k in CHILDREN.get(pattern, ())}
 
 
 def manifest_schema(config: Config | None = None) -> dict:
-    """The JSON Schema of ``artifact.yml`` (schema_version "1")."""
+    """The JSON Schema of ``artifact.yml`` (schema_version "1"), derived from ``spec.KEYS``."""
     config = config or Config()
     rules = _Rules(config)
-    k = "manifest"
-
-    entry_props = {
-        "artifact_root": _with_docs(k, ("artifacts", 0, "artifact_root"), _scalar(rules, "artifact_root", blank=AL301, kind_rule=AL303)),
-        "runtime_config_dir": _with_docs(
-            k,
-            ("artifacts", 0, "runtime_config_dir"),
-            _scalar(
-                rules,
-                "runtime_config_dir",
-                blank=AL301,
-                kind_rule=AL303,
-                pattern=_RUNTIME_CONFIG_DIR,
-                value=AL306,
-                value_message="runtime_config_dir is relative to artifact_root: not absolute, not '.', and it must not escape the root [AL306]",
-            ),
-        ),
-    }
-    template: dict = _docs(k, ("artifacts", 0, "source_template"))
-    if rules.on(AL307):
-        template["type"] = ["object", "null"]
-        template["$comment"] = _comment(AL307)
-    path = _scalar(rules, "source_template.path", blank=AL307, kind_rule=AL303)
-    if rules.on(AL307):  # the regeneration check wants a real string: a number is "blank"
-        path["type"] = [t for t in path.get("type", _ALL_TYPES) if t not in ("number", "boolean")]
-    template["properties"] = {
-        "path": _with_docs(k, ("artifacts", 0, "source_template", "path"), path),
-        "sha256": _with_docs(
-            k,
-            ("artifacts", 0, "source_template", "sha256"),
-            _scalar(
-                rules,
-                "source_template.sha256",
-                blank=AL307,
-                kind_rule=AL303,
-                pattern=f"^(?:{_anchored_core(SHA256.pattern)})$",  # not stripped: the regeneration check does not strip
-                value=AL307,
-                value_message="sha256 must be 64 lowercase hex characters [AL307]",
-                strings_only=True,
-            ),
-        ),
-    }
-    entry_props["source_template"] = template
-    entry: dict = {}
-    if rules.on(AL305):
-        entry["type"] = "object"
-    if rules.on(AL301):
-        entry["required"] = ["artifact_root", "runtime_config_dir"]
-    entry["properties"] = entry_props
-    codes = [r for r in (AL305, AL301) if rules.on(r)]
-    if codes:
-        entry["$comment"] = _comment(*codes)
-
-    artifacts = _docs(k, ("artifacts",))
-    if rules.on(AL305):
-        artifacts.update({"$comment": _comment(AL305), "type": "array", "minItems": 1})
-    artifacts["items"] = entry
-
-    generated_at = _docs(k, ("generated_at",))
-    generator = _docs(k, ("generator",))
-    generator["properties"] = {name: _docs(k, ("generator", name)) for name in GENERATOR_KEYS}
-    if rules.on(AL309):
-        generated_at.update(
-            _scalar(
-                rules,
-                "generated_at",
-                pattern=_stripped(_anchored_core(RFC3339_UTC.pattern)),
-                value=AL309,
-                value_message='generated_at must be an RFC 3339 UTC time such as "2026-02-27T18:28:02Z" [AL309]',
-                strings_only=True,
-            )
-        )
-    else:
-        generated_at["examples"] = ["2026-02-27T18:28:02Z"]
-    if rules.on(AL310):
-        # the Go reader decodes producer metadata into strings and a struct (AL310)
-        generated_at["type"] = ["string", "null"]
-        generated_at["$comment"] = _comment(*(r for r in (AL309, AL310) if rules.on(r) or r is AL310))
-        generator.update({"$comment": _comment(AL310), "type": ["object", "null"]})
-        for name in GENERATOR_KEYS:
-            generator["properties"][name].update({"$comment": _comment(AL310), "type": ["string", "null"]})
-
-    props = {
-        "schema_version": _with_docs(
-            k,
-            ("schema_version",),
-            _scalar(
-                rules,
-                "schema_version",
-                blank=AL301,
-                kind_rule=AL302,
-                enum=["1", 1],
-                value=AL302,
-                value_message='unsupported schema_version (supported: "1") [AL302]',
-            ),
-        ),
-        "project": _with_docs(k, ("project",), _scalar(rules, "project", blank=AL301, kind_rule=AL303)),
-        "env": _with_docs(k, ("env",), _scalar(rules, "env", blank=AL301, kind_rule=AL303)),
-        "mode": _with_docs(
-            k,
-            ("mode",),
-            _scalar(
-                rules,
-                "mode",
-                blank=AL301,
-                kind_rule=AL303,
-                enum=list(MODES),
-                value=AL304,
-                value_message='unsupported mode (supported: "docker", "containerd"; firecracker is a containerd runtime, not a mode) [AL304]',
-            ),
-        ),
-        "artifacts": artifacts,
-        "generated_at": generated_at,
-        "generator": generator,
-        "merge_policy": _docs(k, ("merge_policy",)),
-    }
-    assert tuple(props) == TOP_KEYS and tuple(entry_props) == ENTRY_KEYS
-    assert tuple(template["properties"]) == TEMPLATE_KEYS
-
-    required = [name for name in ("schema_version", "project", "env", "mode") if rules.on(AL301)]
-    if rules.on(AL305):
-        required.append("artifacts")
+    root_rule = RULES[spec.ROOT_RULE]
+    top = CHILDREN[()]
+    required = [keypath.leaf(k.path) for k in top if rules.on(_rule(k, "missing"))]
     root: dict = {
         "$schema": DRAFT,
-        "title": 'ESB deploy artifact manifest (artifact.yml, schema_version "1")',
+        "title": f'ESB deploy artifact manifest (artifact.yml, {spec.SCHEMA_VERSION} "{spec.MANIFEST_SCHEMA_VERSION}")',
         "description": (
             f"Generated by artifact-lsp {__version__} from its rules (`artifact-lsp schema`). The "
             "linter is authoritative: it also checks what a schema cannot (files on disk, template "
@@ -469,15 +428,18 @@ def manifest_schema(config: Config | None = None) -> dict:
         ),
         "$comment": _root_comment(config, "manifest"),
     }
-    if rules.on(AL305):
+    if rules.on(root_rule):
         root["type"] = "object"
     if required:
         root["required"] = required
-    root["properties"] = props
-    legacy_names = _add_legacy(root, k, rules)
-    _property_names(root, TOP_KEYS, legacy_names.get((), set()), rules)
-    _property_names(entry, ENTRY_KEYS, legacy_names.get(("artifacts", "[]"), set()), rules)
-    _property_names(template, TEMPLATE_KEYS, legacy_names.get(("artifacts", "[]", "source_template"), set()), rules)
+    root["properties"] = _properties(rules, ())
+    legacy_names = _add_legacy(root, "manifest", rules)
+    for pattern in CHILDREN:  # the mappings whose other keys are unknown keys (AL308)
+        if pattern in _OPEN:
+            continue
+        parts = ["[]" if p is keypath.INDEX else p for p in pattern]
+        known = [keypath.leaf(k.path) for k in CHILDREN[pattern]]
+        _property_names(_place(root, parts), known, legacy_names.get(tuple(parts), set()), rules)
     if rules.on(AL201):
         segments = config.forbidden_segments
         shown = ", ".join(f"'{s}/'" for s in segments)
@@ -486,7 +448,7 @@ def manifest_schema(config: Config | None = None) -> dict:
             "anyValue": {
                 "$comment": _comment(AL201) + ": every string value, under any key, at any depth",
                 "pattern": _segment_pattern(segments),
-                "patternErrorMessage": f"points into {shown}, which is outside the contract since 2026-02-20; deploy must not use it [AL201]",
+                "patternErrorMessage": f"points into {shown}, which is outside the contract since {spec.FORBIDDEN_SINCE}; deploy must not use it [AL201]",
                 "additionalProperties": {"$ref": "#/definitions/anyValue"},
                 "items": {"$ref": "#/definitions/anyValue"},
             }
@@ -496,42 +458,48 @@ def manifest_schema(config: Config | None = None) -> dict:
 
 # --------------------------------------------------------------------------- matrix
 
-_MATRIX_ENTRY_KEYS = ("env", "artifact_manifest", "suites", "esb_project", "env_dir", "env_file")
-
 
 def matrix_schema(config: Config | None = None) -> dict:
     """The JSON Schema of ``e2e/environments/test_matrix.yaml``."""
     config = config or Config()
     rules = _Rules(config)
     k = "matrix"
-    entry_props = {name: _docs(k, ("matrix", 0, name)) for name in _MATRIX_ENTRY_KEYS}
+    shape = RULES[spec.MATRIX_ROOT_RULE]
+    keys = {keypath.parse(key.path): key for key in spec.MATRIX_KEYS}
+    entries = (spec.MATRIX_ENTRIES, keypath.INDEX)
+    entry_props = {p[-1]: _docs(k, keypath.concrete(p)) for p in keys if p[:-1] == entries}
     # the engine has no rule for a missing env or suites (only esb_env, AL503): not required here
-    entry_props["artifact_manifest"].update(_scalar(rules, "artifact_manifest", blank=AL504, kind_rule=AL504))
+    required = [p[-1] for p, key in keys.items() if p[:-1] == entries and rules.on(_rule(key, "missing"))]
+    for p, key in keys.items():
+        if p[:-1] == entries and "missing" in key.rules:
+            entry_props[p[-1]].update(_scalar(rules, p[-1], blank=_rule(key, "missing"), kind_rule=_rule(key, "type"), required=True))
+    missing = [_rule(key, "missing") for p, key in keys.items() if p[:-1] == entries and "missing" in key.rules]
     entry: dict = {}
-    if rules.on(AL506):
-        entry.update({"$comment": _comment(AL506), "type": "object"})
-    if rules.on(AL504):
-        entry["required"] = ["artifact_manifest"]
-        entry["$comment"] = _comment(*(r for r in (AL506, AL504) if rules.on(r)))
+    if rules.on(shape):
+        entry.update({"$comment": _comment(shape), "type": "object"})
+    if required:
+        entry["required"] = required
+        entry["$comment"] = _comment(*(r for r in (shape, *missing) if rules.on(r)))
     entry["properties"] = entry_props
-    matrix = _docs(k, ("matrix",))
-    if rules.on(AL506):
-        matrix.update({"$comment": _comment(AL506), "type": "array"})
+    matrix = _docs(k, (spec.MATRIX_ENTRIES,))
+    if rules.on(shape):
+        matrix.update({"$comment": _comment(shape), "type": "array"})
     matrix["items"] = entry
-    suite = {name: _docs(k, ("suites", "<name>", name)) for name in ("description", "targets", "exclude")}
-    suites = {**_docs(k, ("suites",)), "additionalProperties": {**_docs(k, ("suites", "x")), "properties": suite}}
+    suite_pattern = (spec.SUITES, keypath.NAME)
+    suite = {p[-1]: _docs(k, keypath.concrete(p)) for p in keys if p[:-1] == suite_pattern}
+    suites = {**_docs(k, (spec.SUITES,)), "additionalProperties": {**_docs(k, (spec.SUITES, "x")), "properties": suite}}
     root: dict = {
         "$schema": DRAFT,
         "title": "ESB E2E test matrix (e2e/environments/test_matrix.yaml)",
         "description": (
             f"Generated by artifact-lsp {__version__} from its rules (`artifact-lsp schema --matrix`). "
-            "The linter also checks that every artifact_manifest exists and every suite is defined."
+            f"The linter also checks that every {keypath.leaf(spec.MATRIX_MANIFEST)} exists and every suite is defined."
         ),
         "$comment": _root_comment(config, "matrix"),
     }
-    if rules.on(AL506):
-        root.update({"type": "object", "required": ["matrix"]})
-    root["properties"] = {"matrix": matrix, "suites": suites}
+    if rules.on(shape):
+        root.update({"type": "object", "required": [keypath.leaf(key.path) for p, key in keys.items() if len(p) == 1 and "missing" in key.rules]})
+    root["properties"] = {spec.MATRIX_ENTRIES: matrix, spec.SUITES: suites}
     _add_legacy(root, k, rules)
     return root
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
+from . import keypath, spec
 from .model import SEVERITY_NAMES, Severity
+from .rules import RULES  # the rules never import the config (only its type): no cycle
 
 CONFIG_FILENAMES = (".artifact-lsp.toml", "pyproject.toml")
 CONFIG_MARKERS = frozenset((*CONFIG_FILENAMES, ".git"))  # what ends the walk up to a config
 DEFAULT_INCLUDE = ("**/artifact.yml", "**/artifact.json", "**/test_matrix.yaml")
 ALWAYS_SKIPPED_DIRS = frozenset({".git", "node_modules", ".venv", "__pycache__", ".hg", ".svn", ".artifact-lsp"})
 DEFAULT_MAX_FILE_SIZE = 8 * 1024 * 1024
-_LEGACY_PATH = re.compile(r"^[A-Za-z0-9_.-]+(\[\])?(\.[A-Za-z0-9_.-]+(\[\])?)*$")
 
 
 class ConfigError(Exception):
@@ -60,8 +60,8 @@ class Config:
 
     @property
     def forbidden_segments(self) -> tuple[str, ...]:
-        return ("runtime-base",) + tuple(
-            s for s in self.extra_forbidden_path_segments if s != "runtime-base"
+        return spec.FORBIDDEN_SEGMENTS + tuple(
+            s for s in self.extra_forbidden_path_segments if s not in spec.FORBIDDEN_SEGMENTS
         )
 
     # ------------------------------------------------------------------ paths
@@ -131,8 +131,8 @@ _KEYS = {
     "severity": "table of rule code = error|warning|info|hint",
     "exclude": "list of glob patterns",
     "include": "list of glob patterns",
-    "extra-legacy-keys": 'table of "artifacts[].key" = "what replaced it"',
-    "extra-matrix-legacy-keys": 'table of "matrix[].key" = "what replaced it"',
+    "extra-legacy-keys": f'table of "{spec.ENTRIES}[].key" = "what replaced it"',
+    "extra-matrix-legacy-keys": f'table of "{spec.MATRIX_ENTRIES}[].key" = "what replaced it"',
     "extra-forbidden-path-segments": "list of folder names",
     "max-file-size": "integer (bytes)",
     "regenerate": "table: script, args, env, timeout, fixtures (see `artifact-lsp regenerate --help`)",
@@ -152,8 +152,6 @@ def _str_list(origin, key, value) -> tuple[str, ...]:
 
 
 def _codes(origin, key, value) -> tuple[str, ...]:
-    from .rules import RULES  # late import: rules import config
-
     codes = _str_list(origin, key, value)
     for code in codes:
         if code == "ALL":
@@ -172,9 +170,9 @@ def _legacy_table(origin, key, value) -> dict:
         raise _fail(origin, key, f"expected {_KEYS[key]}, got {value!r}")
     out = {}
     for path, replacement in value.items():
-        if not _LEGACY_PATH.match(path):
+        if not keypath.is_valid(path):
             raise _fail(
-                origin, f"{key}.{path!r}", "expected a key path like 'artifacts[].name' or 'name'"
+                origin, f"{key}.{path!r}", f"expected a key path like '{spec.ENTRIES}[].name' or 'name'"
             )
         if not isinstance(replacement, str):
             raise _fail(origin, f"{key}.{path!r}", "expected a string: what replaced the key")
@@ -210,8 +208,6 @@ def _validate(data: dict, origin: str, base_select: tuple[str, ...] = ("AL",)) -
                     raise _fail(
                         origin, f"severity.{code}", f"expected one of {', '.join(SEVERITY_NAMES)}, got {name!r}"
                     )
-            from .rules import RULES
-
             # shorter prefixes first: a code (or longer prefix) wins whatever the key order
             prefixes = [("" if code == "ALL" else code, name) for code, name in value.items()]
             for prefix, name in sorted(prefixes, key=lambda item: len(item[0])):

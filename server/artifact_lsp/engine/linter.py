@@ -16,9 +16,9 @@ from . import files
 from .config import ALWAYS_SKIPPED_DIRS, CONFIG_MARKERS, DEFAULT_INCLUDE, Config
 from .model import Finding, Rule
 from .rules import CHECKS, RULES
-from .rules import document as document_rules
+from .rules import al0xx_document as document_rules
 from .rules.base import Context
-from .rules.document import AL000
+from .rules.al0xx_document import AL000
 from .suppress import directives, is_suppressed
 from .text import LineIndex
 from .yamlmodel import ParsedYaml, YamlProblem, parse
@@ -82,7 +82,7 @@ def lint_text(
     kind = kind or kind_of(path) or "manifest"
     parsed = parse(text)
     ctx = Context(text, parsed, path if disk else None, kind, config)
-    document_rules.check(ctx)
+    document_rules.yaml_problems(ctx)
     if not parsed.fatal:
         for check in CHECKS[kind]:
             try:

@@ -1,7 +1,8 @@
 """Document symbols (the outline), as plain data.
 
-One symbol per top-level key. The entries of ``artifacts`` (the matrix's ``matrix``) are named
-by their ``artifact_root`` (matrix: ``env``, else ``esb_env``) with ``entry <i>`` as detail; keys
+One symbol per top-level key. The entries of the manifest's entry list (``spec.ENTRIES``; the
+matrix's ``spec.MATRIX_ENTRIES``) are named by their ``spec.ENTRY_NAME`` key (matrix:
+``spec.MATRIX_ENTRY_NAME``, the first that is set) with ``entry <i>`` as detail; keys
 below are children in turn, down to ``MAX_LEVELS`` levels. Aliases are leaves (never followed
 into), and the whole outline holds at most ``MAX_SYMBOLS`` symbols, so neither deep nesting
 nor alias bombs cost more than the text itself.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import spec
 from .yamlmodel import Alias, Mapping, Node, Scalar, Sequence
 
 __all__ = ["Symbol", "symbols", "MAX_LEVELS", "MAX_SYMBOLS"]
@@ -19,7 +21,7 @@ MAX_LEVELS = 5  # top-level key, entry, entry key, its keys, theirs
 MAX_SYMBOLS = 5000
 DETAIL_WIDTH = 60
 
-_ENTRY_LISTS = {"manifest": ("artifacts", ("artifact_root",)), "matrix": ("matrix", ("env", "esb_env"))}
+_ENTRY_LISTS = {"manifest": (spec.ENTRIES, spec.ENTRY_NAME), "matrix": (spec.MATRIX_ENTRIES, spec.MATRIX_ENTRY_NAME)}
 _ENTRY_LISTS["json"] = _ENTRY_LISTS["manifest"]
 
 _TAG_KINDS = {

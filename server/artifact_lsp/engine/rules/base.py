@@ -1,19 +1,39 @@
-"""What every rule module shares: the lint context and span helpers."""
+"""What every rule module shares: the lint context, span helpers and the ``check`` decorator.
+
+A rule is a unit: its ``Rule`` (code, docs, fix), and the function that checks it, decorated
+with ``@check(RULE)``. ``rules/__init__.py`` runs the checks of a file's kind in module order.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..config import Config
-from ..model import Finding, Related, Rule
-from ..yamlmodel import Alias, Mapping, Node, ParsedYaml, Scalar, Sequence, deref
+from ..model import Finding, Related, Rule, Severity
+from ..yamlmodel import Alias, Mapping, Node, ParsedYaml, Scalar, Sequence, deref, merged_pairs
+
+if TYPE_CHECKING:  # the config is handed in; rules never load one
+    from ..config import Config
+
+SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO, "hint": Severity.HINT}
+
+
+def check(*rules: Rule, files: tuple[str, ...] | None = None):
+    """Mark a function as the check of ``rules`` (run for ``files``, default: the rules' files)."""
+
+    def mark(fn):
+        fn.rules = rules
+        fn.files = files if files is not None else tuple(dict.fromkeys(k for r in rules for k in r.files))
+        return fn
+
+    return mark
 
 
 class Context:
     """One document being linted: its text, tree, path, kind and config; collects findings."""
 
-    __slots__ = ("text", "parsed", "path", "kind", "config", "findings", "_seen", "legacy_keys", "folder")
+    __slots__ = ("text", "parsed", "path", "kind", "config", "findings", "_seen", "legacy_keys", "folder", "_memo")
 
     def __init__(self, text: str, parsed: ParsedYaml, path: Path | None, kind: str, config: Config):
         self.text = text
@@ -28,10 +48,36 @@ class Context:
         self.legacy_keys: set[int] = set()
         # the manifest's folder, as a string: disk rules join paths under it for every entry
         self.folder: str | None = os.path.dirname(os.fspath(path)) if path is not None else None
+        self._memo: dict = {}
 
     @property
     def root(self) -> Node | None:
         return deref(self.parsed.root)
+
+    def entries(self, name: str) -> list:
+        """``[(index, item node, entry mapping)]`` of the list ``name`` of the root mapping
+        (the manifest's ``artifacts``, the matrix's ``matrix``); items that are no mapping are
+        left out; [] when there is no such list. Computed once per document."""
+        hit = self._memo.get(("entries", name))
+        if hit is None:
+            out: list = []
+            root = self.root
+            pair = lookup(root, name) if type(root) is Mapping else None
+            items = deref(pair[1]) if pair else None
+            if type(items) is Sequence:
+                for i, item in enumerate(items.items):
+                    entry = deref(item)
+                    if type(entry) is Mapping:
+                        out.append((i, item, entry))
+            hit = self._memo[("entries", name)] = out
+        return hit
+
+    def memo(self, name: str, compute):
+        """``compute(self)``, once per document (what several rules of a family share)."""
+        hit = self._memo.get(name)
+        if hit is None:
+            hit = self._memo[name] = compute(self)
+        return hit
 
     @property
     def repo_root(self) -> Path | None:
@@ -105,3 +151,14 @@ def string_value(value: Node | None) -> str | None:
 
 def related_to(message: str, node: Node) -> Related:
     return Related(message, node.start, node.end)
+
+
+def lookup(mapping: Mapping, name: str):
+    """(key, value) for ``name`` in ``mapping``, following ``<<`` merges; None if absent."""
+    pair = mapping.get_pair(name)
+    if pair is not None or not mapping.has_merge:
+        return pair
+    for key, value, _via in merged_pairs(mapping):
+        if key.value == name:
+            return key, value
+    return None
