@@ -67,6 +67,10 @@ class Unreadable(Exception):
 def python_value(node: Scalar):
     """What PyYAML's ``safe_load`` makes of ``node`` (raises ``Unreadable`` when it fails)."""
     tag = node.resolved_tag()
+    if tag == STR:  # the common case, without building a constructor
+        return node.value
+    if tag == NULL:
+        return None
     if tag not in _SCALAR_TAGS:
         raise Unreadable(_no_constructor(tag) if tag not in _SEQ_TAGS | _MAP_TAGS else f"expected a {'sequence' if tag in _SEQ_TAGS else 'mapping'} node, but found scalar")
     try:  # a constructor per call: it caches what it built, and lints run on several threads
@@ -152,9 +156,16 @@ def go_tag_problem(node: Scalar) -> str | None:
 # --------------------------------------------------------------------------- checks
 
 
+_DATE = re.compile(r"(?<![\"'\w.-])[0-9]{4}-[0-9]")  # an unquoted date
+
+
 def _walk(ctx: Context) -> tuple[list, list]:
-    """(tagged or date-like nodes, keys that are collections): one walk for AL005 and AL006."""
+    """(tagged or date-like nodes, keys that are collections): one walk for AL005 and AL006,
+    only when the text can hold one (a tag needs "!", a collection key "?", "[" or "{")."""
     tagged, keys = [], []
+    text = ctx.text
+    if "!" not in text and "?" not in text and "[" not in text and "{" not in text and not _DATE.search(text):
+        return tagged, keys
     for node in iter_nodes(ctx.parsed.root):
         t = type(node)
         if t is Mapping:
