@@ -1,4 +1,4 @@
-"""JSON Schema (draft-07) of the current contract, generated from the engine's own rule data.
+"""JSON Schema (draft-07) of the current contract, derived from the contract spec (``engine/spec.py``).
 
 ``manifest_schema(config)`` describes ``artifact.yml`` (and the legacy ``artifact.json``, which has
 the same keys); ``matrix_schema(config)`` describes ``test_matrix.yaml``. Both are built from the
@@ -6,10 +6,14 @@ same data the linter runs on, so they cannot drift from it:
 
 - key documentation from ``engine.contract`` (``describe``): ``description`` and
   ``markdownDescription`` of every key;
-- legacy keys from ``MANIFEST_LEGACY`` / ``MATRIX_LEGACY`` plus the configuration's
-  ``extra-legacy-keys`` / ``extra-matrix-legacy-keys`` (AL100), at their contract positions;
-- ``runtime-base`` (plus ``extra-forbidden-path-segments``) as a pattern on every string value;
-- the shape constants of ``engine.rules.shape`` (keys, modes, sha256, RFC 3339).
+- every key of ``spec.KEYS``, one builder per ``type`` (text, mapping, list, any): its
+  ``rules`` say what is asserted (missing / blank / type / value: ``values``, ``pattern``, a
+  named ``check``) and by which rule;
+- legacy keys from ``spec.REMOVED`` / ``spec.MATRIX_REMOVED`` / ``spec.RENAMED`` plus the
+  configuration's ``extra-legacy-keys`` / ``extra-matrix-legacy-keys`` (AL100), at their
+  contract positions;
+- ``spec.FORBIDDEN_SEGMENTS`` (plus ``extra-forbidden-path-segments``) as a pattern on every
+  string value.
 
 Choices (see ``docs/schema.md``):
 

@@ -115,59 +115,76 @@ class Fact(NamedTuple):
 
 
 def _facts(ctx: Context) -> dict:
-    """``key path -> [Fact]``: every contract key some rule checks, in every mapping of the
-    document that may hold it, looked up once for all the rules (a hot path: 2,000 entries)."""
-    out: dict = {path: [] for path in _CHECKED_PATHS}
+    """``(role, rule code) -> [Fact]``: the keys each role's rule has to look at, every contract
+    key of the document looked up once for all the rules (a hot path: 2,000 entries).
+
+    A key is a candidate of its ``missing`` rule when it is absent or blank, of its ``blank``
+    rule when it is present but blank, of its ``type`` rule when its value is of the wrong kind
+    (a mapping or list for text, anything else for a mapping or a list), of its ``value`` rule when it
+    holds a non-blank scalar; empty values (``spec.Key.empty``) are no value at all."""
+    out: dict = {}
     new = tuple.__new__
     for pattern, path, mapping, item in containers(ctx):
         keys = _CHECKED.get(pattern)
         if not keys:
             continue
         get_pair = mapping.get_pair if not mapping.has_merge else None
-        for key, name, empty_null, empty_blank in keys:
+        for key, name, empty_null, empty_blank, roles, kind in keys:
             pair = get_pair(name) if get_pair is not None else lookup(mapping, name)
             if pair is None:
-                out[key.path].append(new(Fact, (key, path, name, mapping, item, None, None, True, False)))
-                continue
-            value = pair[1]
-            if type(value) is Alias:
-                value = deref(value)
-            blank = is_blank_or_null(value)
-            present = not (
-                (empty_null and type(value) is Scalar and value.is_null()) or (empty_blank and blank)
-            )
-            out[key.path].append(new(Fact, (key, path, name, mapping, item, pair, value, blank, present)))
+                value, blank, present = None, True, False
+            else:
+                value = pair[1]
+                if type(value) is Alias:
+                    value = deref(value)
+                blank = is_blank_or_null(value)
+                present = not ((empty_null and type(value) is Scalar and value.is_null()) or (empty_blank and blank))
+            fact = None
+            for role_code in roles:
+                role = role_code[0]
+                if role == "missing":
+                    hit = blank
+                elif not present:
+                    continue
+                elif role == "blank":
+                    hit = blank
+                elif role == "type":
+                    hit = type(value) is not _KINDS[kind] if kind in _KINDS else type(value) in (Mapping, Sequence)
+                else:  # value
+                    hit = not blank and type(value) is Scalar
+                if hit:
+                    if fact is None:
+                        fact = new(Fact, (key, path, name, mapping, item, pair, value, blank, present))
+                    found = out.get(role_code)
+                    if found is None:
+                        out[role_code] = [fact]
+                    else:
+                        found.append(fact)
     return out
 
 
-def _every(ctx: Context, role: str, code: str):
-    """Every key (present or not) whose ``role`` rule is ``code``."""
-    facts = ctx.memo("shape-facts", _facts)
-    for path in _BY_ROLE.get((role, code), ()):
-        yield from facts[path]
+def _candidates(ctx: Context, role: str, code: str) -> list:
+    """The keys the rule ``code`` has to look at in its ``role`` (see ``_facts``)."""
+    return ctx.memo("shape-facts", _facts).get((role, code), ())
 
 
-def _present(ctx: Context, role: str, code: str):
-    """The present keys (with a value) whose ``role`` rule is ``code``."""
-    facts = ctx.memo("shape-facts", _facts)
-    for path in _BY_ROLE.get((role, code), ()):
-        for fact in facts[path]:
-            if fact.present:
-                yield fact
-
-
-# parent pattern -> [(key, its name)]: the keys some rule checks; (role, code) -> their paths
+_KINDS = {"mapping": Mapping, "list": Sequence}  # a "text" value is wrong as a mapping or a list
+# parent pattern -> [(key, its name, empty flags, its (role, rule code) pairs, its type)]: the keys
+# some rule checks
 _CHECKED: dict[tuple, list] = {}
-_BY_ROLE: dict[tuple, list] = {}
 for _key in spec.KEYS:
     if _key.rules:
         _parsed = keypath.parse(_key.path)
         _CHECKED.setdefault(_parsed[:-1], []).append(
-            (_key, _parsed[-1], _key.empty == "null", _key.empty == "blank" and _key.type != "text")
+            (
+                _key,
+                _parsed[-1],
+                _key.empty == "null",
+                _key.empty == "blank" and _key.type != "text",
+                tuple(_key.rules.items()),
+                _key.type,
+            )
         )
-        for _role_code in _key.rules.items():
-            _BY_ROLE.setdefault(_role_code, []).append(_key.path)
-_CHECKED_PATHS = [k[0].path for keys in _CHECKED.values() for k in keys]
 
 
 # ----------------------------------------------------------------------------- AL301
@@ -181,7 +198,7 @@ AL301 = Rule(
 
 
 def _missing(ctx: Context, code: str, rule: Rule) -> None:
-    for fact in _every(ctx, "missing", code):
+    for fact in _candidates(ctx, "missing", code):
         if fact.blank:
             pair = fact.pair
             span = (pair[0].start, pair[0].end) if pair is not None else _anchor(fact.mapping, fact.item)
@@ -217,7 +234,7 @@ def allowed(key: spec.Key) -> list[str]:
 
 
 def _values(ctx: Context, code: str, rule: Rule) -> None:
-    for fact in _present(ctx, "value", code):
+    for fact in _candidates(ctx, "value", code):
         key, value = fact.key, fact.value
         if not key.values or fact.blank or type(value) is not Scalar:
             continue
@@ -252,7 +269,7 @@ AL303 = Rule(
 
 
 def _types(ctx: Context, code: str, rule: Rule) -> None:
-    for fact in _present(ctx, "type", code):
+    for fact in _candidates(ctx, "type", code):
         key, value = fact.key, fact.value
         if key.type == "text":
             if type(value) not in (Mapping, Sequence):
@@ -337,7 +354,7 @@ def relative_path_problem(raw: str) -> str | None:
 
 @check(AL306)
 def invalid_runtime_config_dir(ctx: Context) -> None:
-    for fact in _present(ctx, "value", "AL306"):
+    for fact in _candidates(ctx, "value", "AL306"):
         if fact.key.check != "relative-inside" or fact.blank or type(fact.value) is not Scalar:
             continue
         problem = relative_path_problem(fact.value.value)
@@ -356,7 +373,7 @@ AL307 = Rule(
 
 
 def _patterns(ctx: Context, code: str, rule: Rule) -> None:
-    for fact in _present(ctx, "value", code):
+    for fact in _candidates(ctx, "value", code):
         key = fact.key
         if not key.pattern or fact.blank or type(fact.value) is not Scalar:
             continue
@@ -367,11 +384,10 @@ def _patterns(ctx: Context, code: str, rule: Rule) -> None:
 @check(AL307)
 def invalid_source_template(ctx: Context) -> None:
     _types(ctx, "AL307", AL307)
-    for fact in _present(ctx, "blank", "AL307"):
-        if fact.blank:
-            ctx.report(AL307, f"{fact.where} must not be blank", *fact.span)
-        else:
-            _regeneration_check(ctx, fact)
+    for fact in _candidates(ctx, "blank", "AL307"):
+        ctx.report(AL307, f"{fact.where} must not be blank", *fact.span)
+    for fact in _candidates(ctx, "value", "AL307"):
+        _regeneration_check(ctx, fact)
     _patterns(ctx, "AL307", AL307)
 
 
@@ -448,7 +464,7 @@ AL309 = Rule(
 
 @check(AL309)
 def invalid_producer_metadata(ctx: Context) -> None:
-    for fact in _present(ctx, "value", "AL309"):
+    for fact in _candidates(ctx, "value", "AL309"):
         key, value = fact.key, fact.value
         if not key.pattern or fact.blank or type(value) is not Scalar or not value.is_str():
             continue  # another type is AL310's
@@ -456,9 +472,25 @@ def invalid_producer_metadata(ctx: Context) -> None:
             ctx.report(AL309, f"{fact.where} {key.problem}", *fact.span)
 
 
+def _present_by_path(ctx: Context) -> dict:
+    """``key path -> [Fact]``: every contract key present in the document, whatever its value."""
+    out: dict = {}
+    for pattern, path, mapping, item in containers(ctx):
+        for key in CHILDREN.get(pattern, ()):
+            name = keypath.leaf(key.path)
+            pair = lookup(mapping, name)
+            if pair is None:
+                continue
+            value = deref(pair[1])
+            blank = is_blank_or_null(value)
+            out.setdefault(key.path, []).append(Fact(key, path, name, mapping, item, pair, value, blank, True))
+    return out
+
+
 def facts(ctx: Context) -> dict:
-    """``key path -> [Fact]`` of the document (shared with the gate rules of ``al3xx_types``)."""
-    return ctx.memo("shape-facts", _facts)
+    """``key path -> [Fact]`` of every contract key present in the document (the gate rules of
+    ``al3xx_types`` look at values of every type)."""
+    return ctx.memo("present-by-path", _present_by_path)
 
 
 RULES = (AL301, AL302, AL303, AL304, AL305, AL306, AL307, AL308, AL309)
