@@ -341,3 +341,22 @@ def matrix_variants(pairs: int = 800, seed: int = 13):
         except (KeyError, IndexError, AttributeError, TypeError):
             continue
         yield f"{l1} + {l2}", render(tree)
+
+
+# --------------------------------------------------------------------------- held out
+
+
+def triples(kind: str, count: int, seed: int = 99):
+    """``count`` documents of three random single edits each (another seed, another shape of
+    variant than the pairs above): a check that the rules were not fitted to the pairs."""
+    base, singles = (manifest_base(), _single_manifest_edits(manifest_base())) if kind == "manifest" else (matrix_base(), _single_matrix_edits(matrix_base()))
+    rng = random.Random(seed)
+    for _ in range(count):
+        edits = rng.sample(singles, 3)
+        try:
+            tree = base
+            for _label, fn in edits:
+                tree = fn(tree)
+        except (KeyError, IndexError, AttributeError, TypeError):
+            continue
+        yield " + ".join(label for label, _fn in edits), render(tree)

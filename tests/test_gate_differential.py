@@ -134,6 +134,21 @@ def test_every_runner_refusal_is_an_error(tmp_path):
     assert not misses, "\n\n".join(f"{label}: {refused}\n{text}" for label, text, refused in misses[:10])
 
 
+def test_held_out_triples_are_errors_too(tmp_path):
+    """Three edits at once, drawn with another seed: nothing the gates refuse slips through."""
+    misses = []
+    for label, text in gate_variants.triples("manifest", 600):
+        if gate_oracle.manifest_gates(text) and not _errors(lint_text(text, kind="manifest", disk=False)):
+            misses.append(label)
+    root = _matrix_repo(tmp_path)
+    path, config = root / "e2e" / "environments" / "test_matrix.yaml", Config(root=root)
+    for label, text in gate_variants.triples("matrix", 400):
+        verdict = gate_oracle.runner(text, lambda name: (root / name).is_file())
+        if verdict.refuses and not _errors(lint_text(text, path=path, kind="matrix", config=config)):
+            misses.append(label)
+    assert misses == []
+
+
 if __name__ == "__main__":  # figures for the report
     import tempfile
 
