@@ -572,6 +572,38 @@ def test_property_a_mistyped_matrix_value_is_an_error(key, value):
     assert verdict.refuses, f"the oracle accepts what we call an error:\n{text}"
 
 
+CONTAINERS = {  # manifest keys that hold a mapping or a list: the line that opens them, and what follows
+    "artifacts": ("artifacts:\n", "  - artifact_root: entries/template-e2e\n    runtime_config_dir: config\n    source_template:\n      path: e2e/fixtures/template.e2e.yaml\n" f"      sha256: {SHA}\n"),
+    "source_template": ("    source_template:\n", f"      path: e2e/fixtures/template.e2e.yaml\n      sha256: {SHA}\n"),
+    "generator": ("generator:\n", "  name: esb\n  version: 997b036 (dirty)\n"),
+}
+MATRIX_OPTIONAL = {"env_dir": "  env_dir: ", "env_file": "  env_file: "}
+not_a_collection = st.one_of(words, st.integers(1, 500).map(str), st.sampled_from(["yes", "1.5", "'x'", "2026-01-01"]))
+
+
+@settings(**SETTINGS)
+@given(st.sampled_from(sorted(CONTAINERS)), st.one_of(not_a_collection, bad_tags, st.just("[a]"), st.just("{a: b}")))
+def test_property_a_mistyped_manifest_collection_is_an_error(key, value):
+    head, body = CONTAINERS[key]
+    if key == "artifacts" and value.startswith("["):
+        value = "[a]"  # a list of scalars: entries must be mappings
+    if key in ("source_template", "generator") and value.startswith("{"):
+        return  # a mapping is the right kind
+    text = sub(MANIFEST, head + body, head.rstrip("\n") + " " + value + "\n")
+    found = [f for f in lint_text(text, kind="manifest", disk=False).findings if f.severity >= Severity.ERROR]
+    assert found, text
+    assert gate_oracle.manifest_gates(text), f"the oracle accepts what we call an error:\n{text}"
+
+
+@settings(**SETTINGS)
+@given(st.sampled_from(sorted(MATRIX_OPTIONAL)), st.one_of(collections, bad_tags, st.sampled_from(["", "null", "5", "true", "1.5"])))
+def test_property_a_mistyped_optional_matrix_value_is_an_error(key, value):
+    text = MATRIX + MATRIX_OPTIONAL[key] + value + "\n"
+    found = [f for f in lint_text(text, kind="matrix", disk=False).findings if f.severity >= Severity.ERROR]
+    assert found, text
+    assert gate_oracle.runner(text).refuses or value.startswith(("[", "{")), text
+
+
 def test_property_inputs_are_yaml():
     """The property tests' documents parse (a failure there would be a test bug, not a finding)."""
     yaml.safe_load(MANIFEST)
