@@ -42,7 +42,7 @@ def _with_rule(role: str, code: str) -> list[spec.Key]:
     return [k for k in spec.KEYS if k.rules.get(role) == code]
 
 
-def _shown(keys) -> str:
+def _shown(keys) -> list[str]:
     """Key paths as the docs show them: entry keys without the ``artifacts[].`` prefix."""
     prefix = spec.ENTRIES + "[]."
     return [f"`{k.path.removeprefix(prefix)}`" for k in keys]
@@ -124,42 +124,48 @@ def _facts(ctx: Context) -> dict:
     holds a non-blank scalar; empty values (``spec.Key.empty``) are no value at all."""
     out: dict = {}
     new = tuple.__new__
+
+    def add(role_code, fact):
+        found = out.get(role_code)
+        if found is None:
+            out[role_code] = [fact]
+        else:
+            found.append(fact)
+
     for pattern, path, mapping, item in containers(ctx):
         keys = _CHECKED.get(pattern)
         if not keys:
             continue
         get_pair = mapping.get_pair if not mapping.has_merge else None
-        for key, name, empty_null, empty_blank, roles, kind in keys:
+        for key, name, empty_null, empty_blank, wrong, missing, blank_rule, type_rule, value_rule in keys:
             pair = get_pair(name) if get_pair is not None else lookup(mapping, name)
             if pair is None:
-                value, blank, present = None, True, False
+                if missing:
+                    add(missing, new(Fact, (key, path, name, mapping, item, None, None, True, False)))
+                continue
+            value = pair[1]
+            if type(value) is Alias:
+                value = deref(value)
+            blank = is_blank_or_null(value)
+            if empty_null and type(value) is Scalar and value.is_null() or empty_blank and blank:
+                if missing:  # (an empty value of a required key: not a case the spec has)
+                    add(missing, new(Fact, (key, path, name, mapping, item, pair, value, blank, False)))
+                continue
+            # the common case, a key with a fine scalar, makes a fact for its value rule only
+            if blank:
+                hits = (missing, blank_rule)
+            elif type(value) is Scalar:
+                hits = (value_rule,)
             else:
-                value = pair[1]
-                if type(value) is Alias:
-                    value = deref(value)
-                blank = is_blank_or_null(value)
-                present = not ((empty_null and type(value) is Scalar and value.is_null()) or (empty_blank and blank))
+                hits = ()
+            if type_rule and (type(value) is not wrong if wrong is not None else type(value) in (Mapping, Sequence)):
+                hits += (type_rule,)
             fact = None
-            for role_code in roles:
-                role = role_code[0]
-                if role == "missing":
-                    hit = blank
-                elif not present:
-                    continue
-                elif role == "blank":
-                    hit = blank
-                elif role == "type":
-                    hit = type(value) is not _KINDS[kind] if kind in _KINDS else type(value) in (Mapping, Sequence)
-                else:  # value
-                    hit = not blank and type(value) is Scalar
-                if hit:
+            for role_code in hits:
+                if role_code:
                     if fact is None:
-                        fact = new(Fact, (key, path, name, mapping, item, pair, value, blank, present))
-                    found = out.get(role_code)
-                    if found is None:
-                        out[role_code] = [fact]
-                    else:
-                        found.append(fact)
+                        fact = new(Fact, (key, path, name, mapping, item, pair, value, blank, True))
+                    add(role_code, fact)
     return out
 
 
@@ -169,8 +175,8 @@ def _candidates(ctx: Context, role: str, code: str) -> list:
 
 
 _KINDS = {"mapping": Mapping, "list": Sequence}  # a "text" value is wrong as a mapping or a list
-# parent pattern -> [(key, its name, empty flags, its (role, rule code) pairs, its type)]: the keys
-# some rule checks
+# parent pattern -> [(key, its name, empty flags, the kind its value must be, then its
+# (role, rule code) for missing, blank, type and value, or None)]: the keys some rule checks
 _CHECKED: dict[tuple, list] = {}
 for _key in spec.KEYS:
     if _key.rules:
@@ -181,8 +187,8 @@ for _key in spec.KEYS:
                 _parsed[-1],
                 _key.empty == "null",
                 _key.empty == "blank" and _key.type != "text",
-                tuple(_key.rules.items()),
-                _key.type,
+                _KINDS.get(_key.type),  # what the value must be (None: a scalar, for "text")
+                *((_role, _key.rules[_role]) if _role in _key.rules else None for _role in ("missing", "blank", "type", "value")),
             )
         )
 

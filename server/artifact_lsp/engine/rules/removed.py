@@ -10,8 +10,6 @@ key with its whole value (inside a legacy block: the whole block).
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from .. import keypath, spec
 from ..model import RemoveKey, Rule
 from ..yamlmodel import Mapping, Scalar, Sequence, deref, merged_pairs
@@ -42,15 +40,23 @@ def custom_entry(code: str, name: str, extras) -> spec.Removed:
     return spec.Removed(code, name, "", "", rows, files=("manifest", "json", "matrix"))
 
 
-def _trie(table) -> dict:
-    """{key: [(entry, row) or None, {children}]}; ``[]`` is the step into list items."""
+def _trie(table, rules: dict) -> dict:
+    """{key: [(rule, message template) or None, {children}]}; ``[]`` is the step into list
+    items. A template is the finding's message with ``{path}`` left for the concrete path."""
     root: dict = {}
     for entry, row in table:
         node = root
         parts = ["[]" if p is keypath.INDEX else p for p in keypath.parse(row.path)]
         for part in parts[:-1]:
             node = node.setdefault(part, [None, {}])[1]
-        node.setdefault(parts[-1], [None, {}])[0] = (entry, row)
+        when = f" was removed from the contract on {row.removed}" if row.removed else " was removed from the contract"
+        def brace(text: str) -> str:
+            return text.replace("{", "{{").replace("}", "}}")
+
+        template = entry.message.format(
+            path="{path}", key=brace(parts[-1]), what=brace(row.what), when=brace(when), replaced_by=brace(row.replaced_by)
+        )
+        node.setdefault(parts[-1], [None, {}])[0] = (rules[entry.code], template)
     return root
 
 
@@ -58,30 +64,25 @@ def rows(entries) -> tuple:
     return tuple((entry, row) for entry in entries for row in entry.keys)
 
 
-@lru_cache(maxsize=64)
-def _trie_for(base: tuple, custom: tuple, extras: tuple) -> dict:
-    table = rows(base)
-    if extras:
-        table += rows((custom_entry(custom[0], custom[1], extras),))
-    return _trie(table)
-
-
-_TABLES: dict = {}  # (id of the base table, the extras) -> (trie, rules): one per configuration
+_TABLES: dict = {}  # (id of the base table, the extras) -> trie: one per configuration
 
 
 def walk(ctx: Context, base: tuple, rules: dict, custom: Rule, extras: dict) -> None:
     """Report every row of ``base`` (``spec.Removed`` entries; ``rules``: code -> Rule) and of
     the configuration's ``extras`` (reported as ``custom``) in the document."""
     key = (id(base), tuple(sorted(extras.items())) if extras else ())
-    table = _TABLES.get(key)
-    if table is None:
+    trie = _TABLES.get(key)
+    if trie is None:
         if len(_TABLES) > 64:
             _TABLES.clear()
-        table = _TABLES[key] = (_trie_for(base, (custom.code, custom.name), key[1]), {**rules, custom.code: custom})
-    _walk(ctx, ctx.parsed.root, table[0], table[1], "", 0, None)
+        table = rows(base)
+        if extras:
+            table += rows((custom_entry(custom.code, custom.name, key[1]),))
+        trie = _TABLES[key] = _trie(table, {**rules, custom.code: custom})
+    _walk(ctx, ctx.parsed.root, trie, "", 0, None)
 
 
-def _walk(ctx: Context, node, trie: dict, rules: dict, dotted: str, level: int, outer) -> None:
+def _walk(ctx: Context, node, trie: dict, dotted: str, level: int, outer) -> None:
     """Report legacy keys under ``node``; ``outer`` is the fix of an enclosing legacy block."""
     node = deref(node)
     if level > 32 or node is None:
@@ -91,7 +92,7 @@ def _walk(ctx: Context, node, trie: dict, rules: dict, dotted: str, level: int, 
         step = trie.get("[]")
         if step is not None:
             for i, item in enumerate(node.items):
-                _walk(ctx, item, step[1], rules, f"{dotted}[{i}]", level + 1, outer)
+                _walk(ctx, item, step[1], f"{dotted}[{i}]", level + 1, outer)
         return
     if t is not Mapping:
         return
@@ -109,10 +110,10 @@ def _walk(ctx: Context, node, trie: dict, rules: dict, dotted: str, level: int, 
                 continue  # the same physical key reached again through an alias
             ctx.legacy_keys.add(key.start)
             plan = outer or RemoveKey(node, key)
-            entry, row = hit
-            ctx.report(rules[entry.code], message(entry, row, path), key.start, key.end, plan=plan, key=key.value)
+            rule, template = hit
+            ctx.report(rule, template.format(path=path), key.start, key.end, plan=plan, key=key.value)
         if children:
-            _walk(ctx, value, children, rules, path, level + 1, plan)
+            _walk(ctx, value, children, path, level + 1, plan)
     if not node.has_merge:
         return
     for key, value, via in merged_pairs(node):
@@ -122,10 +123,10 @@ def _walk(ctx: Context, node, trie: dict, rules: dict, dotted: str, level: int, 
         hit, children = found
         path = f"{dotted}.{key.value}" if dotted else key.value
         if hit is not None:
-            entry, row = hit
+            rule, template = hit
             ctx.report(
-                rules[entry.code],
-                f"{message(entry, row, path)} (merged in by '<<')",
+                rule,
+                f"{template.format(path=path)} (merged in by '<<')",
                 via.start,
                 via.end,
                 related=(related_to(f"'{key.value}' is defined here", key),),
