@@ -114,6 +114,10 @@ def plan_is_simple(plan, root) -> bool:
     on the way from the root to the key (else another value may surface, or the mapping be dead)."""
     from artifact_lsp.engine.yamlmodel import Mapping, Sequence
 
+    from artifact_lsp.engine.model import RemoveTag
+
+    if isinstance(plan, RemoveTag):
+        return False  # the data view cannot say what a tag was
     stack = [(root, [])]
     while stack:
         node, trail = stack.pop()
@@ -129,13 +133,17 @@ def plan_is_simple(plan, root) -> bool:
 
 
 def expected_after_plan(data, parsed_root, plan):
-    """The data the fix of ``plan`` must produce: ``data`` with the one key removed/renamed."""
-    from artifact_lsp.engine.model import RenameKey
+    """The data the fix of ``plan`` must produce: ``data`` with the one key removed/renamed
+    (or its value quoted)."""
+    from artifact_lsp.engine.model import QuoteValue, RenameKey
 
     assert plan_is_simple(plan, parsed_root), "duplicate or merged keys: plain data cannot predict the result"
     data = copy.deepcopy(data)
     container = at_path(data, node_path(parsed_root, plan.mapping))
     assert isinstance(container, dict)
+    if isinstance(plan, QuoteValue):  # the value becomes the string of its text
+        container[plan.key.value] = plan.value.value
+        return data
     value = container.pop(plan.key.value)
     if isinstance(plan, RenameKey):
         container[plan.new] = value

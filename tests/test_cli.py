@@ -508,7 +508,7 @@ def test_unknown_code_on_the_command_line(repo, cli):
 
 
 def test_no_disk_skips_rules_that_read_other_files(tmp_path, write_repo, monkeypatch, cli):
-    manifest = CLEAN_MANIFEST + "    source_template:\n      path: templates/t.yaml\n      sha256: " + "0" * 64 + "\n"
+    manifest = CLEAN_MANIFEST + "    source_template:\n      path: templates/t.yaml\n      sha256: " + "a" * 64 + "\n"
     root = write_repo(
         tmp_path / "d",
         {

@@ -343,7 +343,7 @@ def test_al402_negative_mappings(repo, lint_file):
 
 
 def test_al403_stale_template(repo, lint_file):
-    stale = "0" * 64
+    stale = "a" * 64
     text = manifest(template="e2e/fixtures/template.e2e.yaml", sha=stale)
     root = repo(text, {"e2e/fixtures/template.e2e.yaml": TEMPLATE_TEXT})
     out = lint_repo(lint_file, root)
@@ -372,7 +372,7 @@ def test_al403_hash_is_of_the_exact_bytes(repo, lint_file):
 
 def test_al403_paths_resolve_from_the_config_root(tmp_path, write_repo, lint_file):
     # the root is the folder of .artifact-lsp.toml, even inside a bigger git checkout
-    stale = "1" * 64
+    stale = "b" * 64
     project = tmp_path / "sub"
     write_repo(tmp_path, {})
     write_repo(
@@ -392,12 +392,12 @@ def test_al403_paths_resolve_from_the_config_root(tmp_path, write_repo, lint_fil
 
 def test_al403_absolute_template_path(repo, lint_file, tmp_path):
     template = tmp_path / "abs" / "template.yaml"
-    root = repo(manifest(template=str(template), sha="2" * 64), {"abs/template.yaml": TEMPLATE_TEXT})
+    root = repo(manifest(template=str(template), sha="c" * 64), {"abs/template.yaml": TEMPLATE_TEXT})
     assert lint_repo(lint_file, root).one("AL403").at == (10, 15)
 
 
 def test_al403_negative_template_missing_or_sha_invalid(repo, lint_file):
-    root = repo(manifest(template="e2e/fixtures/missing.yaml", sha="3" * 64))
+    root = repo(manifest(template="e2e/fixtures/missing.yaml", sha="d" * 64))
     assert lint_repo(lint_file, root).hits == []
     root = repo(manifest(template="e2e/fixtures/t.yaml", sha="NOTHEX"), {"e2e/fixtures/t.yaml": TEMPLATE_TEXT})
     out = lint_repo(lint_file, root)
@@ -406,13 +406,13 @@ def test_al403_negative_template_missing_or_sha_invalid(repo, lint_file):
 
 
 def test_al403_needs_disk(repo, lint):
-    text = manifest(template="e2e/fixtures/template.e2e.yaml", sha="4" * 64)
+    text = manifest(template="e2e/fixtures/template.e2e.yaml", sha="e" * 64)
     root = repo(text, {"e2e/fixtures/template.e2e.yaml": TEMPLATE_TEXT})
     assert lint(text, path=root / MANIFEST, config=load_config(root), disk=False).hits == []
 
 
 def test_disk_rules_off_with_disk_false_on_a_messy_repo(tmp_path, write_repo, lint_file):
-    text = manifest(template="e2e/fixtures/template.e2e.yaml", sha="5" * 64)
+    text = manifest(template="e2e/fixtures/template.e2e.yaml", sha="f" * 64)
     write_repo(
         tmp_path,
         {

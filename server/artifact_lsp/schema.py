@@ -308,7 +308,8 @@ def _property_names(schema: dict, known, legacy_names: set[str], rules: _Rules) 
 # the named checks of ``spec.Key.check``, the part a regex can say
 _CHECK_PATTERNS = {
     # AL306: not absolute, not "." (after "./" folding), not "..[/...]"
-    "relative-inside": r"^(?!\s*(?:/|[A-Za-z]:[\\/]|\\\\))(?!\s*\.(?:/+\.)*/*\s*$)(?!\s*\.\.(?:/|\s*$))",
+    # (absolute is a leading "/": ESB's readers are POSIX, `C:\x` is a relative name)
+    "relative-inside": r"^(?!\s*/)(?!\s*\.(?:/+\.)*/*\s*$)(?!\s*\.\.(?:/|\s*$))",
 }
 
 
@@ -330,8 +331,10 @@ def _text(rules: _Rules, key: spec.Key) -> dict:
         message_ = f"unsupported {leaf} (supported: {choices}{hints}) [{value.code}]"
     elif key.pattern or key.check:
         pattern = _stripped(_anchored_core(key.pattern)) if key.pattern else _CHECK_PATTERNS[key.check]
+        if key.path == spec.TEMPLATE_SHA256:  # the regeneration check does not strip (AL307)
+            pattern = f"^(?:{_anchored_core(key.pattern)})$"
         message_ = f"{leaf} {key.problem} [{value.code}]"
-    return _scalar(
+    out = _scalar(
         rules,
         key.path.removeprefix(spec.ENTRIES + "[]."),
         blank=_rule(key, "missing") or _rule(key, "blank"),
@@ -343,6 +346,13 @@ def _text(rules: _Rules, key: spec.Key) -> dict:
         value_message=message_,
         strings_only=bool(key.pattern),
     )
+    # a real string: the Go reader's producer metadata (AL310), the regeneration check's
+    # template path and sha256 (AL307: a number is "blank" to it)
+    strict = _rule(key, "type") if key.rules.get("type") == "AL310" else _rule(key, "blank")
+    if (key.rules.get("type") == "AL310" or key.path in (spec.TEMPLATE_PATH, spec.TEMPLATE_SHA256)) and rules.on(strict):
+        out["type"] = [t for t in out.get("type", _ALL_TYPES) if t not in ("number", "boolean")]
+        out["$comment"] = _comment(*dict.fromkeys(r for r in (strict, _rule(key, "type"), value if message_ else None) if r is not None and rules.on(r)))
+    return out
 
 
 def _key(rules: _Rules, key: spec.Key, pattern: tuple) -> dict:
@@ -359,7 +369,10 @@ def _key(rules: _Rules, key: spec.Key, pattern: tuple) -> dict:
         if key.empty == "null" and rules.on(kind_rule):
             out.update({"type": ["object", "null"], "$comment": _comment(kind_rule)})
         out["properties"] = _properties(rules, pattern)
-        if key.empty == "blank" and rules.on(kind_rule):
+        if key.empty == "blank" and rules.on(kind_rule) and kind_rule.code == "AL310":
+            # the Go reader decodes it into a struct: a blank string fails too
+            out.update({"$comment": _comment(kind_rule), "type": ["object", "null"]})
+        elif key.empty == "blank" and rules.on(kind_rule):
             out.update(
                 {
                     "$comment": _comment(kind_rule),
@@ -463,7 +476,7 @@ def matrix_schema(config: Config | None = None) -> dict:
     required = [p[-1] for p, key in keys.items() if p[:-1] == entries and rules.on(_rule(key, "missing"))]
     for p, key in keys.items():
         if p[:-1] == entries and "missing" in key.rules:
-            entry_props[p[-1]].update(_scalar(rules, p[-1], blank=_rule(key, "missing"), required=True))
+            entry_props[p[-1]].update(_scalar(rules, p[-1], blank=_rule(key, "missing"), kind_rule=_rule(key, "type"), required=True))
     missing = [_rule(key, "missing") for p, key in keys.items() if p[:-1] == entries and "missing" in key.rules]
     entry: dict = {}
     if rules.on(shape):

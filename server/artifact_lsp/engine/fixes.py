@@ -1,6 +1,6 @@
 """The fix engine: turn a finding's fix plan into text edits, and prove them.
 
-A plan (``RemoveKey`` / ``RenameKey``) becomes the smallest edit that keeps the document
+A plan (``RemoveKey`` / ``RenameKey`` / ``QuoteValue`` / ``RemoveTag``) becomes the smallest edit that keeps the document
 valid in its own style:
 
 - block mapping, key alone on its line: the key's lines go, with its value, the comment lines
@@ -17,10 +17,11 @@ offered.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
-from .model import Finding, Fix, RemoveKey, RenameKey, TextEdit, apply_edits
+from .model import Finding, Fix, QuoteValue, RemoveKey, RemoveTag, RenameKey, TextEdit, apply_edits
 from .suppress import DIRECTIVE, comment_for
 from .text import LineIndex, newline_of
 from .yamlmodel import Mapping, Node, ParsedYaml, Scalar, Sequence, TooDeep, canonical, parse
@@ -171,11 +172,53 @@ def rename_key_edits(text: str, plan: RenameKey) -> list[TextEdit] | None:
     return None
 
 
+def quote_value_edits(text: str, plan: QuoteValue) -> list[TextEdit] | None:
+    """The plain scalar (with its tag, if one is written) becomes a double-quoted string of
+    its text."""
+    node = plan.value
+    if type(node) is not Scalar or node.anchor is not None or node.style is not None or node.end <= node.start:
+        return None
+    raw = text[node.start : node.end]
+    if "\n" in raw or "\r" in raw or not raw.endswith(node.value):
+        return None  # a multi-line plain scalar: its text is not its value
+    return [TextEdit(node.start, node.end, json.dumps(node.value, ensure_ascii=False))]
+
+
+_PROPERTY = re.compile(r"[&!][^ \t\r\n,\[\]{}]*[ \t]*")
+
+
+def remove_tag_edits(text: str, plan: RemoveTag) -> list[TextEdit] | None:
+    """Remove the tag token (and the blanks after it) from the node's properties."""
+    node = plan.node
+    pos = node.start
+    for _ in range(2):  # at most an anchor and a tag, in either order
+        m = _PROPERTY.match(text, pos)
+        if m is None:
+            return None
+        token = m.group(0).rstrip(" \t")
+        if token.startswith("!"):
+            if token == "!":
+                return None  # the non-specific tag changes nothing
+            start, end = pos, m.end()
+            if end >= len(text) or text[end] in "\r\n#":
+                # the value starts on the next line: the blanks before the tag go, not the break
+                end = pos + len(token)
+                while start > 0 and text[start - 1] in " \t":
+                    start -= 1
+            return [TextEdit(start, end, "")]
+        pos = m.end()
+    return None
+
+
 def plan_edits(text: str, index: LineIndex, plan) -> list[TextEdit] | None:
     if isinstance(plan, RemoveKey):
         return remove_key_edits(text, index, plan)
     if isinstance(plan, RenameKey):
         return rename_key_edits(text, plan)
+    if isinstance(plan, QuoteValue):
+        return quote_value_edits(text, plan)
+    if isinstance(plan, RemoveTag):
+        return remove_tag_edits(text, plan)
     return None
 
 
@@ -185,7 +228,9 @@ def plan_edits(text: str, index: LineIndex, plan) -> list[TextEdit] | None:
 def _expected(parsed: ParsedYaml, plans) -> object:
     removed = {id(p.key) for p in plans if isinstance(p, RemoveKey)}
     renames = {id(p.key): p.new for p in plans if isinstance(p, RenameKey)}
-    return canonical(parsed.root, skip=removed, rename=renames, limit=MAX_FIX_DEPTH)
+    quote = {id(p.value) for p in plans if isinstance(p, QuoteValue)}
+    untag = {id(p.node) for p in plans if isinstance(p, RemoveTag)}
+    return canonical(parsed.root, skip=removed, rename=renames, limit=MAX_FIX_DEPTH, untag=untag, quote=quote)
 
 
 def prove(parsed: ParsedYaml, plans, new_text: str) -> bool:

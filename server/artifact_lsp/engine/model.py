@@ -85,10 +85,11 @@ class RemoveKey:
 
     mapping: object
     key: object
+    what: str = "legacy key"  # how the title names the key
 
     @property
     def title(self) -> str:
-        return f"Remove legacy key '{self.key.value}'"
+        return f"Remove {self.what} '{self.key.value}'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,40 @@ class RenameKey:
 
 
 @dataclass(frozen=True, slots=True)
+class QuoteValue:
+    """Fix plan: write the plain (or tagged) scalar ``value`` of ``key`` in ``mapping`` as a
+    double-quoted string with the same text, so every YAML reader reads that text."""
+
+    mapping: object
+    key: object
+    value: object
+
+    @property
+    def title(self) -> str:
+        return f"Quote '{self.key.value}' as the string \"{self.value.value}\""
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveTag:
+    """Fix plan: remove the tag written on ``node`` (``!custom x`` becomes ``x``)."""
+
+    node: object
+    tag_text: str  # the tag as written, for the title
+
+    @property
+    def mapping(self):  # the identity fix_text and combine key plans by
+        return self.node
+
+    @property
+    def key(self):
+        return self.node
+
+    @property
+    def title(self) -> str:
+        return f"Remove the tag '{self.tag_text}'"
+
+
+@dataclass(frozen=True, slots=True)
 class Related:
     message: str
     start: int
@@ -118,7 +153,7 @@ class Finding:
     start: int  # character offsets into the text
     end: int
     severity: Severity
-    plan: RemoveKey | RenameKey | None = None
+    plan: RemoveKey | RenameKey | QuoteValue | RemoveTag | None = None
     related: tuple[Related, ...] = ()
     key: str | None = None  # the key the finding is about, for hovers and messages
 

@@ -203,7 +203,7 @@ KEYS = (
         "Must not be blank when present (AL307). Relative paths resolve from the repository root "
         "in the fixtures.",
         "path: e2e/fixtures/template.e2e.yaml",
-        rules={"blank": "AL307", "type": "AL303"},
+        rules={"blank": "AL307", "type": "AL303", "value": "AL307"},  # value: the regeneration check wants a string
     ),
     Key(
         "artifacts[].source_template.sha256", False, "text", "64 lowercase hex characters",
@@ -219,9 +219,10 @@ KEYS = (
         "generated_at", False, "text", "RFC 3339 UTC time",
         "When the producer wrote this manifest (producer metadata).",
         "Every regeneration restamps it, so a regeneration with no real change still shows a "
-        "diff (AL309 when unreadable).",
+        "diff. A string (AL310 when not: the Go reader decodes it into one, and the producer writes "
+        "it quoted); AL309 advises when it is no RFC 3339 UTC time.",
         f'generated_at: "{TIME_EXAMPLE}"',
-        rules={"type": "AL309", "value": "AL309"},
+        rules={"type": "AL310", "value": "AL309"},
         pattern=RFC3339_UTC,
         problem=f'must be an RFC 3339 UTC time such as "{TIME_EXAMPLE}"',
         examples=(TIME_EXAMPLE,),
@@ -229,16 +230,17 @@ KEYS = (
     Key(
         "generator", False, "mapping", "mapping of `name` and `version` strings",
         "The producer that wrote this manifest (producer metadata).",
-        "Both values are strings (AL309 when not).",
+        "Both values are strings (AL310 when not: the Go reader decodes the mapping into a struct "
+        "of two strings).",
         "generator:\n  name: esb\n  version: 997b036 (dirty)",
-        rules={"type": "AL309"},
+        rules={"type": "AL310"},
         problem="must be a mapping with name and version",
         closed=False,
     ),
-    Key("generator.name", False, "text", "string", "The producer's name.", "", "name: esb", rules={"type": "AL309"}),
+    Key("generator.name", False, "text", "string", "The producer's name.", "", "name: esb", rules={"type": "AL310"}),
     Key(
         "generator.version", False, "text", "string", "The producer's version.", "", "version: 997b036 (dirty)",
-        rules={"type": "AL309"},
+        rules={"type": "AL310"},
     ),
     Key(
         "merge_policy", False, "any", "any",
@@ -404,7 +406,7 @@ MATRIX_KEYS = (
         "The committed `artifact.yml` this entry deploys.",
         "Required and non-blank (AL504); the file must exist (AL505).",
         "artifact_manifest: e2e/artifacts/e2e-docker/artifact.yml",
-        rules={"missing": "AL504"},
+        rules={"missing": "AL504", "type": "AL504"},
     ),
     Key(
         "matrix[].suites", True, "list", "list of suite names",
@@ -437,6 +439,13 @@ MATRIX_ENTRY_NAME = ("env", "esb_env")  # what names a matrix entry (outline, me
 MATRIX_ENV = "matrix[].env"
 MATRIX_MANIFEST = "matrix[].artifact_manifest"
 MATRIX_SUITES = "matrix[].suites"  # names of keys of SUITES
+MATRIX_PROJECT = "matrix[].esb_project"
+MATRIX_ENV_DIR = "matrix[].env_dir"
+MATRIX_ENV_FILE = "matrix[].env_file"
+SUITE_TARGETS = "suites.<name>.targets"
+SUITE_EXCLUDE = "suites.<name>.exclude"
+# what the E2E runner uses for an entry without esb_project (AL510 compares against it)
+DEFAULT_PROJECT = "esb"
 SUITES = "suites"
 
 _MATRIX_REMOVED = "removed from the E2E matrix in the February 2026 realignment"

@@ -481,13 +481,14 @@ class TooDeep(Exception):
     """Raised by ``canonical`` on trees deeper than it is willing to walk."""
 
 
-def canonical(node: Node | None, *, skip=frozenset(), rename=None, limit: int = 200):
+def canonical(node: Node | None, *, skip=frozenset(), rename=None, limit: int = 200, untag=frozenset(), quote=frozenset()):
     """A comparable, alias-preserving picture of the data under ``node``.
 
     Mappings keep their order and duplicates (as tuples of pairs), aliases stay references by
     name, anchors are part of the picture. ``skip`` holds ``id()`` of key nodes whose pairs are
-    left out; ``rename`` maps ``id()`` of key nodes to new names. Used to prove that a fix
-    changed exactly the keys it was meant to change.
+    left out; ``rename`` maps ``id()`` of key nodes to new names; nodes whose ``id()`` is in
+    ``untag`` are pictured without their tag, scalars in ``quote`` as quoted strings. Used to
+    prove that a fix changed exactly what it was meant to change.
     """
     rename = rename or {}
     str_tag = "tag:yaml.org,2002:str"
@@ -497,6 +498,12 @@ def canonical(node: Node | None, *, skip=frozenset(), rename=None, limit: int = 
             raise TooDeep
         t = type(n)
         if t is Scalar:
+            if untag or quote:
+                ident = id(n)
+                if ident in quote:
+                    return ("s", n.anchor, str_tag, n.value)
+                if ident in untag:
+                    return ("s", n.anchor, str_tag if n.style is not None else resolve_plain(n.value), n.value)
             return ("s", n.anchor, n.resolved_tag(), n.value)
         if t is Alias:
             return ("*", n.name)
@@ -510,9 +517,9 @@ def canonical(node: Node | None, *, skip=frozenset(), rename=None, limit: int = 
                     pairs.append((("s", k.anchor, str_tag, rename[ident]), walk(v, level + 1)))
                 else:
                     pairs.append((walk(k, level + 1), walk(v, level + 1)))
-            return ("m", n.anchor, n.tag, tuple(pairs))
+            return ("m", n.anchor, None if id(n) in untag else n.tag, tuple(pairs))
         if t is Sequence:
-            return ("q", n.anchor, n.tag, tuple(walk(i, level + 1) for i in n.items))
+            return ("q", n.anchor, None if id(n) in untag else n.tag, tuple(walk(i, level + 1) for i in n.items))
         return None
 
     return walk(node, 0)

@@ -3,11 +3,17 @@ function decorated with ``@check(RULE)``) sit together in the module of its fami
 its codes, so ``grep -n AL304 engine/rules/`` finds all of it:
 
 - ``al0xx_document``: AL000-AL004, the file is one well-formed YAML document
+- ``al0xx_yaml``: AL005-AL006, tags and keys ESB's YAML readers cannot read
 - ``al1xx_legacy``: AL100-AL109, keys removed from the manifest (rows of ``spec.REMOVED``)
 - ``al2xx_runtime_base``: AL201-AL202, ``runtime-base`` references and folders
 - ``al3xx_shape``: AL301-AL309, the contract's shape (``spec.KEYS``)
+- ``al3xx_types``: AL310-AL313, manifest values as ESB's gates type them (and AL005 for the Go reader)
 - ``al4xx_disk``: AL401-AL403, config files and template hashes on disk
 - ``al5xx_matrix``: AL501-AL507, ``test_matrix.yaml`` (``spec.MATRIX_*``)
+- ``al5xx_runner``: AL508-AL511, what the E2E runner does with the matrix's values (and AL504,
+  AL507 where the runner finds no manifest path or no suite)
+
+``docs/gates.md`` says which of ESB's gates each rule mirrors.
 
 ``removed.py`` is the walker of the table-driven legacy-key family (AL100-AL108, AL501,
 AL502); ``base.py`` the lint context and helpers.
@@ -16,9 +22,29 @@ AL502); ``base.py`` the lint context and helpers.
 from __future__ import annotations
 
 from ..model import Rule
-from . import al0xx_document, al1xx_legacy, al2xx_runtime_base, al3xx_shape, al4xx_disk, al5xx_matrix
+from . import (
+    al0xx_document,
+    al0xx_yaml,
+    al1xx_legacy,
+    al2xx_runtime_base,
+    al3xx_shape,
+    al3xx_types,
+    al4xx_disk,
+    al5xx_matrix,
+    al5xx_runner,
+)
 
-MODULES = (al0xx_document, al1xx_legacy, al2xx_runtime_base, al3xx_shape, al4xx_disk, al5xx_matrix)
+MODULES = (
+    al0xx_document,
+    al0xx_yaml,
+    al1xx_legacy,
+    al2xx_runtime_base,
+    al3xx_shape,
+    al3xx_types,
+    al4xx_disk,
+    al5xx_matrix,
+    al5xx_runner,
+)
 
 _ALL: tuple[Rule, ...] = tuple(rule for module in MODULES for rule in module.RULES)
 RULES: dict[str, Rule] = {rule.code: rule for rule in sorted(_ALL, key=lambda r: r.code)}

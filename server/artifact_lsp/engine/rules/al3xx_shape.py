@@ -12,8 +12,9 @@ import re
 from typing import NamedTuple
 
 from .. import keypath, spec
-from ..model import Rule, Severity
+from ..model import QuoteValue, Rule, Severity
 from ..yamlmodel import Alias, Mapping, Node, Scalar, Sequence, deref
+from . import al0xx_yaml
 from .base import Context, check, head_span, is_blank_or_null, lookup, value_span
 
 _M = ("manifest", "json")
@@ -34,7 +35,7 @@ _AT, _GEN = spec.GENERATED_AT, spec.GENERATOR
 _GEN_KEYS = [keypath.leaf(k.path) for k in spec.KEYS if k.path.startswith(_GEN + ".")]
 _REMOVED = {entry.code: keypath.leaf(entry.keys[0].path) for entry in spec.REMOVED}
 PATTERNS = {k.path: re.compile(k.pattern, re.ASCII) for k in spec.KEYS if k.pattern}  # ASCII digits only
-_ABS = re.compile(r"^(/|[A-Za-z]:[\\/]|\\\\)")
+_ABS = re.compile(r"^/")  # ESB's readers are POSIX: `C:\x` is a relative name (AL313 warns)
 
 
 def _with_rule(role: str, code: str) -> list[spec.Key]:
@@ -335,7 +336,9 @@ AL306 = Rule(
     "AL306", "invalid-runtime-config-dir", Severity.ERROR,
     f"`{_DIR}` is relative to `{_ROOT}`, not `.`, and does not escape it.",
     "After lexical normalisation (`a/../b` is `b`) the path must not be absolute, must not be `.` "
-    "and must not start with `..` (`..`, `../x`, `a/../../x` all escape the artifact root).",
+    "and must not start with `..` (`..`, `../x`, `a/../../x` all escape the artifact root). "
+    "Absolute means starting with `/`: ESB's readers are POSIX, so `C:\\x` or `\\\\server\\share` "
+    "is a relative name to them, not an error (AL313 warns about it).",
     files=_M,
 )
 
@@ -388,9 +391,43 @@ def _patterns(ctx: Context, code: str, rule: Rule) -> None:
 def invalid_source_template(ctx: Context) -> None:
     _types(ctx, "AL307", AL307)
     for fact in _candidates(ctx, "blank", "AL307"):
-        if fact.blank:
-            ctx.report(AL307, f"{fact.where} must not be blank", *fact.span)
+        ctx.report(AL307, f"{fact.where} must not be blank", *fact.span)
+    for fact in _candidates(ctx, "value", "AL307"):
+        _regeneration_check(ctx, fact)
     _patterns(ctx, "AL307", AL307)
+
+
+def _regeneration_check(ctx: Context, fact: Fact) -> None:
+    """The regeneration check's stricter reading: a real string (an unquoted number is "blank")
+    and a sha256 matched without stripping."""
+    key, value = fact.pair
+    node = fact.value
+    if type(node) is not Scalar or node.is_null():
+        return
+    try:
+        read = al0xx_yaml.python_value(node)
+    except al0xx_yaml.Unreadable:
+        return  # AL005
+    pattern = PATTERNS.get(fact.key.path)
+    if not isinstance(read, str):
+        if pattern is not None and not pattern.match(node.value.strip()):
+            return  # not the pattern whatever its type: _patterns says so
+        written = ctx.text[node.start : node.end] if type(value) is Scalar else node.value
+        message = (
+            f"{fact.where} must not be blank: the regeneration check reads the unquoted `{written}` as "
+            f"{al0xx_yaml.describe_python(read)}, not a string"
+        )
+        if pattern is not None and str(read) != node.value:
+            message += f", and the esb-ctl reader says \"{fact.where} {fact.key.problem}\""
+        plan = QuoteValue(fact.mapping, key, node) if type(value) is Scalar and al0xx_yaml.quotable(node) else None
+        ctx.report(AL307, message + "; quote it", value.start, value.end, plan=plan)
+    elif pattern is not None and read.strip() and read != read.strip() and pattern.match(read.strip()):
+        ctx.report(
+            AL307,
+            f"{fact.where} {fact.key.problem} without surrounding blanks: the regeneration check "
+            f"matches it without stripping (the deploy readers strip it first)",
+            *fact.span,
+        )
 
 
 # ----------------------------------------------------------------------------- AL308
@@ -423,16 +460,43 @@ def unknown_key(ctx: Context) -> None:
 
 AL309 = Rule(
     "AL309", "invalid-producer-metadata", Severity.WARNING,
-    f"`{_AT}` is an RFC 3339 UTC time; `{_GEN}` a mapping of {' and '.join(f'`{k}`' for k in _GEN_KEYS)} strings.",
-    f"Producer metadata is optional, but when present it must be readable: `{_AT}: "
-    f'"{spec.TIME_EXAMPLE}"`, `{_GEN}: {spec.GENERATOR_EXAMPLE}`.', files=_M,
+    f"`{_AT}` is an RFC 3339 UTC time such as `\"{spec.TIME_EXAMPLE}\"`.",
+    "Producer metadata is optional and no reader checks its format, but the producer writes "
+    f'`{_AT}: "{spec.TIME_EXAMPLE}"` (UTC, quoted). This is format advice; a value of the wrong '
+    f"type (a mapping, a list, an unquoted timestamp) or a `{_GEN}` that is not a mapping of "
+    f"{' and '.join(f'`{k}`' for k in _GEN_KEYS)} strings is an error, AL310.", files=_M,
 )
 
 
 @check(AL309)
 def invalid_producer_metadata(ctx: Context) -> None:
-    _types(ctx, "AL309", AL309)
-    _patterns(ctx, "AL309", AL309)
+    for fact in _candidates(ctx, "value", "AL309"):
+        key, value = fact.key, fact.value
+        if not key.pattern or fact.blank or type(value) is not Scalar or not value.is_str():
+            continue  # another type is AL310's
+        if not PATTERNS[key.path].match(value.value.strip()):
+            ctx.report(AL309, f"{fact.where} {key.problem}", *fact.span)
+
+
+def _present_by_path(ctx: Context) -> dict:
+    """``key path -> [Fact]``: every contract key present in the document, whatever its value."""
+    out: dict = {}
+    for pattern, path, mapping, item in containers(ctx):
+        for key in CHILDREN.get(pattern, ()):
+            name = keypath.leaf(key.path)
+            pair = lookup(mapping, name)
+            if pair is None:
+                continue
+            value = deref(pair[1])
+            blank = is_blank_or_null(value)
+            out.setdefault(key.path, []).append(Fact(key, path, name, mapping, item, pair, value, blank, True))
+    return out
+
+
+def facts(ctx: Context) -> dict:
+    """``key path -> [Fact]`` of every contract key present in the document (the gate rules of
+    ``al3xx_types`` look at values of every type)."""
+    return ctx.memo("present-by-path", _present_by_path)
 
 
 RULES = (AL301, AL302, AL303, AL304, AL305, AL306, AL307, AL308, AL309)

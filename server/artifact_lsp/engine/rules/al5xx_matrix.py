@@ -48,9 +48,11 @@ _ENTRY_KEYS = ", ".join(
 _SUITE_KEYS = ", ".join(keypath.leaf(k.path) for k in spec.MATRIX_KEYS if k.path.startswith(spec.SUITES + ".<name>."))
 AL504 = Rule(
     "AL504", "missing-artifact-manifest", Severity.ERROR,
-    f"A matrix entry has no (or a blank) `{_MANIFEST}`.",
+    f"A matrix entry has no (or a blank) `{_MANIFEST}`, or one that is a mapping or list, not a path.",
     f"Each entry deploys the committed manifest named by `{_MANIFEST}` (a path from the "
-    "repository root, e.g. `e2e/artifacts/e2e-docker/artifact.yml`); it is required.", files=_X,
+    "repository root, e.g. `e2e/artifacts/e2e-docker/artifact.yml`); it is required. The runner "
+    f"turns whatever is there into text (`str()`), so `{_MANIFEST}: {{}}` becomes the path `{{}}` "
+    "and deploy fails with `artifact manifest not found` (reported by ``al5xx_runner``).", files=_X,
 )
 AL505 = Rule(
     "AL505", "artifact-manifest-not-found", Severity.ERROR,
@@ -65,8 +67,12 @@ AL506 = Rule(
 )
 AL507 = Rule(
     "AL507", "unknown-suite", Severity.ERROR,
-    f"A matrix entry names a suite that `{spec.SUITES}` does not define.",
-    f"Every name in an entry's `{_SUITES}` must be a key of the top-level `{spec.SUITES}` mapping.", files=_X,
+    "A matrix entry names a suite the runner cannot find.",
+    f"Every name in an entry's `{_SUITES}` must be a key of the top-level `{spec.SUITES}` mapping, "
+    "defined as a non-empty mapping. The runner prints `[ERROR] Suite '<name>' not defined in "
+    f"suites.` and skips the suite when the matrix has no top-level `{spec.SUITES}`, when the suite "
+    f"is defined as `null` or `{{}}`, and when an entry's `{_SUITES}` is a string (read letter by "
+    "letter) or a mapping instead of a list of names (those cases are reported by ``al5xx_runner``).", files=_X,
 )
 
 RULES = (AL501, AL502, AL503, AL504, AL505, AL506, AL507)
