@@ -160,10 +160,10 @@ def _read_stdin(args, configs: "Configs") -> Stdin:
 
 def _lint_stdin(buffer: Stdin, disk: bool):
     from .engine.linter import not_checked
-    from .engine.rules import document as document_rules
+    from .engine.rules import RULES
 
     if buffer.text is None:
-        rule = document_rules.AL004 if buffer.problem.startswith("not checked") else document_rules.AL001
+        rule = RULES["AL004"] if buffer.problem.startswith("not checked") else RULES["AL001"]
         return not_checked(buffer.path or STDIN, buffer.kind, buffer.config, buffer.problem, rule=rule)
     return lint_text(buffer.text, path=buffer.path, kind=buffer.kind, config=buffer.config, disk=disk and buffer.path is not None)
 
