@@ -70,6 +70,15 @@ def _assert_line_breaks(new: str, newline: str) -> None:
         assert "\r" not in new, "a CR in an LF file"
 
 
+def _assert_ending_kept(text: str, new: str) -> None:
+    """The byte order mark stays first, and the file ends with a line break exactly when it
+    did (issue 10, item 6)."""
+    assert new.startswith("\ufeff") == text.startswith("\ufeff"), "byte order mark moved or lost"
+    assert "\ufeff" not in new[1:], "text before the byte order mark"
+    if new.strip("\ufeff"):
+        assert new.endswith(("\n", "\r")) == text.endswith(("\n", "\r")), "the file's ending changed"
+
+
 def _legacy_findings(result):
     return [f for f in result.findings if f.rule.deprecated]
 
@@ -112,6 +121,7 @@ def test_every_fix_removes_exactly_its_key(case):
         assert new.endswith(suffix)
         assert len(prefix) + len(suffix) <= len(new)
         _assert_line_breaks(new, doc.newline)
+        _assert_ending_kept(text, new)
 
         # the comments inside the removed key go with it; every other comment stays
         key_line = _line_of(text, plan.key.start)
@@ -148,6 +158,7 @@ def test_fix_text_removes_every_legacy_key(case):
     assert _legacy_findings(after) == []
     assert Counter(f.code for f in fixed) == Counter(f.code for f in legacy_before)
     _assert_line_breaks(new, doc.newline)
+    _assert_ending_kept(text, new)
     if not legacy_before:
         assert new == text
 
@@ -178,6 +189,7 @@ def test_suppression_keeps_the_data_and_silences_only_that_line(case):
         new = apply_edits(text, fix.edits)
         assert yaml.safe_load(new) == data
         _assert_line_breaks(new, doc.newline)
+        _assert_ending_kept(text, new)
         line = _line_of(text, finding.start)
         after = lint_text(new, kind=kind, disk=False)
         # the finding's line moved down by one: nothing of that code is left on it

@@ -142,3 +142,17 @@ def newline_of(text: str) -> str:
     """The line break the text uses (first one found), ``\\n`` when it has none."""
     m = _LINE_BREAK.search(text)
     return m.group(0) if m else "\n"
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text`` with their line breaks, split where LSP and YAML split them
+    (``\\r\\n``, ``\\n``, ``\\r``; never at U+2028, NEL, form feed and the others
+    ``str.splitlines`` also takes)."""
+    lines = _SPLIT.split(text)
+    out = [lines[i] + lines[i + 1] for i in range(0, len(lines) - 1, 2)]
+    if lines[-1]:
+        out.append(lines[-1])
+    return out
+
+
+_SPLIT = re.compile(r"(\r\n|\r|\n)")
