@@ -275,13 +275,9 @@ class _ChangeMidway:
         self.pool.shutdown(wait=wait)
 
 
-@pytest.mark.parametrize("method", ["quick fixes", "fix-all", "resolve"])
-def test_edits_name_the_version_their_text_had_when_a_change_lands_midway(tmp_path, method):
-    """In process, deterministic: the didChange (inserting ``# x`` at the top) is applied while
-    the code action handler awaits its worker. Every edit must be labelled with the version its
-    ranges were computed on (issue 10, item 1: before, the handler read the version after its
-    awaits and "Remove legacy key 'id'" deleted ``artifacts:``)."""
-    from artifact_lsp.engine.linter import fix_text
+def _server_in_process(tmp_path, text: str):
+    """A server object with one open manifest and a client that resolves code actions and
+    takes versioned edits, driven by calling its handlers (no transport)."""
     from artifact_lsp.server import create_server
     from artifact_lsp.server.app import Doc
     from artifact_lsp.server.documents import LspWorkspace
@@ -289,19 +285,52 @@ def test_edits_name_the_version_their_text_had_when_a_change_lands_midway(tmp_pa
     root = copy_workspace(tmp_path)
     path = root / "e2e/artifacts/e2e-docker/artifact.yml"
     uri = path.as_uri()
-    texts = {1: EXAMPLE.read_text(encoding="utf-8")}
-    texts[2] = "# x\n" + texts[1]
     ls = create_server()
-    caps = lsp.ClientCapabilities(
+    ls.protocol.client_capabilities = lsp.ClientCapabilities(
         workspace=lsp.WorkspaceClientCapabilities(workspace_edit=lsp.WorkspaceEditClientCapabilities(document_changes=True)),
         text_document=lsp.TextDocumentClientCapabilities(
             code_action=lsp.CodeActionClientCapabilities(data_support=True, resolve_support=lsp.ClientCodeActionResolveOptions(properties=["edit"]))
         ),
     )
-    ls.protocol.client_capabilities = caps
     ls.protocol._workspace = LspWorkspace(root.as_uri(), lsp.TextDocumentSyncKind.Incremental, None, lsp.PositionEncodingKind.Utf16)
-    ls.workspace.put_text_document(lsp.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=texts[1]))
+    ls.workspace.put_text_document(lsp.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=text))
     ls.docs[uri] = Doc(uri, path, "manifest", 1)
+    return ls, path, uri
+
+
+def test_many_quick_fixes_in_a_range_are_proven_when_picked(tmp_path):
+    """A select-all over many legacy keys: the quick fixes come without edits (no proof per
+    key in the request) and each resolves to the engine's proven fix."""
+    entries = "".join(f"  - id: e{i}\n    artifact_root: r{i}\n    runtime_config_dir: c\n" for i in range(20))
+    text = 'schema_version: "1"\nproject: p\nenv: e\nmode: docker\nartifacts:\n' + entries
+    ls, path, uri = _server_in_process(tmp_path, text)
+    features = ls.protocol.fm.features
+
+    async def run():
+        whole = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=100, character=0))
+        params = lsp.CodeActionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), range=whole, context=lsp.CodeActionContext(diagnostics=[]))
+        actions = await features[lsp.TEXT_DOCUMENT_CODE_ACTION](params)
+        fixes = [a for a in actions if a.is_preferred]
+        assert len(fixes) == 20 and all(a.edit is None and a.data for a in fixes)
+        return [await features[lsp.CODE_ACTION_RESOLVE](a) for a in fixes[:3]]
+
+    for action in asyncio.run(run()):
+        assert action.edit.document_changes[0].text_document.version == 1
+        assert apply_edit(text, action.edit, uri, "utf-16") == _engine_edit_for(text, path, action, "utf-16")
+    ls.executor.shutdown()
+
+
+@pytest.mark.parametrize("method", ["quick fixes", "fix-all", "resolve"])
+def test_edits_name_the_version_their_text_had_when_a_change_lands_midway(tmp_path, method):
+    """In process, deterministic: the didChange (inserting ``# x`` at the top) is applied while
+    the code action handler awaits its worker. Every edit must be labelled with the version its
+    ranges were computed on (issue 10, item 1: before, the handler read the version after its
+    awaits and "Remove legacy key 'id'" deleted ``artifacts:``)."""
+    from artifact_lsp.engine.linter import fix_text
+
+    texts = {1: EXAMPLE.read_text(encoding="utf-8")}
+    texts[2] = "# x\n" + texts[1]
+    ls, path, uri = _server_in_process(tmp_path, texts[1])
     features = ls.protocol.fm.features
 
     async def run():
