@@ -33,7 +33,7 @@ from _fixgen import (
     strip_legacy,
     untouched_bounds,
 )
-from artifact_lsp.engine.linter import fix_text, lint_text
+from artifact_lsp.engine.linter import fix_edits, fix_text, lint_text
 from artifact_lsp.engine.model import RenameKey, apply_edits
 from artifact_lsp.engine.yamlmodel import parse
 
@@ -150,8 +150,9 @@ def test_fix_text_removes_every_legacy_key(case):
     before = lint_text(text, kind=kind, disk=False)
     legacy_before = _legacy_findings(before)
 
-    new, fixed = fix_text(text, kind=kind)
+    new, fixed, edits = fix_edits(text, kind=kind)
 
+    assert apply_edits(text, edits) == new  # one edit set on the original text, passes composed
     assert yaml.safe_load(new) == strip_legacy(data, kind)
     after = lint_text(new, kind=kind, disk=False)
     assert after.parsed.problems == []
@@ -286,6 +287,7 @@ def test_fixes_never_crash_and_never_change_other_data(text, kind):
             continue
         new = apply_edits(text, fix.edits)
         assert yaml.safe_load(new) == expected_after_plan(data, result.parsed.root, finding.plan)
-    new, _ = fix_text(text, kind=kind)
+    new, _, edits = fix_edits(text, kind=kind)
+    assert apply_edits(text, edits) == new
     if data is not None and not result.parsed.fatal:
         yaml.safe_load(new)
