@@ -321,6 +321,18 @@ def test_last_line_without_trailing_newline():
     assert fixed(first, "id") == HEAD + "  - artifact_root: r"
 
 
+@pytest.mark.parametrize(
+    "block, expected_end",
+    [("|", "\n"), ("|+", "\n\n"), ("|2 # c", "\n"), (">", "\n"), ("|-", ""), (">-", "")],
+)
+def test_last_key_after_a_block_scalar_in_a_file_without_a_final_line_break(block, expected_end):
+    """A block scalar that keeps its last line break stays as it is (that break is data); one
+    that strips it lets the file keep its ending."""
+    blank = "\n" if "+" in block else ""
+    text = f"a: {block}\n  text\n{blank}runtime_stack: x"
+    assert fixed(text, "runtime_stack") == f"a: {block}\n  text{expected_end}"
+
+
 def test_crlf_files_keep_crlf_on_every_remaining_line():
     text = (HEAD + "  - id: x\n    artifact_root: r\n    runtime_meta:\n      # c\n      a: 1\n    runtime_config_dir: c\n").replace("\n", "\r\n")
     for key, expected in (

@@ -92,6 +92,17 @@ def _keeps_trailing_lines(text: str, node: Node) -> bool:
     return m is not None and "+" in m.group(0)
 
 
+def _keeps_final_break(text: str, node: Node) -> bool:
+    """True when ``node`` ends with a ``|`` / ``>`` block scalar that keeps its last line break
+    (clip or keep chomping): that break is its content, so it stays even where the file ends."""
+    leaf = _last_leaf(node)
+    if type(leaf) is not Scalar or leaf.style not in ("|", ">"):
+        return False
+    header = re.split(r"\r\n|\r|\n", text[leaf.start : leaf.end], maxsplit=1)[0]
+    m = _BLOCK_HEADER.search(header)
+    return m is None or "-" not in m.group(0).split("#")[0]
+
+
 def _pair_start(text: str, key: Node) -> int:
     """Where the pair of ``key`` starts: its ``?`` indicator when the key is explicit (``? id``)."""
     line_start = max(text.rfind("\n", 0, key.start), text.rfind("\r", 0, key.start)) + 1
@@ -132,7 +143,7 @@ def remove_key_edits(text: str, index: LineIndex, plan: RemoveKey) -> list[TextE
             while line < index.line_count and not index.line_text(line).strip(" \t"):
                 end = index.line_end(line, keep_break=True)
                 line += 1
-        if end == len(text) and kline > 0 and not text.endswith(("\n", "\r")):
+        if end == len(text) and kline > 0 and not text.endswith(("\n", "\r")) and not (pos > 0 and _keeps_final_break(text, pairs[pos - 1][1])):
             # the last lines of a file without a final line break: the break before them
             # (and the blank lines above) go too, so the file still ends without one
             above = kline - 1
