@@ -81,7 +81,7 @@ def _assert_ending_kept(text: str, new: str) -> None:
         assert new.endswith(("\n", "\r")) == text.endswith(("\n", "\r")), "the file's ending changed"
 
 
-_KEPT_BREAK_BLOCK = re.compile(r"[|>][1-9+]{0,2}[ \t]*(?:#[^\r\n]*)?$", re.M)
+_KEPT_BREAK_BLOCK = re.compile(r"[|>][1-9+]{0,2}[ \t]*(?:#[^\r\n]*)?(?=[\r\n]|\Z)")
 
 
 def _legacy_findings(result):
