@@ -379,6 +379,7 @@ def render(
     end_comment: str | None,
     header: str = "",
     trailing: str = "",
+    bom: bool = False,
 ) -> Rendered:
     r = Renderer(step, dash_offset, trailing)
     if header:
@@ -390,6 +391,8 @@ def render(
     assert "\r" not in "".join(r.lines) and "\n" not in "".join(r.lines)
     if final_newline:
         text += newline
+    if bom:
+        text = "\ufeff" + text  # a byte order mark, as some Windows editors write
     return Rendered(text, doc, r.comments, newline)
 
 
@@ -622,4 +625,5 @@ def rendered(draw, doc_strategy):
         end_comment=draw(maybe_comment(0.2)),
         header=draw(st.sampled_from(["", "", "", "---", "--- # <doc>"])),
         trailing=draw(st.sampled_from(["", "", "", " ", "   "])),
+        bom=draw(st.sampled_from([False, False, False, True])),
     )

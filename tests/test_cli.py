@@ -735,6 +735,17 @@ def test_fix_keeps_the_bom_when_the_first_key_goes(tmp_path, write_repo, monkeyp
     assert path.read_bytes() == b"\xef\xbb\xbf" + DEV_FIXED.replace("\n", "\r\n").encode("utf-8")
 
 
+def test_fix_keeps_a_file_without_a_final_line_break_without_one(tmp_path, write_repo, monkeypatch, cli):
+    """Removing the last key of a file that does not end with a line break adds none
+    (issue 10, item 6)."""
+    root = _only(tmp_path, write_repo, monkeypatch, "")
+    path = root / "a/artifact.yml"
+    for newline in ("\n", "\r\n"):
+        path.write_bytes(DEV_MANIFEST.rstrip("\n").replace("\n", newline).encode("utf-8"))
+        assert cli("fix").code == 0
+        assert path.read_bytes() == DEV_FIXED.rstrip("\n").replace("\n", newline).encode("utf-8")
+
+
 def test_fix_keeps_crlf_without_bom_and_utf8_text(tmp_path, write_repo, monkeypatch, cli):
     root = _only(tmp_path, write_repo, monkeypatch, "")
     path = root / "a/artifact.yml"

@@ -34,7 +34,7 @@ from _fixgen import (
     untouched_bounds,
 )
 from artifact_lsp.engine.config import Config
-from artifact_lsp.engine.linter import fix_text, lint_text
+from artifact_lsp.engine.linter import fix_edits, fix_text, lint_text
 from artifact_lsp.engine.model import RenameKey, apply_edits
 from artifact_lsp.engine.yamlmodel import parse
 
@@ -73,6 +73,20 @@ def _assert_line_breaks(new: str, newline: str) -> None:
 
 # the legacy rules only: other fixes (quoting a value, removing a tag) are checked elsewhere
 LEGACY_ONLY = Config(select=("AL1", "AL501", "AL502", "AL503"))
+
+
+def _assert_ending_kept(text: str, new: str) -> None:
+    """The byte order mark stays first, and the file ends with a line break exactly when it
+    did (issue 10, item 6)."""
+    assert new.startswith("\ufeff") == text.startswith("\ufeff"), "byte order mark moved or lost"
+    assert "\ufeff" not in new[1:], "text before the byte order mark"
+    # (a literal or folded block scalar that keeps its last line break may end up last: that
+    # break is data, and the data wins)
+    if new.strip("\ufeff") and not _KEPT_BREAK_BLOCK.search(text):
+        assert new.endswith(("\n", "\r")) == text.endswith(("\n", "\r")), "the file's ending changed"
+
+
+_KEPT_BREAK_BLOCK = re.compile(r"[|>][1-9+]{0,2}[ \t]*(?:#[^\r\n]*)?(?=[\r\n]|\Z)")
 
 
 def _legacy_findings(result):
@@ -117,6 +131,7 @@ def test_every_fix_removes_exactly_its_key(case):
         assert new.endswith(suffix)
         assert len(prefix) + len(suffix) <= len(new)
         _assert_line_breaks(new, doc.newline)
+        _assert_ending_kept(text, new)
 
         # the comments inside the removed key go with it; every other comment stays
         key_line = _line_of(text, plan.key.start)
@@ -145,14 +160,16 @@ def test_fix_text_removes_every_legacy_key(case):
     before = lint_text(text, kind=kind, disk=False)
     legacy_before = _legacy_findings(before)
 
-    new, fixed = fix_text(text, kind=kind, config=LEGACY_ONLY)
+    new, fixed, edits = fix_edits(text, kind=kind, config=LEGACY_ONLY)
 
+    assert apply_edits(text, edits) == new  # one edit set on the original text, passes composed
     assert yaml.safe_load(new) == strip_legacy(data, kind)
     after = lint_text(new, kind=kind, disk=False)
     assert after.parsed.problems == []
     assert _legacy_findings(after) == []
     assert Counter(f.code for f in fixed) == Counter(f.code for f in legacy_before)
     _assert_line_breaks(new, doc.newline)
+    _assert_ending_kept(text, new)
     if not legacy_before:
         assert new == text
 
@@ -183,6 +200,7 @@ def test_suppression_keeps_the_data_and_silences_only_that_line(case):
         new = apply_edits(text, fix.edits)
         assert yaml.safe_load(new) == data
         _assert_line_breaks(new, doc.newline)
+        _assert_ending_kept(text, new)
         line = _line_of(text, finding.start)
         after = lint_text(new, kind=kind, disk=False)
         # the finding's line moved down by one: nothing of that code is left on it
@@ -279,6 +297,7 @@ def test_fixes_never_crash_and_never_change_other_data(text, kind):
             continue
         new = apply_edits(text, fix.edits)
         assert yaml.safe_load(new) == expected_after_plan(data, result.parsed.root, finding.plan)
-    new, _ = fix_text(text, kind=kind)
+    new, _, edits = fix_edits(text, kind=kind)
+    assert apply_edits(text, edits) == new
     if data is not None and not result.parsed.fatal:
         yaml.safe_load(new)

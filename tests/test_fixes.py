@@ -10,7 +10,7 @@ import yaml
 from _fixgen import corpus_files, corpus_kind, expected_after_plan, strip_legacy, untouched_bounds
 from artifact_lsp.engine.config import Config
 from artifact_lsp.engine.fixes import combine, diff_edits, prove, suppression_fix
-from artifact_lsp.engine.linter import fix_text, lint_text
+from artifact_lsp.engine.linter import fix_edits, fix_text, lint_text
 from artifact_lsp.engine.model import RemoveKey, RenameKey, TextEdit, apply_edits
 
 HEAD = 'schema_version: "1"\nproject: esb\nenv: e2e-docker\nmode: docker\nartifacts:\n'
@@ -305,12 +305,32 @@ def test_explicit_keys(entry, expected):
 
 
 def test_last_line_without_trailing_newline():
+    """The file's ending is kept: removing its last key adds no line break (issue 10, item 6)."""
     text = HEAD + "  - artifact_root: r\n    id: x"
-    assert fixed(text, "id") == HEAD + "  - artifact_root: r\n"
+    assert fixed(text, "id") == HEAD + "  - artifact_root: r"
+    assert fix_text(text)[0] == HEAD + "  - artifact_root: r"
+    nested = HEAD + "  - artifact_root: r\n    runtime_meta:\n      a: b\n      # c"
+    assert fixed(nested, "runtime_meta") == HEAD + "  - artifact_root: r"
+    crlf = (HEAD + "  - artifact_root: r\n    id: x").replace("\n", "\r\n")
+    assert fixed(crlf, "id") == (HEAD + "  - artifact_root: r").replace("\n", "\r\n")
+    top = "runtime_stack: {a: 1}\n" + HEAD + "  - artifact_root: r\nruntime_stack: 2"
+    assert fix_text(top)[0] == HEAD + "  - artifact_root: r"
     only = HEAD + "  - id: x"
     assert fixed(only, "id") == HEAD + "  - {}"
     first = HEAD + "  - id: x\n    artifact_root: r"
     assert fixed(first, "id") == HEAD + "  - artifact_root: r"
+
+
+@pytest.mark.parametrize(
+    "block, expected_end",
+    [("|", "\n"), ("|+", "\n\n"), ("|2 # c", "\n"), (">", "\n"), ("|-", ""), (">-", "")],
+)
+def test_last_key_after_a_block_scalar_in_a_file_without_a_final_line_break(block, expected_end):
+    """A block scalar that keeps its last line break stays as it is (that break is data); one
+    that strips it lets the file keep its ending."""
+    blank = "\n" if "+" in block else ""
+    text = f"a: {block}\n  text\n{blank}runtime_stack: x"
+    assert fixed(text, "runtime_stack") == f"a: {block}\n  text{expected_end}"
 
 
 def test_crlf_files_keep_crlf_on_every_remaining_line():
@@ -569,15 +589,89 @@ def test_fix_text_respects_disabled_rules():
 # --------------------------------------------------------------------------- combine / prove
 
 
-def test_combine_applies_independent_plans_together_and_defers_same_mapping_ones():
+def _count_parses(monkeypatch):
+    """Count the YAML parses the fix engine and the linter make."""
+    from artifact_lsp.engine import fixes as fixes_module
+    from artifact_lsp.engine import linter as linter_module
+
+    calls = []
+    for module in (fixes_module, linter_module):
+        real = module.parse
+        monkeypatch.setattr(module, "parse", lambda text, _real=real: calls.append(1) or _real(text))
+    return calls
+
+
+def test_combine_applies_independent_plans_together_with_one_proof(monkeypatch):
     text = HEAD + "  - artifact_root: r\n    id: a\n    image_prewarm: all\n  - artifact_root: s\n    id: b\n"
     result = lint(text)
     plans = [f.plan for f in result.findings if f.plan is not None]
     assert len(plans) == 3
+    parses = _count_parses(monkeypatch)
     new, applied = combine(text, result.parsed, result.index, plans)
-    assert len(applied) == 2  # "id" of both entries; image_prewarm shares the first entry
-    assert new == HEAD + "  - artifact_root: r\n    image_prewarm: all\n  - artifact_root: s\n"
+    assert len(applied) == 3  # two keys of the same entry go together when one key stays
+    assert new == HEAD + "  - artifact_root: r\n  - artifact_root: s\n"
+    assert len(parses) == 1
     assert combine(text, result.parsed, result.index, []) == (text, [])
+
+
+def test_combine_defers_the_last_key_of_a_mapping_and_overlapping_edits():
+    text = HEAD + "  - id: a\n    image_prewarm: all\n  - artifact_root: s\n    id: b\n"
+    result = lint(text)
+    plans = [f.plan for f in result.findings if f.plan is not None]
+    new, applied = combine(text, result.parsed, result.index, plans)
+    assert [p.key.value for p in applied] == ["id", "id"]  # image_prewarm would empty the entry
+    assert new == HEAD + "  - image_prewarm: all\n  - artifact_root: s\n"
+    assert fix_text(text)[0] == HEAD + "  - {}\n  - artifact_root: s\n"
+
+
+@pytest.mark.parametrize("entries", [10, 200])
+def test_fix_all_is_linear_one_proof_not_one_per_key(monkeypatch, entries):
+    """Removing every legacy key of a big manifest re-parses a fixed number of times, not
+    once per key (issue 10, item 7: 1,000 entries took 94 s)."""
+    entry = "  - id: e{i}\n    artifact_root: r{i}\n    runtime_config_dir: c\n    image_prewarm: all\n    runtime_meta:\n      a: 1\n"
+    text = HEAD + "".join(entry.format(i=i) for i in range(entries))
+    result = lint(text)
+    parses = _count_parses(monkeypatch)
+    new, fixed_findings, edits = fix_edits(text, result=result)
+    assert len(fixed_findings) == 3 * entries
+    assert new == HEAD + "".join(f"  - artifact_root: r{i}\n    runtime_config_dir: c\n" for i in range(entries))
+    assert apply_edits(text, edits) == new
+    assert len(parses) == 1  # the proof; the lint at hand is reused
+    parses.clear()
+    assert fix_text(text)[0] == new
+    assert len(parses) == 2  # a lint and a proof
+
+
+def test_a_plan_that_fails_its_proof_does_not_stop_the_others(monkeypatch):
+    """An anchor aliased elsewhere: that removal cannot be proven, the others still go, found
+    by halves (a few proofs, not one per key)."""
+    entries = "".join(f"  - id: e{i}\n    artifact_root: r{i}\n" for i in range(40))
+    text = HEAD + "  - id: &a x\n    artifact_root: r\n    runtime_config_dir: *a\n" + entries
+    result = lint(text)
+    plans = [f.plan for f in result.findings if f.plan is not None]
+    parses = _count_parses(monkeypatch)
+    new, applied = combine(text, result.parsed, result.index, plans)
+    assert len(applied) == 40
+    assert "id: &a x" in new and "id: e" not in new
+    assert len(parses) < 20
+
+
+def test_compose_edits_equals_applying_both():
+    from artifact_lsp.engine.fixes import compose_edits
+
+    text0 = "abcdefghij"
+    first = [TextEdit(1, 3, "XY"), TextEdit(5, 6, ""), TextEdit(8, 8, "++")]
+    text1 = apply_edits(text0, first)
+    for second in (
+        [TextEdit(0, 1, "")],
+        [TextEdit(1, 2, "z"), TextEdit(6, 9, "")],
+        [TextEdit(4, 5, "Q"), TextEdit(len(text1), len(text1), "!")],
+        [TextEdit(2, 7, "")],
+        [],
+    ):
+        text2 = apply_edits(text1, second)
+        composed = compose_edits(first, second, text1, text2)
+        assert apply_edits(text0, composed) == text2
 
 
 def test_prove_accepts_exactly_the_planned_change():
@@ -662,6 +756,39 @@ def test_suppression_on_the_first_line_and_with_crlf():
     new = apply_edits(text, suppression_fix(text, result.index, finding_for(result, "runtime_stack")).edits)
     assert new == "# artifact-lsp: ignore[AL103]\r\n" + text
     _suppressed_ok(text, "AL103", new)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize(
+    "first",
+    ["runtime_stack: {a: 1}", "runtime_stack:\n  mode: docker", "schema_version: 2", "? runtime_stack\n: {}", "id: x"],
+)
+def test_suppression_on_the_first_line_after_a_byte_order_mark(first, newline):
+    """A file that starts with a BOM: the directive goes after it (before it, the YAML no longer
+    parses), and it silences the line below (issue 10, item 6)."""
+    text = ("\ufeff" + first + "\n" + HEAD.replace('schema_version: "1"\n', "", "schema_version" in first) + "  - artifact_root: r\n").replace("\n", newline)
+    result = lint(text)
+    firsts = [f for f in result.findings if result.index.line_of(f.start) == 0]
+    assert firsts, result.findings
+    for finding in firsts:
+        new = apply_edits(text, suppression_fix(text, result.index, finding).edits)
+        assert new.startswith("\ufeff# artifact-lsp: ignore[")
+        assert yaml.safe_load(new) == yaml.safe_load(text)
+        after = lint(new)
+        assert not after.parsed.problems
+        assert finding.code not in [f.code for f in after.findings if after.index.line_of(f.start) == 1]
+        # the next code on the same line joins that directive, still after the mark
+        others = [f for f in after.findings if after.index.line_of(f.start) == 1]
+        if others:
+            again = apply_edits(new, suppression_fix(new, after.index, others[0]).edits)
+            assert again.startswith("\ufeff# artifact-lsp: ignore[") and again.count("artifact-lsp:") == 1
+            assert others[0].code not in [f.code for f in lint(again).findings if lint(again).index.line_of(f.start) == 1]
+
+
+def test_fixes_keep_a_byte_order_mark_first():
+    text = "\ufeffruntime_stack: {a: 1}\n" + HEAD + "  - artifact_root: r\n"
+    assert fixed(text, "runtime_stack") == "\ufeff" + HEAD + "  - artifact_root: r\n"
+    assert fix_text(text)[0] == "\ufeff" + HEAD + "  - artifact_root: r\n"
 
 
 def test_suppression_joins_an_existing_directive():

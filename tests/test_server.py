@@ -175,6 +175,326 @@ async def test_versioned_edits(client: LanguageClient):
         assert edit.document_changes[0].text_document.version == 7
 
 
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples/e2e/artifacts/e2e-docker/artifact.yml"
+
+
+def _insert_at_top(client: LanguageClient, uri: str, text: str, version: int) -> None:
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                lsp.TextDocumentContentChangePartial(
+                    range=lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0)),
+                    text=text,
+                )
+            ],
+        )
+    )
+
+
+def _engine_edit_for(text: str, path, action: lsp.CodeAction, enc: str) -> str:
+    """What the engine makes of ``text`` for the finding ``action`` names: the text after the
+    fix or the suppression, computed here on that very text."""
+    from artifact_lsp.engine.linter import lint_text
+    from artifact_lsp.engine.model import apply_edits
+    from artifact_lsp.engine.text import LineIndex
+
+    (diag,) = action.diagnostics
+    index = LineIndex(text)
+    start = index.offset(diag.range.start.line, diag.range.start.character, enc)
+    end = index.offset(diag.range.end.line, diag.range.end.character, enc)
+    result = lint_text(text, path=path)
+    found = [f for f in result.findings if (f.start, f.end, f.code) == (start, end, diag.code)]
+    if not found:
+        return None  # no such finding there: the edit was not computed on this text
+    finding = found[0]
+    fix = result.fixer.fix_for(finding) if action.is_preferred else result.fixer.suppression(finding)
+    return apply_edits(text, fix.edits)
+
+
+def _labelled(edit: lsp.WorkspaceEdit, texts: dict, latest: int) -> list[str]:
+    """The text(s) an edit may be applied to: the version it names; unversioned (Neovim has
+    no ``documentChanges``), the text as it was when the request or the change was sent."""
+    if edit.document_changes:
+        (change,) = edit.document_changes
+        return [texts[change.text_document.version]]
+    return [texts[latest - 1], texts[latest]]
+
+
+def _computed_on_one_of(candidates: list[str], edit, uri, enc, expected) -> bool:
+    return any(apply_edit(text, edit, uri, enc) == expected(text) for text in candidates)
+
+
+async def test_code_action_edits_name_the_version_their_text_had(client: LanguageClient):
+    """codeAction, then at once a didChange that inserts ``# x`` at the top: every edit must be
+    labelled with the version its ranges were computed on (issue 10, item 1: labelled with the
+    new version, "Remove legacy key 'id'" deleted ``artifacts:``).
+
+    End to end, through both client profiles. Whether the change lands while the handler runs
+    depends on how the server reads its input, so this run may not hit the race; the
+    in-process test below (``..._when_a_change_lands_midway``) lands it there every time."""
+    path = client.root / "e2e/artifacts/e2e-docker/artifact.yml"
+    example = EXAMPLE.read_text(encoding="utf-8")
+    texts = {1: example}
+    uri = open_doc(client, path, text=texts[1])
+    enc = encoding(client.init_result)
+    await diagnostics(client, uri, lambda d: any(x.code == "AL104" for x in d), timeout=30)
+    whole = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=example.count("\n"), character=0))
+    checked = 0
+    for version in range(2, 5):
+        pending = client.text_document_code_action_async(
+            lsp.CodeActionParams(
+                text_document=lsp.TextDocumentIdentifier(uri=uri), range=whole, context=lsp.CodeActionContext(diagnostics=[])
+            )
+        )
+        texts[version] = "# x\n" + texts[version - 1]
+        _insert_at_top(client, uri, "# x\n", version)
+        actions = await pending
+        for action in actions:
+            if action.edit is None or not action.diagnostics:
+                continue
+            candidates = _labelled(action.edit, texts, version)
+            expected = lambda text, a=action: _engine_edit_for(text, path, a, enc)  # noqa: E731
+            assert _computed_on_one_of(candidates, action.edit, uri, enc, expected), action.title
+            checked += 1
+    assert checked >= 8  # 7 fixes and 8 suppressions a round (none when unversioned and stale)
+
+
+class _ChangeMidway:
+    """An executor that applies a didChange to the server just before the first job it runs:
+    the change lands exactly while a handler awaits its worker (what a busy editor does)."""
+
+    def __init__(self, ls, uri, text, version):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.ls, self.uri, self.text, self.version = ls, uri, text, version
+        self.pool = ThreadPoolExecutor(1)
+        self.done = False
+
+    def submit(self, fn, *args):
+        if not self.done:
+            self.done = True
+            change = lsp.TextDocumentContentChangePartial(
+                range=lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0)), text=self.text
+            )
+            ident = lsp.VersionedTextDocumentIdentifier(uri=self.uri, version=self.version)
+            self.ls.workspace.update_text_document(ident, change)  # what pygls does on didChange
+            self.ls.docs[self.uri].version = self.version  # what our didChange handler does
+        return self.pool.submit(fn, *args)
+
+    def shutdown(self, wait=True, **kwargs):
+        self.pool.shutdown(wait=wait)
+
+
+def _server_in_process(tmp_path, text: str):
+    """A server object with one open manifest and a client that resolves code actions and
+    takes versioned edits, driven by calling its handlers (no transport)."""
+    from artifact_lsp.server import create_server
+    from artifact_lsp.server.app import Doc
+    from artifact_lsp.server.documents import LspWorkspace
+
+    root = copy_workspace(tmp_path)
+    path = root / "e2e/artifacts/e2e-docker/artifact.yml"
+    uri = path.as_uri()
+    ls = create_server()
+    ls.protocol.client_capabilities = lsp.ClientCapabilities(
+        workspace=lsp.WorkspaceClientCapabilities(workspace_edit=lsp.WorkspaceEditClientCapabilities(document_changes=True)),
+        text_document=lsp.TextDocumentClientCapabilities(
+            code_action=lsp.CodeActionClientCapabilities(data_support=True, resolve_support=lsp.ClientCodeActionResolveOptions(properties=["edit"]))
+        ),
+    )
+    ls.protocol._workspace = LspWorkspace(root.as_uri(), lsp.TextDocumentSyncKind.Incremental, None, lsp.PositionEncodingKind.Utf16)
+    ls.workspace.put_text_document(lsp.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=text))
+    ls.docs[uri] = Doc(uri, path, "manifest", 1)
+    return ls, path, uri
+
+
+def test_many_quick_fixes_in_a_range_are_proven_when_picked(tmp_path):
+    """A select-all over many legacy keys: the quick fixes come without edits (no proof per
+    key in the request) and each resolves to the engine's proven fix."""
+    entries = "".join(f"  - id: e{i}\n    artifact_root: r{i}\n    runtime_config_dir: c\n" for i in range(20))
+    text = 'schema_version: "1"\nproject: p\nenv: e\nmode: docker\nartifacts:\n' + entries
+    ls, path, uri = _server_in_process(tmp_path, text)
+    features = ls.protocol.fm.features
+
+    async def run():
+        whole = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=100, character=0))
+        params = lsp.CodeActionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), range=whole, context=lsp.CodeActionContext(diagnostics=[]))
+        actions = await features[lsp.TEXT_DOCUMENT_CODE_ACTION](params)
+        fixes = [a for a in actions if a.is_preferred]
+        assert len(fixes) == 20 and all(a.edit is None and a.data for a in fixes)
+        return [await features[lsp.CODE_ACTION_RESOLVE](a) for a in fixes[:3]]
+
+    for action in asyncio.run(run()):
+        assert action.edit.document_changes[0].text_document.version == 1
+        assert apply_edit(text, action.edit, uri, "utf-16") == _engine_edit_for(text, path, action, "utf-16")
+    ls.executor.shutdown()
+
+
+@pytest.mark.parametrize("method", ["quick fixes", "fix-all", "resolve"])
+def test_edits_name_the_version_their_text_had_when_a_change_lands_midway(tmp_path, method):
+    """In process, deterministic: the didChange (inserting ``# x`` at the top) is applied while
+    the code action handler awaits its worker. Every edit must be labelled with the version its
+    ranges were computed on (issue 10, item 1: before, the handler read the version after its
+    awaits and "Remove legacy key 'id'" deleted ``artifacts:``)."""
+    from artifact_lsp.engine.linter import fix_text
+
+    texts = {1: EXAMPLE.read_text(encoding="utf-8")}
+    texts[2] = "# x\n" + texts[1]
+    ls, path, uri = _server_in_process(tmp_path, texts[1])
+    features = ls.protocol.fm.features
+
+    async def run():
+        await ls.current_result(uri)  # linted at version 1, as after didOpen
+        ls.executor = _ChangeMidway(ls, uri, "# x\n", 2)
+        whole = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=40, character=0))
+        params = lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri), range=whole,
+            context=lsp.CodeActionContext(diagnostics=[], only=[lsp.CodeActionKind.SourceFixAll] if method == "fix-all" else None),
+        )
+        actions = await features[lsp.TEXT_DOCUMENT_CODE_ACTION](params)
+        if method == "resolve":
+            lazy = next(a for a in actions if a.data and a.data.get("action") == "fixAll")
+            ls.executor = _ChangeMidway(ls, uri, "# x\n", 3)
+            texts[3] = "# x\n" + texts[2]
+            actions = [await features[lsp.CODE_ACTION_RESOLVE](lazy)]
+        return actions
+
+    actions = asyncio.run(run())
+    checked = 0
+    for action in actions:
+        if action.edit is None:
+            continue
+        (change,) = action.edit.document_changes
+        text = texts[change.text_document.version]
+        new = apply_edit(text, action.edit, uri, "utf-16")
+        if action.diagnostics:
+            assert new == _engine_edit_for(text, path, action, "utf-16"), (action.title, change.text_document.version)
+        else:  # fix-all
+            assert new == fix_text(text, path=path)[0], (action.title, change.text_document.version)
+        checked += 1
+    assert checked >= (1 if method != "quick fixes" else 4)
+    ls.executor.shutdown()
+
+
+async def test_fix_all_is_resolved_when_picked_and_names_its_version(client: LanguageClient):
+    """The lightbulb offers "Remove all legacy keys" without computing it; codeAction/resolve
+    computes it, labelled with the version of the text it was computed on (issue 10, item 7)."""
+    from artifact_lsp.engine.linter import fix_text
+
+    path = client.root / "e2e/artifacts/e2e-docker/artifact.yml"
+    texts = {1: EXAMPLE.read_text(encoding="utf-8")}
+    uri = open_doc(client, path, text=texts[1])
+    enc = encoding(client.init_result)
+    diags = await diagnostics(client, uri, lambda d: any(x.code == "AL104" for x in d))
+    target = next(d for d in diags if d.code == "AL104")
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri), range=target.range, context=lsp.CodeActionContext(diagnostics=[target])
+        )
+    )
+    fix_all = next(a for a in actions if a.title.startswith("Remove all legacy keys"))
+    assert fix_all.edit is None and fix_all.data  # not computed for the lightbulb
+    pending = client.code_action_resolve_async(fix_all)
+    texts[2] = "# x\n" + texts[1]
+    _insert_at_top(client, uri, "# x\n", 2)
+    resolved = await pending
+    if resolved.edit is None:
+        assert not client.init_result.capabilities or not is_versioned(client)  # stale, unversioned
+        return
+    candidates = _labelled(resolved.edit, texts, 2)
+    assert _computed_on_one_of(candidates, resolved.edit, uri, enc, lambda text: fix_text(text, path=path)[0])
+
+
+def is_versioned(client: LanguageClient) -> bool:
+    caps = client.capabilities
+    return bool(caps.workspace and caps.workspace.workspace_edit and caps.workspace.workspace_edit.document_changes)
+
+
+@pytest_lsp.fixture(params=PROFILES, config=SERVER)
+async def no_resolve(request, lsp_client: LanguageClient):
+    """A client that cannot resolve code actions (no ``resolveSupport``)."""
+    from pytest_lsp import client_capabilities
+
+    root = copy_workspace(request.getfixturevalue("tmp_path"))
+    caps = client_capabilities(request.param)
+    caps.text_document.code_action.resolve_support = None
+    lsp_client.init_result = await start(lsp_client, request.param, root, capabilities=caps)
+    lsp_client.root = root
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_fix_all_is_computed_for_clients_without_resolve(no_resolve: LanguageClient):
+    from artifact_lsp.engine.linter import fix_text
+
+    client = no_resolve
+    path = client.root / "e2e/artifacts/e2e-docker/artifact.yml"
+    text = EXAMPLE.read_text(encoding="utf-8")
+    uri = open_doc(client, path, text=text)
+    enc = encoding(client.init_result)
+    diags = await diagnostics(client, uri, lambda d: any(x.code == "AL104" for x in d))
+    target = next(d for d in diags if d.code == "AL104")
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri), range=target.range, context=lsp.CodeActionContext(diagnostics=[target])
+        )
+    )
+    fix_all = next(a for a in actions if a.title.startswith("Remove all legacy keys"))
+    assert apply_edit(text, fix_all.edit, uri, enc) == fix_text(text, path=path)[0]
+
+
+SEPARATORS = ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e"]
+
+
+@pytest.mark.parametrize("separator", SEPARATORS)
+def test_document_model_splits_lines_as_lsp_does(separator):
+    """The server's copy after incremental edits equals the client's, whatever characters the
+    text holds (issue 10, item 5: after U+2028 the next edit landed one line off)."""
+    from artifact_lsp.server.documents import LspTextDocument
+
+    text = 'schema_version: "1"\nproject: p\nartifacts:\n  - artifact_root: r\n    id: x\n    runtime_config_dir: c\n'
+    doc = LspTextDocument("file:///w/artifact.yml", source=text)
+    doc.apply_change(lsp.TextDocumentContentChangePartial(range=lsp.Range(start=lsp.Position(line=1, character=10), end=lsp.Position(line=1, character=10)), text=separator + "q"))
+    client = text.replace("project: p\n", f"project: p{separator}q\n")
+    assert doc.source == client
+    # delete the line "    id: x" (line 4 as LSP counts)
+    doc.apply_change(lsp.TextDocumentContentChangePartial(range=lsp.Range(start=lsp.Position(line=4, character=0), end=lsp.Position(line=5, character=0)), text=""))
+    client = client.replace("    id: x\n", "")
+    assert doc.source == client
+    assert "runtime_config_dir" in doc.source
+    assert len(doc.lines) == 5
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\x85"])
+async def test_incremental_edits_after_a_unicode_separator_land_right(client: LanguageClient, separator: str):
+    path = client.root / "e2e/artifacts/e2e-docker/artifact.yml"
+    text = 'schema_version: "1"\nproject: "p"\nenv: e2e-docker\nmode: docker\nartifacts:\n  - artifact_root: r\n    id: x\n    runtime_config_dir: c\n'
+    uri = open_doc(client, path, text=text)
+    await diagnostics(client, uri, lambda d: any(x.code == "AL104" for x in d))
+    line = lambda n: lsp.Position(line=n, character=0)  # noqa: E731
+    changes = [
+        lsp.TextDocumentContentChangePartial(range=lsp.Range(start=lsp.Position(line=1, character=11), end=lsp.Position(line=1, character=11)), text=separator),
+        lsp.TextDocumentContentChangePartial(range=lsp.Range(start=line(6), end=line(7)), text=""),
+    ]
+    for version, change in enumerate(changes, start=2):
+        client.text_document_did_change(
+            lsp.DidChangeTextDocumentParams(
+                text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version), content_changes=[change]
+            )
+        )
+    # the server's diagnostics are those of the client's text: "    id: x" gone, nothing else
+    from artifact_lsp.engine.linter import lint_text
+
+    mine = text.replace('"p"', f'"p{separator}"').replace("    id: x\n", "")
+    local = lint_text(mine, path=path)
+    enc = encoding(client.init_result)
+    expected = sorted((f.code, *local.index.position(f.start, enc)) for f in local.findings)
+    assert not any(code == "AL104" for code, *_ in expected)
+    same = lambda d: sorted((str(x.code), x.range.start.line, x.range.start.character) for x in d) == expected  # noqa: E731
+    await diagnostics(client, uri, same)
+
+
 async def test_hover_explains_legacy_and_current_keys(client: LanguageClient):
     path, text = manifest(client)
     uri = open_doc(client, path)

@@ -280,3 +280,55 @@ def test_lines_reassemble_the_text(text):
     assert rebuilt == text
     for i in range(index.line_count):
         assert "\n" not in index.line_text(i) and "\r" not in index.line_text(i)
+
+
+# --------------------------------------------------------------------------- long lines
+
+
+class _CountingStr(str):
+    """A str that counts the characters its slices copy (how often a line is rescanned)."""
+
+    copied = 0
+
+    def __getitem__(self, key):
+        out = str.__getitem__(self, key)
+        _CountingStr.copied += len(out)
+        return out
+
+
+@pytest.mark.parametrize("encoding", [UTF16, UTF8])
+def test_columns_on_a_long_non_ascii_line_do_not_rescan_the_line(encoding):
+    """One flow line of many entries and one non-ASCII character (issue 10, item 8): every
+    position on it must not cost a scan of the line up to it (that was quadratic; the figures
+    are in benchmarks/fix_bench.py)."""
+    items = ", ".join(f"{{id: e{i}, artifact_root: r{i}, runtime_config_dir: c}}" for i in range(400))
+    plain = f"{{project: é😀, artifacts: [{items}]}}\n"
+    text = _CountingStr(plain)
+    index = LineIndex(text)
+    offsets = [m.start() for m in re.finditer(r"id:", plain)]
+    _CountingStr.copied = 0
+    positions = [index.position(o, encoding) for o in offsets]
+    back = [index.offset(line, col, encoding) for line, col in positions]
+    assert back == offsets
+    assert positions[0] == _reference(plain, offsets[0], encoding)
+    assert positions[-1] == _reference(plain, offsets[-1], encoding)
+    assert _CountingStr.copied < 4 * len(plain)  # about one pass over the line, not 2,000
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e"])
+def test_findings_after_unicode_separators_count_only_lsp_line_breaks(separator):
+    """U+2028, NEL, VT, FF, FS/GS/RS are no line break for LSP: a finding after one is on the
+    line that counts only \\n, \\r\\n and \\r (issue 10, item 5; the engine's own index)."""
+    from artifact_lsp.engine.linter import lint_text
+
+    text = f'schema_version: "1"\nproject: "p{separator}q"\nenv: e\nmode: docker\nartifacts:\n  - id: x\n    artifact_root: r\n    runtime_config_dir: c\n'
+    result = lint_text(text, kind="manifest", disk=False)
+    if separator.isprintable() or separator in "\u2028\u2029\x85":
+        # YAML allows it in a quoted scalar: the legacy key below is found where LSP counts it
+        (finding,) = [f for f in result.findings if f.code == "AL104"]
+        assert result.index.position(finding.start, UTF16) == (5, 4)
+    else:
+        # a control character YAML refuses: the syntax error points at it
+        (finding,) = result.findings
+        assert finding.code == "AL001"
+        assert result.index.position(finding.start, UTF16) == (1, 11)

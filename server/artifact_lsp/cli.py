@@ -450,7 +450,7 @@ def cmd_fix(args, out, err) -> int:
             remaining += len(result.findings)
             continue
         text = result.text
-        new_text, fixed = fix_text(text, path=path, kind=result.kind, config=cfg)
+        new_text, fixed = fix_text(text, path=path, kind=result.kind, config=cfg, result=result)
         if new_text == text:
             remaining += len(result.findings)
             continue
@@ -461,9 +461,11 @@ def cmd_fix(args, out, err) -> int:
         if args.diff:
             import difflib
 
+            from .engine.text import split_lines
+
             diff = difflib.unified_diff(
-                text.splitlines(keepends=True),
-                new_text.splitlines(keepends=True),
+                split_lines(text),
+                split_lines(new_text),
                 fromfile=f"a/{shown}",
                 tofile=f"b/{shown}",
             )

@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from .model import Finding, Fix, QuoteValue, RemoveKey, RemoveTag, RenameKey, TextEdit, apply_edits
 from .suppress import DIRECTIVE, comment_for
-from .text import LineIndex, newline_of
+from .text import LineIndex, newline_of, split_lines
 from .yamlmodel import Mapping, Node, ParsedYaml, Scalar, Sequence, TooDeep, canonical, parse
 
 MAX_FIX_DEPTH = 100
+MAX_PROOFS = 40  # re-parses one pass may spend looking for the plans that prove together
+BOM = "\ufeff"
 
 
 # --------------------------------------------------------------------------- edits for one plan
@@ -90,6 +93,17 @@ def _keeps_trailing_lines(text: str, node: Node) -> bool:
     return m is not None and "+" in m.group(0)
 
 
+def _keeps_final_break(text: str, node: Node) -> bool:
+    """True when ``node`` ends with a ``|`` / ``>`` block scalar that keeps its last line break
+    (clip or keep chomping): that break is its content, so it stays even where the file ends."""
+    leaf = _last_leaf(node)
+    if type(leaf) is not Scalar or leaf.style not in ("|", ">"):
+        return False
+    header = re.split(r"\r\n|\r|\n", text[leaf.start : leaf.end], maxsplit=1)[0]
+    m = _BLOCK_HEADER.search(header)
+    return m is None or "-" not in m.group(0).split("#")[0]
+
+
 def _pair_start(text: str, key: Node) -> int:
     """Where the pair of ``key`` starts: its ``?`` indicator when the key is explicit (``? id``)."""
     line_start = max(text.rfind("\n", 0, key.start), text.rfind("\r", 0, key.start)) + 1
@@ -112,6 +126,8 @@ def remove_key_edits(text: str, index: LineIndex, plan: RemoveKey) -> list[TextE
     start = _pair_start(text, key)
     kline = index.line_of(start)
     line_start = index.line_start(kline)
+    if line_start == 0 and text.startswith(BOM):
+        line_start = 1  # the byte order mark stays first in the file
     prefix = text[line_start:start]
     column = len(prefix)
     end_line = index.line_of(_content_end(text, key, value))
@@ -128,6 +144,13 @@ def remove_key_edits(text: str, index: LineIndex, plan: RemoveKey) -> list[TextE
             while line < index.line_count and not index.line_text(line).strip(" \t"):
                 end = index.line_end(line, keep_break=True)
                 line += 1
+        if end == len(text) and kline > 0 and not text.endswith(("\n", "\r")) and not (pos > 0 and _keeps_final_break(text, pairs[pos - 1][1])):
+            # the last lines of a file without a final line break: the break before them
+            # (and the blank lines above) go too, so the file still ends without one
+            above = kline - 1
+            while above > 0 and not index.line_text(above).strip(" \t"):
+                above -= 1
+            return [TextEdit(index.line_end(above), end, "")]
         return [TextEdit(line_start, end, "")]
 
     # the key shares its line with what opens the item ("- ", "- - ", "&anchor ")
@@ -299,57 +322,160 @@ def suppression_fix(text: str, index: LineIndex, finding: Finding) -> Fix:
     title = f"Ignore {code} on this line"
     if line > 0:
         above = index.line_text(line - 1)
+        if line == 1:
+            above = above.removeprefix(BOM)
         m = DIRECTIVE.search(above)
         if m and not above[: m.start()].strip() and m.group(1) is not None:
             codes = [c.strip() for c in m.group(1).split(",") if c.strip()]
             if code not in codes:
-                start = index.line_start(line - 1) + m.start(1)
+                start = index.line_end(line - 1) - len(above) + m.start(1)
                 return Fix(title, (TextEdit(start, start + len(m.group(1)), ", ".join([*codes, code])),), False)
     current = index.line_text(line)
-    indent = current[: _indent(current)]
     start = index.line_start(line)
+    if start == 0 and current.startswith(BOM):
+        current = current[1:]
+        start = 1  # after the byte order mark, which must stay first
+    indent = current[: _indent(current)]
     return Fix(title, (TextEdit(start, start, f"{indent}{comment_for(code)}{newline_of(text)}"),), False)
 
 
-def combine(text: str, parsed: ParsedYaml, index: LineIndex, plans) -> tuple[str, list]:
+def combine(text: str, parsed: ParsedYaml, index: LineIndex, plans, *, with_edits: bool = False):
     """Apply as many of ``plans`` as can go together in one proven pass.
 
-    Returns the new text and the plans applied. Overlapping edits wait for a later pass.
+    Returns the new text and the plans applied. Every plan's edit is computed on ``text``;
+    those that do not overlap (and do not empty a mapping between them) go together, and the
+    result is proven once, as a whole: one re-parse for the lot, not one per key. When that
+    proof fails (rare: say, a removed value holds an anchor aliased elsewhere), the plans are
+    split in halves and each half proven, so one bad plan costs a few re-parses, not one per
+    plan. What overlaps waits for a later pass. ``with_edits`` adds the edits applied.
     """
     chosen: list = []
-    edits: list[TextEdit] = []
+    if parsed.max_depth <= MAX_FIX_DEPTH:  # else never proven: nothing to try
+        chosen, edits = select(text, index, plans)
+        if chosen:
+            chosen = _proven(text, parsed, chosen, edits, [MAX_PROOFS])
+    if not chosen:
+        return (text, [], []) if with_edits else (text, [])
+    applied = sorted((e for plan in chosen for e in edits[id(plan)]), key=lambda e: (e.start, e.end))
+    new_text = apply_edits(text, applied)
+    return (new_text, chosen, applied) if with_edits else (new_text, chosen)
+
+
+def select(text: str, index: LineIndex, plans) -> tuple[list, dict]:
+    """The plans whose edits can be applied together, in order, and ``id(plan) -> edits``."""
+    chosen: list = []
+    edits: dict[int, list[TextEdit]] = {}
     seen = set()
-    fixer = Fixer(text, parsed, index)
+    starts: list[int] = []  # the chosen edits, sorted and non-overlapping
+    spans: list[tuple[int, int]] = []
+    removed: dict[int, int] = {}  # id(mapping) -> keys removed from it
     for plan in plans:
         ident = (id(plan.mapping), id(plan.key))
         if ident in seen:
             continue
         seen.add(ident)
-        plan_edits_ = fixer.edits_for(plan)
+        plan_edits_ = plan_edits(text, index, plan)
         if not plan_edits_:
             continue
-        if any(e.start < o.end and o.start < e.end or (e.start == o.start and e.end == o.end) for e in plan_edits_ for o in edits):
+        remove = isinstance(plan, RemoveKey)
+        if remove:
+            # removing every key of a mapping one edit at a time leaves no valid mapping:
+            # the last one waits for the next pass (which makes it ``{}``)
+            count = removed.get(id(plan.mapping), 0)
+            if count and count + 1 >= len(plan.mapping.pairs):
+                continue
+        if any(_collides(starts, spans, e.start, e.end) for e in plan_edits_):
             continue
-        # two edits in the same mapping may empty it: leave the rest for the next pass
-        if any(isinstance(p, RemoveKey) and p.mapping is plan.mapping for p in chosen):
-            continue
+        for e in plan_edits_:
+            i = bisect_left(starts, e.start)
+            starts.insert(i, e.start)
+            spans.insert(i, (e.start, e.end))
+        if remove:
+            removed[id(plan.mapping)] = removed.get(id(plan.mapping), 0) + 1
         chosen.append(plan)
-        edits.extend(plan_edits_)
-    if not chosen:
-        return text, []
-    new_text = apply_edits(text, edits)
-    if len(chosen) > 1 and not prove(parsed, chosen, new_text):
-        first = chosen[0]
-        return apply_edits(text, fixer.edits_for(first)), [first]
-    return new_text, chosen
+        edits[id(plan)] = plan_edits_
+    return chosen, edits
+
+
+def _collides(starts: list[int], spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """True when [start, end) overlaps a chosen edit (or replaces the very same range)."""
+    j = max(bisect_left(starts, start) - 1, 0)
+    while j < len(spans) and spans[j][0] <= end:
+        s, e = spans[j]
+        if (start < e and s < end) or (s == start and e == end):
+            return True
+        j += 1
+    return False
+
+
+def _proven(text: str, parsed: ParsedYaml, plans: list, edits: dict, budget: list[int]) -> list:
+    """The largest run of ``plans`` found (by halves) whose edits prove together, within
+    ``budget[0]`` proofs (what is not proven in time waits: it is never applied unproven)."""
+    if budget[0] <= 0:
+        return []
+    budget[0] -= 1
+    if prove(parsed, plans, apply_edits(text, [e for plan in plans for e in edits[id(plan)]])):
+        return plans
+    if len(plans) == 1:
+        return []
+    half = len(plans) // 2
+    left = _proven(text, parsed, plans[:half], edits, budget)
+    right = _proven(text, parsed, plans[half:], edits, budget)
+    if left and right and budget[0] > 0:
+        budget[0] -= 1
+        both = left + right
+        if prove(parsed, both, apply_edits(text, [e for plan in both for e in edits[id(plan)]])):
+            return both
+    return left if len(left) >= len(right) else right
+
+
+def compose_edits(first: list[TextEdit], second: list[TextEdit], text1: str, text2: str) -> list[TextEdit]:
+    """Edits on the original text that do ``first`` (original -> ``text1``) and then ``second``
+    (``text1`` -> ``text2``) in one go. Linear: both lists are swept once in order.
+
+    Where an edit of ``second`` touches what one of ``first`` wrote, the two become one edit.
+    """
+    first = sorted(first, key=lambda e: (e.start, e.end))
+    second = sorted(second, key=lambda e: (e.start, e.end))
+    # every edit as a span of text1: (start, end, which, edit)
+    items = []
+    shift = 0
+    for e in first:
+        start1 = e.start + shift
+        items.append((start1, start1 + len(e.new_text), 0, e))
+        shift += len(e.new_text) - (e.end - e.start)
+    items.extend((e.start, e.end, 1, e) for e in second)
+    items.sort(key=lambda item: (item[0], item[1]))
+    out: list[TextEdit] = []
+    d1 = d2 = 0  # text0 -> text1 and text1 -> text2 shifts of the edits before the group
+    i = 0
+    while i < len(items):
+        a1, b1 = items[i][0], items[i][1]
+        g1 = g2 = 0
+        j = i
+        while j < len(items) and items[j][0] <= b1:
+            s, e, which, edit = items[j]
+            b1 = max(b1, e)
+            if which == 0:
+                g1 += len(edit.new_text) - (edit.end - edit.start)
+            else:
+                g2 += len(edit.new_text) - (edit.end - edit.start)
+            j += 1
+        a0, b0 = a1 - d1, b1 - d1 - g1
+        a2, b2 = a1 + d2, b1 + d2 + g2
+        out.append(TextEdit(a0, b0, text2[a2:b2]))
+        d1 += g1
+        d2 += g2
+        i = j
+    return out
 
 
 def diff_edits(old: str, new: str) -> list[TextEdit]:
     """Line-level minimal edits turning ``old`` into ``new`` (for one workspace edit)."""
     import difflib
 
-    a = old.splitlines(keepends=True)
-    b = new.splitlines(keepends=True)
+    a = split_lines(old)
+    b = split_lines(new)
     offsets = [0]
     for line in a:
         offsets.append(offsets[-1] + len(line))

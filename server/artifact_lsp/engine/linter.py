@@ -137,33 +137,50 @@ def lint_path(path: str | os.PathLike, config: Config, *, disk: bool = True) -> 
     return lint_text(text, path=path, kind=kind, config=config, disk=disk)
 
 
-def fix_text(text: str, *, path=None, kind: str | None = None, config: Config | None = None, max_passes: int = 16):
-    """Apply every proven fix. Returns ``(new_text, fixed findings)``.
+def fix_text(text: str, *, path=None, kind: str | None = None, config: Config | None = None, max_passes: int = 16, result: LintResult | None = None):
+    """Apply every proven fix. Returns ``(new_text, fixed findings)``."""
+    new_text, fixed, _edits = fix_edits(text, path=path, kind=kind, config=config, max_passes=max_passes, result=result)
+    return new_text, fixed
 
-    Each pass lints (without disk rules: fixes never depend on them), applies the fixes that do
-    not overlap as one proven edit, and repeats until nothing more is fixable.
+
+def fix_edits(text: str, *, path=None, kind: str | None = None, config: Config | None = None, max_passes: int = 16, result: LintResult | None = None):
+    """Apply every proven fix. Returns ``(new_text, fixed findings, edits)``: ``edits`` turn
+    ``text`` into ``new_text`` (one set, on the original text, for one workspace edit).
+
+    A pass applies every fix that does not overlap another as one edit set, proven with one
+    re-parse (``fixes.combine``). Only what had to wait (two edits touching, the last key of
+    a mapping) costs another pass: a lint of the new text and one more proof. ``result``, a
+    lint of ``text`` already at hand, saves the first pass its lint.
     """
-    from .fixes import combine
+    from .fixes import combine, compose_edits
 
     kind = kind or kind_of(path) or "manifest"
     fixed: list[Finding] = []
+    edits: list = []
     if kind == "json":
-        return text, fixed
-    for _ in range(max_passes):
-        result = lint_text(text, path=path, kind=kind, config=config, disk=False)
-        candidates = result.fixable
+        return text, fixed, edits
+    original = text
+    for n in range(max_passes):
+        if n == 0 and result is not None and result.text == text and result.kind == kind:
+            current = result
+        else:
+            current = lint_text(text, path=path, kind=kind, config=config, disk=False)
+        candidates = current.fixable
         if not candidates:
             break
         by_plan = {}
         for finding in candidates:
             by_plan.setdefault((id(finding.plan.mapping), id(finding.plan.key)), []).append(finding)
-        new_text, applied = combine(text, result.parsed, result.index, [f.plan for f in candidates])
+        new_text, applied, pass_edits = combine(text, current.parsed, current.index, [f.plan for f in candidates], with_edits=True)
         if not applied:
             break
         for plan in applied:
             fixed.extend(by_plan[(id(plan.mapping), id(plan.key))])
+        edits = pass_edits if text is original else compose_edits(edits, pass_edits, text, new_text)
         text = new_text
-    return text, fixed
+        if len(applied) == len(by_plan):
+            break  # all done: the data lost exactly those keys, so no new fix can appear
+    return text, fixed, edits
 
 
 def discover(paths, config: Config, *, on_folder=None):

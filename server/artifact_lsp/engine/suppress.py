@@ -31,7 +31,7 @@ def directives(text: str, index: LineIndex, parsed=None) -> dict[int, set[str]]:
     out: dict[int, set[str]] = {}
     for m in DIRECTIVE.finditer(text):
         start = m.start()
-        if start > 0 and text[start - 1] not in " \t\r\n":
+        if start > 0 and text[start - 1] not in " \t\r\n" and not (start == 1 and text[0] == "\ufeff"):
             continue  # not a comment: '#' must start a token
         i = bisect_right(starts, start) - 1
         if i >= 0 and start < spans[i][1]:
@@ -39,7 +39,10 @@ def directives(text: str, index: LineIndex, parsed=None) -> dict[int, set[str]]:
         line = index.line_of(start)
         codes = {c.strip().upper() for c in m.group(1).split(",")} if m.group(1) is not None else {ALL}
         codes.discard("")
-        own_line = not text[index.line_start(line) : start].strip()
+        before = text[index.line_start(line) : start]
+        if line == 0:
+            before = before.removeprefix("\ufeff")  # a byte order mark is no content
+        own_line = not before.strip()
         for target in (line, line + 1) if own_line else (line,):
             out.setdefault(target, set()).update(codes or {ALL})
     return out

@@ -8,7 +8,7 @@ Columns are available as UTF-16 code units (the LSP default), UTF-8 bytes or cod
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from itertools import accumulate
 
 UTF16 = "utf-16"
@@ -19,18 +19,29 @@ ENCODINGS = (UTF16, UTF8, UTF32)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def _width(chunk: str, encoding: str) -> int:
-    if encoding == UTF32 or chunk.isascii():
-        return len(chunk)
+_WIDE = {
+    # characters wider than one unit in each encoding, and how many units more they take
+    UTF16: re.compile("[\U00010000-\U0010FFFF]"),
+    UTF8: re.compile(r"[^\x00-\x7f]"),
+}
+
+
+def _extra(ch: str, encoding: str) -> int:
     if encoding == UTF16:
-        return len(chunk) + sum(1 for ch in chunk if ord(ch) > 0xFFFF)
-    return len(chunk.encode("utf-8", "surrogatepass"))
+        return 1
+    code = ord(ch)
+    return 1 if code < 0x800 else 2 if code < 0x10000 else 3
 
 
 class LineIndex:
-    """Maps offsets to positions and back for one text."""
+    """Maps offsets to positions and back for one text.
 
-    __slots__ = ("text", "line_starts", "_ascii")
+    Columns of a non-ASCII line come from a table built once per line and encoding (where its
+    wide characters are, and the units they add up to), so converting many positions on one
+    long line costs a bisect each, never a rescan of the line.
+    """
+
+    __slots__ = ("text", "line_starts", "_ascii", "_tables")
 
     def __init__(self, text: str):
         self.text = text
@@ -42,6 +53,30 @@ class LineIndex:
             starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
         self.line_starts = starts
         self._ascii = text.isascii()
+        self._tables: dict = {}
+
+    def _table(self, line: int, encoding: str) -> tuple[list[int], list[int], list[int]]:
+        """For ``line`` in ``encoding``: the offsets of its wide characters, the extra units of
+        the wide characters before each of them (one more item: all of them), and the column
+        each of them starts at."""
+        key = (line, encoding)
+        table = self._tables.get(key)
+        if table is None:
+            start = self.line_starts[line]
+            end = self.line_end(line)
+            where: list[int] = []
+            extra = [0]
+            columns: list[int] = []
+            if not self.text[start:end].isascii():
+                total = 0
+                for m in _WIDE[encoding].finditer(self.text, start, end):
+                    offset = m.start()
+                    where.append(offset)
+                    columns.append(offset - start + total)
+                    total += _extra(m.group(), encoding)
+                    extra.append(total)
+            table = self._tables[key] = (where, extra, columns)
+        return table
 
     @property
     def line_count(self) -> int:
@@ -76,7 +111,10 @@ class LineIndex:
         start = self.line_starts[line]
         if self._ascii or encoding == UTF32:
             return line, offset - start
-        return line, _width(self.text[start:offset], encoding)
+        where, extra, _columns = self._table(line, encoding)
+        if not where:
+            return line, offset - start
+        return line, offset - start + extra[bisect_left(where, offset)]
 
     def offset(self, line: int, column: int, encoding: str = UTF16) -> int:
         """Offset of a (line, column) position; out-of-range values are clamped as LSP asks."""
@@ -86,17 +124,35 @@ class LineIndex:
             return len(self.text)
         start = self.line_starts[line]
         end = self.line_end(line)
+        column = max(column, 0)
         if self._ascii or encoding == UTF32:
-            return min(start + max(column, 0), end)
-        units = 0
-        for i in range(start, end):
-            if units >= column:
-                return i
-            units += _width(self.text[i], encoding)
-        return end
+            return min(start + column, end)
+        where, extra, columns = self._table(line, encoding)
+        # the first offset whose column is >= ``column`` (a column inside a wide character
+        # lands after it)
+        k = bisect_right(columns, column)  # wide characters starting at or before the column
+        if k == 0:
+            return min(start + column, end)
+        if columns[k - 1] == column:
+            return where[k - 1]
+        return min(max(start + column - extra[k], where[k - 1] + 1), end)
 
 
 def newline_of(text: str) -> str:
     """The line break the text uses (first one found), ``\\n`` when it has none."""
     m = _LINE_BREAK.search(text)
     return m.group(0) if m else "\n"
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text`` with their line breaks, split where LSP and YAML split them
+    (``\\r\\n``, ``\\n``, ``\\r``; never at U+2028, NEL, form feed and the others
+    ``str.splitlines`` also takes)."""
+    lines = _SPLIT.split(text)
+    out = [lines[i] + lines[i + 1] for i in range(0, len(lines) - 1, 2)]
+    if lines[-1]:
+        out.append(lines[-1])
+    return out
+
+
+_SPLIT = re.compile(r"(\r\n|\r|\n)")

@@ -1,8 +1,13 @@
 """Code actions and commands: quick fixes, suppressions, fix-all (also on save).
 
-Every edit comes from the engine, computed against the exact text of the document version
-the client sees now, and already proven by it (re-parsed, data compared) before it is
-offered; workspace edits carry that version when the client supports ``documentChanges``.
+Every edit comes from the engine, computed against the exact text of one lint result, and
+already proven by it (re-parsed, data compared) before it is offered; workspace edits carry
+the version of that text (taken with it, never read again after an await) when the client
+supports ``documentChanges``.
+
+"Remove all legacy keys in this file" is not computed for the lightbulb: it is offered with
+``data`` and computed in ``codeAction/resolve`` when the client picks it (clients without
+resolve support get it computed; the engine builds it as one edit set with one proof).
 """
 
 from __future__ import annotations
@@ -11,14 +16,16 @@ import asyncio
 
 from lsprotocol import types as lsp
 
-from ..engine.fixes import diff_edits
-from ..engine.linter import fix_text
+from ..engine.linter import fix_edits
 from .app import ArtifactLanguageServer
 from .convert import diagnostic, offset_of, text_edits, to_lsp_diagnostic, workspace_edit
 
 FIX_ALL_KIND = "source.fixAll.artifact-lsp"
 FIX_ALL_COMMAND = "artifact-lsp.fixAll"
 FIX_ALL_TITLE = "Remove all legacy keys in this file"
+# more fixable findings than this in the requested range (a select-all): their quick fixes are
+# proven when picked (resolve), not all in the request
+EAGER_FIXES = 8
 
 
 def _wanted(only, kind: str) -> bool:
@@ -27,12 +34,39 @@ def _wanted(only, kind: str) -> bool:
     return any(kind == k or kind.startswith(k + ".") for k in only)
 
 
-def _fix_all_edit(ls: ArtifactLanguageServer, doc, result):
-    new_text, fixed = fix_text(result.text, path=doc.path, kind=doc.kind, config=ls.config_for(doc.path))
+async def snapshot(ls: ArtifactLanguageServer, uri: str):
+    """``(doc, result, version)``: the current lint result and the version of its text.
+
+    The version is read right after the result is obtained, with no await in between: it is
+    the version the result's text was taken at, whatever arrives while the handler goes on.
+    """
+    found = await ls.current_result(uri)
+    if found is None:
+        return None
+    doc, result = found
+    return doc, result, doc.result_version
+
+
+def _fix_all_edit(ls: ArtifactLanguageServer, doc, result, version):
+    """The fix-all workspace edit on ``result``'s text, labelled ``version`` (worker thread)."""
+    new_text, fixed, edits = fix_edits(result.text, path=doc.path, kind=doc.kind, config=ls.config_for(doc.path), result=result)
     if not fixed or new_text == result.text:
         return None, fixed
-    edits = text_edits(result.index, diff_edits(result.text, new_text), ls.encoding)
-    return workspace_edit(doc.uri, doc.version, edits, ls.document_changes), fixed
+    return workspace_edit(doc.uri, version, text_edits(result.index, edits, ls.encoding), ls.document_changes), fixed
+
+
+def _moved_on(ls: ArtifactLanguageServer, doc, version) -> bool:
+    """For a client without versioned edits: the document changed while the edits were being
+    computed (they would be applied to a text they were not computed on)."""
+    return not ls.document_changes and (ls.docs.get(doc.uri) is not doc or doc.version != version)
+
+
+def _lazy_supported(ls: ArtifactLanguageServer) -> bool:
+    """The client keeps ``data`` and resolves a code action's ``edit``."""
+    code_action = getattr(getattr(ls.client_capabilities, "text_document", None), "code_action", None)
+    if code_action is None or not code_action.data_support or code_action.resolve_support is None:
+        return False
+    return "edit" in (code_action.resolve_support.properties or [])
 
 
 def register(ls: ArtifactLanguageServer) -> None:
@@ -40,40 +74,55 @@ def register(ls: ArtifactLanguageServer) -> None:
         lsp.TEXT_DOCUMENT_CODE_ACTION,
         lsp.CodeActionOptions(
             code_action_kinds=[lsp.CodeActionKind.QuickFix, lsp.CodeActionKind.SourceFixAll, FIX_ALL_KIND],
-            resolve_provider=False,
+            resolve_provider=True,
         ),
     )
     async def code_action(ls: ArtifactLanguageServer, params: lsp.CodeActionParams):
         uri = params.text_document.uri
-        found = await ls.current_result(uri)
+        found = await snapshot(ls, uri)
         if found is None:
             return None
-        doc, result = found
+        doc, result, version = found  # every edit below is on result.text, of this version
         only = params.context.only
         encoding = ls.encoding
         index = result.index
         actions: list[lsp.CodeAction] = []
         loop = asyncio.get_running_loop()
+        lazy = _lazy_supported(ls)
+
+        def edit_of(edits):
+            return workspace_edit(uri, version, text_edits(index, edits, encoding), ls.document_changes)
 
         if _wanted(only, lsp.CodeActionKind.QuickFix):
             start = offset_of(index, params.range.start, encoding)
             end = offset_of(index, params.range.end, encoding)
             fixer = result.fixer
-            for finding in result.findings:
-                if finding.end < start or finding.start > end:
-                    continue
+            in_range = [f for f in result.findings if not (f.end < start or f.start > end)]
+            prove_later = lazy and sum(1 for f in in_range if f.plan) > EAGER_FIXES
+            for finding in in_range:
                 diag = to_lsp_diagnostic(diagnostic(finding, index, encoding, uri, related=False, docs_url=result.docs_url))
-                fix = await loop.run_in_executor(ls.executor, fixer.fix_for, finding) if finding.plan else None
-                if fix is not None:
+                if finding.plan is not None and prove_later:
                     actions.append(
                         lsp.CodeAction(
-                            title=f"{fix.title} ({finding.code})",
+                            title=f"{finding.plan.title} ({finding.code})",
                             kind=lsp.CodeActionKind.QuickFix,
                             diagnostics=[diag],
                             is_preferred=True,
-                            edit=workspace_edit(uri, doc.version, text_edits(index, fix.edits, encoding), ls.document_changes),
+                            data={"action": "fix", "uri": uri, "version": version, "start": finding.start, "end": finding.end, "code": finding.code},
                         )
                     )
+                elif finding.plan is not None:
+                    fix = await loop.run_in_executor(ls.executor, fixer.fix_for, finding)
+                    if fix is not None:
+                        actions.append(
+                            lsp.CodeAction(
+                                title=f"{fix.title} ({finding.code})",
+                                kind=lsp.CodeActionKind.QuickFix,
+                                diagnostics=[diag],
+                                is_preferred=True,
+                                edit=edit_of(fix.edits),
+                            )
+                        )
                 suppress = fixer.suppression(finding)
                 actions.append(
                     lsp.CodeAction(
@@ -81,33 +130,60 @@ def register(ls: ArtifactLanguageServer) -> None:
                         kind=lsp.CodeActionKind.QuickFix,
                         diagnostics=[diag],
                         is_preferred=False,
-                        edit=workspace_edit(uri, doc.version, text_edits(index, suppress.edits, encoding), ls.document_changes),
+                        edit=edit_of(suppress.edits),
                     )
                 )
 
-        if _wanted(only, lsp.CodeActionKind.QuickFix):
             from .regenerate import regenerate_actions
 
-            start = offset_of(index, params.range.start, encoding)
-            end = offset_of(index, params.range.end, encoding)
             actions.extend(regenerate_actions(ls, doc, [f for f in result.findings if f.start <= end and f.end >= start]))
 
-        want_fix_all = _wanted(only, FIX_ALL_KIND) or _wanted(only, lsp.CodeActionKind.QuickFix)
-        if want_fix_all and result.fixable:
-            edit, fixed = await loop.run_in_executor(ls.executor, _fix_all_edit, ls, doc, result)
+        fixable = result.fixable
+        quick_fix_all = _wanted(only, lsp.CodeActionKind.QuickFix) and len(fixable) > 1
+        source_fix_all = bool(only) and _wanted(only, FIX_ALL_KIND)  # asked for: on save, a command
+        if quick_fix_all and lazy and not source_fix_all:
+            # the lightbulb does not pay for it: computed when picked (codeAction/resolve)
+            actions.append(
+                lsp.CodeAction(
+                    title=f"{FIX_ALL_TITLE} ({len(fixable)} fixes)",
+                    kind=lsp.CodeActionKind.QuickFix,
+                    data={"action": "fixAll", "uri": uri, "version": version},
+                )
+            )
+        elif (quick_fix_all or source_fix_all) and fixable:
+            edit, fixed = await loop.run_in_executor(ls.executor, _fix_all_edit, ls, doc, result, version)
             if edit is not None:
-                if _wanted(only, lsp.CodeActionKind.QuickFix) and len(fixed) > 1:
-                    actions.append(
-                        lsp.CodeAction(
-                            title=f"{FIX_ALL_TITLE} ({len(fixed)} fixes)",
-                            kind=lsp.CodeActionKind.QuickFix,
-                            edit=edit,
-                        )
-                    )
-                if _wanted(only, FIX_ALL_KIND) and only:
-                    # source.fixAll is asked for explicitly (on save, or by a command)
+                if quick_fix_all and len(fixed) > 1:
+                    actions.append(lsp.CodeAction(title=f"{FIX_ALL_TITLE} ({len(fixed)} fixes)", kind=lsp.CodeActionKind.QuickFix, edit=edit))
+                if source_fix_all:
                     actions.append(lsp.CodeAction(title=f"artifact-lsp: {FIX_ALL_TITLE.lower()}", kind=FIX_ALL_KIND, edit=edit))
+        if _moved_on(ls, doc, version):
+            return []  # unversioned edits for an older text: none (the client asks again)
         return actions
+
+    @ls.feature(lsp.CODE_ACTION_RESOLVE)
+    async def resolve_code_action(ls: ArtifactLanguageServer, action: lsp.CodeAction):
+        """Compute the edit of an action offered lazily, on the document as it is now (and
+        labelled with that version: an editor refuses it if the document moved on)."""
+        data = action.data
+        if not isinstance(data, dict) or not isinstance(data.get("uri"), str):
+            return action
+        found = await snapshot(ls, data["uri"])
+        if found is None:
+            return action
+        doc, result, version = found
+        loop = asyncio.get_running_loop()
+        if data.get("action") == "fixAll":
+            edit, _fixed = await loop.run_in_executor(ls.executor, _fix_all_edit, ls, doc, result, version)
+            action.edit = edit
+        elif data.get("action") == "fix":
+            finding = _same_finding(result, data) if version == data.get("version") else None
+            fix = await loop.run_in_executor(ls.executor, result.fixer.fix_for, finding) if finding is not None else None
+            if fix is not None:
+                action.edit = workspace_edit(doc.uri, version, text_edits(result.index, fix.edits, ls.encoding), ls.document_changes)
+        if _moved_on(ls, doc, version):
+            action.edit = None
+        return action
 
     @ls.command(FIX_ALL_COMMAND)
     async def fix_all_command(ls: ArtifactLanguageServer, *args):
@@ -115,16 +191,25 @@ def register(ls: ArtifactLanguageServer) -> None:
         uri = _uri_arg(args)
         if uri is None:
             return {"applied": False, "fixed": 0, "message": "give the document URI"}
-        found = await ls.current_result(uri)
+        found = await snapshot(ls, uri)
         if found is None:
             return {"applied": False, "fixed": 0, "message": "not an artifact-lsp document (open it first)"}
-        doc, result = found
+        doc, result, version = found
         loop = asyncio.get_running_loop()
-        edit, fixed = await loop.run_in_executor(ls.executor, _fix_all_edit, ls, doc, result)
+        edit, fixed = await loop.run_in_executor(ls.executor, _fix_all_edit, ls, doc, result, version)
         if edit is None:
             return {"applied": False, "fixed": 0, "message": "nothing to fix"}
+        if _moved_on(ls, doc, version):
+            return {"applied": False, "fixed": 0, "message": "the document changed meanwhile: run it again"}
         response = await ls.workspace_apply_edit_async(lsp.ApplyWorkspaceEditParams(edit=edit, label=FIX_ALL_TITLE))
         return {"applied": bool(response.applied), "fixed": len(fixed), "message": response.failure_reason or ""}
+
+
+def _same_finding(result, data: dict):
+    for finding in result.findings:
+        if finding.start == data.get("start") and finding.end == data.get("end") and finding.code == data.get("code") and finding.plan:
+            return finding
+    return None
 
 
 def _uri_arg(args):

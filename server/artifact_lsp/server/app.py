@@ -62,7 +62,11 @@ class Settings:
 
 class ArtifactLanguageServer(LanguageServer):
     def __init__(self):
-        super().__init__("artifact-lsp", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        from .documents import ArtifactProtocol  # documents split lines as LSP does
+
+        super().__init__(
+            "artifact-lsp", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental, protocol_cls=ArtifactProtocol
+        )
         self.docs: dict[str, Doc] = {}
         self.settings = Settings()
         self.configs = ConfigCache()
