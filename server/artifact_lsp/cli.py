@@ -160,7 +160,7 @@ def _read_stdin(args, configs: "Configs") -> Stdin:
 
 def _lint_stdin(buffer: Stdin, disk: bool):
     from .engine.linter import not_checked
-    from .engine.rules import document as document_rules
+    from .engine.rules import al0xx_document as document_rules
 
     if buffer.text is None:
         rule = document_rules.AL004 if buffer.problem.startswith("not checked") else document_rules.AL001
