@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from . import __version__
-from .engine.config import Config, ConfigCache, ConfigError, load_config_from
-from .engine.linter import discover, fix_text, lint_path, lint_text
-from .engine.model import Severity
-from .engine.rules import rule as find_rule
+from .. import __version__
+from ..engine.config import Config, ConfigCache, ConfigError, load_config_from
+from ..engine.linter import discover, fix_text, lint_path, lint_text
+from ..engine.model import Severity
+from ..engine.rules import rule as find_rule
 from .output import (
     Row,
     display_path,
@@ -129,7 +129,7 @@ def _read_stdin(args, configs: "Configs") -> Stdin:
     """Read the buffer. With ``--stdin-filename`` it is linted as if it lived at that path
     (its config, its disk rules; the file itself need not exist); a bare ``-`` is shown as
     ``-``, gets the current folder's config, no disk rules and a kind guessed from the text."""
-    from .engine.linter import decode, kind_of
+    from ..engine.linter import decode, kind_of
 
     name = getattr(args, "stdin_filename", None)
     if name is None:
@@ -159,8 +159,8 @@ def _read_stdin(args, configs: "Configs") -> Stdin:
 
 
 def _lint_stdin(buffer: Stdin, disk: bool):
-    from .engine.linter import not_checked
-    from .engine.rules import al0xx_document as document_rules
+    from ..engine.linter import not_checked
+    from ..engine.rules import al0xx_document as document_rules
 
     if buffer.text is None:
         rule = document_rules.AL004 if buffer.problem.startswith("not checked") else document_rules.AL001
@@ -501,7 +501,7 @@ def cmd_fix(args, out, err) -> int:
 
 
 def cmd_rule(args, out, err) -> int:
-    from .docs import rule_markdown, rules_markdown, rules_table
+    from ..docs import rule_markdown, rules_markdown, rules_table
 
     if args.all or not args.code:
         out.write(rules_markdown() if args.markdown else rules_table())
@@ -516,8 +516,8 @@ def cmd_rule(args, out, err) -> int:
 
 def cmd_schema(args, out, err) -> int:
     """Print (or write) the JSON Schema of the contract, built from the rules (see ``schema``)."""
-    from .engine.config import load_config
-    from .schema import dumps, schema_for
+    from ..engine.config import load_config
+    from ..schema import dumps, schema_for
 
     config = load_config_from(Path(args.config)) if args.config else load_config(Path.cwd())
     text = dumps(schema_for("matrix" if args.matrix else "manifest", config))
@@ -537,8 +537,8 @@ def cmd_regenerate(args, out, err) -> int:
     import asyncio
     import json as _json
 
-    from . import regen
-    from .engine.config import load_config
+    from .. import regen
+    from ..engine.config import load_config
 
     root = Path(args.root).resolve() if args.root else (load_config(Path.cwd()).root or Path.cwd()).resolve()
     if sum(bool(x) for x in (args.restore, args.discard, args.undo, args.check)) > 1:
@@ -684,7 +684,7 @@ def _gh_escape(text: str) -> str:
 
 def cmd_serve(args, out, err) -> int:
     try:
-        from .server import serve
+        from ..server import serve
     except ImportError as exc:  # pragma: no cover - server ships with the package
         err.write(f"error: the language server is not available: {exc}\n")
         return EXIT_ERROR

@@ -46,9 +46,9 @@ from pathlib import Path
 
 import yaml
 
-from .engine import files, keypath, spec
-from .engine.linter import FILE_KINDS, lint_path
-from .engine.config import ConfigCache
+from ..engine import files, keypath, spec
+from ..engine.linter import FILE_KINDS, lint_path
+from ..engine.config import ConfigCache
 
 DEFAULT_SCRIPT = "e2e/scripts/regenerate_artifacts.sh"
 DEFAULT_FIXTURES = ("e2e/artifacts",)
