@@ -49,7 +49,7 @@ from regen_helpers import (
 def quick_kill(monkeypatch, tmp_path):
     # snapshots go to the user cache folder: a private one per test
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(regen, "KILL_GRACE", 0.5)
+    monkeypatch.setattr(regen.process, "KILL_GRACE", 0.5)
     for name in ("FAKE_PRODUCER_MODE", "FAKE_PRODUCER_VERSION", "FAKE_PRODUCER_LINES", "FAKE_PRODUCER_PIDFILE", "FAKE_PRODUCER_STAMP"):
         monkeypatch.delenv(name, raising=False)
 
