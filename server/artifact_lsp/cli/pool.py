@@ -7,13 +7,9 @@ import os
 
 from ..engine.config import Config
 from ..engine.linter import lint_path
-from .output import (
-    json_items,
-    rows_of,
-)
+from .output import json_items, rows_of
 
 PARALLEL_THRESHOLD = 256  # below this many files a worker pool costs more than it saves
-
 BATCH = 200  # files per task sent to a worker
 
 

@@ -13,11 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 KILL_GRACE = 5.0  # seconds between TERM and KILL, and after KILL
-
 DRAIN_GRACE = 2.0  # seconds the output pipes get to reach EOF once the run's processes are gone
-
 MAX_LINE = 64 * 1024  # bytes of one output line passed on; the rest of a longer line is dropped
-
 MARKER_VAR = "ARTIFACT_LSP_REGENERATE_RUN"  # set for the run; every descendant inherits it
 
 

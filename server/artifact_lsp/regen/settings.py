@@ -13,13 +13,9 @@ from pathlib import Path
 from ..engine.config import load_config
 
 DEFAULT_SCRIPT = "e2e/scripts/regenerate_artifacts.sh"
-
 DEFAULT_FIXTURES = ("e2e/artifacts",)
-
 DEFAULT_TIMEOUT = 900.0
-
 PRODUCER_VARS = ("ARTIFACT_PRODUCER_CMD", "ESB_CMD")  # what the script read, in this order
-
 TIMESTAMP_POLICIES = ("restore", "keep")
 
 

@@ -20,9 +20,7 @@ from ..engine.linter import FILE_KINDS, lint_path
 from .snapshot import _base, _digest, _walk_entries
 
 LOW_SIGNAL_KEYS = ("generated_at", "generator.version")
-
 STAMP_FILES = ("artifact.yml", "artifact.yaml", "artifact.json")
-
 SUMMARY_LINES = 20  # past this many files of one kind, other files are grouped by folder
 
 
