@@ -586,3 +586,28 @@ def test_any_config_file_bytes_load_or_are_a_config_error(tmp_path, raw):
         load_config(tmp_path)
     except ConfigError as exc:
         assert str(path) in str(exc)
+
+
+def test_overlaid_configs_merge_once_per_config_and_report_a_bad_overlay():
+    """The one overlay cache the CLI (command-line options) and the server (editor settings) use."""
+    from artifact_lsp.engine.config import OverlaidConfigs
+
+    base, other = Config(), Config(exclude=["a/**"])
+    calls = []
+
+    def overlay(config):
+        calls.append(config)
+        return {"ignore": ["AL104"], "exclude": [*config.exclude, "b/**"]}
+
+    overlaid = OverlaidConfigs(overlay, "command line")
+    first = overlaid.of(base)
+    assert overlaid.of(base) is first and len(calls) == 1
+    assert not first.enabled("AL104") and first.exclude[-1] == "b/**"
+    assert list(overlaid.of(other).exclude) == ["a/**", "b/**"]
+    overlaid.clear()
+    assert overlaid.of(base) is not first and len(calls) == 3
+    assert OverlaidConfigs({}, "none").of(base) is base
+    with pytest.raises(ConfigError):
+        OverlaidConfigs({"select": 3}, "command line").of(base)
+    errors = []
+    assert OverlaidConfigs({"select": 3}, "settings", on_error=errors.append).of(base) is base and errors

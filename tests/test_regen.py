@@ -49,7 +49,7 @@ from regen_helpers import (
 def quick_kill(monkeypatch, tmp_path):
     # snapshots go to the user cache folder: a private one per test
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(regen, "KILL_GRACE", 0.5)
+    monkeypatch.setattr(regen.process, "KILL_GRACE", 0.5)
     for name in ("FAKE_PRODUCER_MODE", "FAKE_PRODUCER_VERSION", "FAKE_PRODUCER_LINES", "FAKE_PRODUCER_PIDFILE", "FAKE_PRODUCER_STAMP"):
         monkeypatch.delenv(name, raising=False)
 
@@ -905,3 +905,39 @@ async def test_an_environment_output_outside_the_fixture_folders_is_refused(tmp_
     outcome = await regen.run(ws, s, reporter=Recorder())
     assert outcome.status == "refused" and "inside a fixture folder" in outcome.message
     assert tree_diff(before, tree(ws)) == []
+
+
+# --------------------------------------------------------------------------- one settings resolver
+
+
+def test_resolve_lays_the_overlay_over_the_config_file_env_per_variable(tmp_path):
+    """``regen.resolve`` is what the CLI's options and the editor's settings both go through:
+    keys replace the file's, ``None`` is unset, ``env`` merges per variable."""
+    (tmp_path / ".artifact-lsp.toml").write_text(
+        '[regenerate]\nscript = "tools/regen.sh"\ntimeout = 30\n'
+        'env = { ARTIFACT_PRODUCER_CMD = "producer", KEEP = "1" }\n',
+        encoding="utf-8",
+    )
+    bare = regen.resolve(tmp_path)
+    assert (bare.script, bare.timeout, bare.env) == ("tools/regen.sh", 30.0, {"ARTIFACT_PRODUCER_CMD": "producer", "KEEP": "1"})
+    over = regen.resolve(tmp_path, {"env": {"ESB_CMD": "esb", "KEEP": "2"}, "timeout": None, "fixtures": ["fx"]})
+    assert over.env == {"ARTIFACT_PRODUCER_CMD": "producer", "KEEP": "2", "ESB_CMD": "esb"}
+    assert (over.script, over.timeout, over.fixtures) == ("tools/regen.sh", 30.0, ["fx"])
+    with pytest.raises(regen.Refused):
+        regen.resolve(tmp_path, {"timeout": -1})
+
+
+def test_the_cli_and_the_server_resolve_settings_the_same_way(tmp_path):
+    """``regenerate --env`` and ``artifactLsp.regenerate.env`` give the same settings."""
+    from types import SimpleNamespace
+
+    from artifact_lsp.cli.args import build_parser
+    from artifact_lsp.cli.regenerate import _overlay
+    from artifact_lsp.server.regenerate import settings_for
+
+    (tmp_path / ".artifact-lsp.toml").write_text('[regenerate]\nenv = { ARTIFACT_PRODUCER_CMD = "p" }\n', encoding="utf-8")
+    args = build_parser().parse_args(["regenerate", "--env", "ESB_CMD=esb", "--timeout", "5"])
+    from_cli = regen.resolve(tmp_path, _overlay(args))
+    server = SimpleNamespace(settings=SimpleNamespace(raw={"regenerate": {"env": {"ESB_CMD": "esb"}, "timeout": 5, "script": None}}))
+    assert settings_for(server, tmp_path) == from_cli
+    assert from_cli.env == {"ARTIFACT_PRODUCER_CMD": "p", "ESB_CMD": "esb"}

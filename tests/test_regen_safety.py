@@ -32,7 +32,7 @@ from regen_helpers import CONTAINERD, FIXTURES, make_workspace, tree, tree_diff,
 @pytest.fixture(autouse=True)
 def private_cache(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(regen, "KILL_GRACE", 0.5)
+    monkeypatch.setattr(regen.process, "KILL_GRACE", 0.5)
 
 
 @pytest.fixture
@@ -160,7 +160,7 @@ async def test_a_write_after_the_restore_is_detected_and_the_snapshot_kept(ws, c
         child.trigger()
         wait_until(lambda: not (ws / CONTAINERD).exists(), 10, what="the escaped process to delete e2e-containerd")
 
-    monkeypatch.setattr(regen, "_after_restore", escaped_process_writes)
+    monkeypatch.setattr(regen.runner, "_after_restore", escaped_process_writes)
     outcome = await regen.run(ws, regen.Settings(script="e2e/scripts/escape.sh", timeout=60), reporter=Quiet())
     assert outcome.status == "failed"
     assert not outcome.restored
@@ -173,7 +173,7 @@ async def test_a_write_after_the_restore_is_detected_and_the_snapshot_kept(ws, c
     # new runs are refused until the user restores; --restore then puts everything back
     refused = await regen.run(ws, regen.Settings(script="e2e/scripts/escape.sh"), reporter=Quiet())
     assert refused.status == "refused" and "--restore" in refused.message
-    monkeypatch.setattr(regen, "_after_restore", lambda root: None)
+    monkeypatch.setattr(regen.runner, "_after_restore", lambda root: None)
     assert main(["regenerate", "--root", str(ws), "--restore"]) == 0
     assert tree_diff(before, tree(ws / FIXTURES)) == []
     assert regen.read_state(ws) is None

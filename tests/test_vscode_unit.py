@@ -57,7 +57,7 @@ def test_vsix_contents_and_manifest(ext):
     assert not [n for n in ext_files if n not in top and not n.startswith("bundled/libs/")], ext_files
     libs = {n.removeprefix("bundled/libs/") for n in ext_files if n.startswith("bundled/libs/")}
     # the server and its whole runtime closure (pure Python: runs on any OS and Python >= 3.11)
-    for need in ("artifact_lsp/__init__.py", "artifact_lsp/cli.py", "artifact_lsp/server/app.py", "artifact_lsp/engine/yamlmodel.py",
+    for need in ("artifact_lsp/__init__.py", "artifact_lsp/cli/__init__.py", "artifact_lsp/server/app.py", "artifact_lsp/engine/yamlmodel.py",
                  "pygls/__init__.py", "lsprotocol/types.py", "cattrs/__init__.py", "attrs/__init__.py", "attr/__init__.py",
                  "typing_extensions.py", "yaml/__init__.py", "yaml/reader.py"):
         assert need in libs, need

@@ -355,6 +355,43 @@ class ConfigCache:
         return None
 
 
+class OverlaidConfigs:
+    """Configs with one overlay of settings laid over each (the command line's options, an
+    editor's ``artifactLsp`` settings), merged once per config: the CLI and the language
+    server share it.
+
+    ``overlay`` is a dict of settings (same keys as the file) or a function of the config
+    giving one (``--extend-exclude`` extends each config's own ``exclude``). A bad overlay
+    raises ``ConfigError``, or, with ``on_error``, is reported there and the config is used as
+    it is. ``clear()`` forgets every merge (the overlay changed).
+    """
+
+    def __init__(self, overlay, origin: str, on_error=None):
+        self.overlay = overlay
+        self.origin = origin
+        self.on_error = on_error
+        self._merged: dict[int, tuple[Config, Config]] = {}  # id(config) -> (config, merged)
+
+    def of(self, config: Config) -> Config:
+        hit = self._merged.get(id(config))
+        if hit is not None and hit[0] is config:
+            return hit[1]
+        values = self.overlay(config) if callable(self.overlay) else self.overlay
+        merged = config
+        if values:
+            try:
+                merged = config.merged(values, self.origin)
+            except ConfigError as exc:
+                if self.on_error is None:
+                    raise
+                self.on_error(str(exc))
+        self._merged[id(config)] = (config, merged)
+        return merged
+
+    def clear(self) -> None:
+        self._merged.clear()
+
+
 def load_config(start: Path, overrides: dict | None = None) -> Config:
     """The config that applies to ``start`` (a file or folder)."""
     path, data = find_config_file(start)

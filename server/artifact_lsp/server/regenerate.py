@@ -19,7 +19,6 @@ from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
 
 from .. import regen
-from ..engine.config import load_config
 from . import diagnostics
 from .app import ArtifactLanguageServer
 
@@ -68,16 +67,10 @@ def workspace_root(ls: ArtifactLanguageServer, uri: str | None) -> Path | None:
 
 
 def settings_for(ls: ArtifactLanguageServer, root: Path) -> regen.Settings:
-    raw = dict(load_config(root / "_").regenerate)
+    """The workspace's regenerate settings with the editor's ``artifactLsp.regenerate`` laid
+    over them (``regen.resolve``, as the CLI's options are)."""
     user = ls.settings.raw.get("regenerate")
-    if isinstance(user, dict):
-        user = {k: v for k, v in user.items() if v is not None}
-        if isinstance(user.get("env"), dict) and isinstance(raw.get("env"), dict):
-            # per variable, as `artifact-lsp regenerate --env` does: a user's ESB_CMD does
-            # not drop the repository's ARTIFACT_PRODUCER_CMD
-            user["env"] = {**raw["env"], **user["env"]}
-        raw.update(user)
-    return regen.Settings.from_dict(raw)
+    return regen.resolve(root, user if isinstance(user, dict) else None)
 
 
 class _LspReporter(regen.Reporter):

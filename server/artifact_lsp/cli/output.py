@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote
 
-from . import __version__
-from .engine.linter import LintResult, all_rules
-from .engine.model import DOCS_URL, Severity, docs_link
+from .. import __version__
+from ..engine.linter import LintResult, all_rules
+from ..engine.model import DOCS_URL, Severity, docs_link
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note", Severity.HINT: "note"}
