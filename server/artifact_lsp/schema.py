@@ -159,7 +159,11 @@ def _scalar(
     a number or boolean can never satisfy ``pattern`` (the engine matches the scalar's text).
     """
     out: dict = {}
-    blank_on, kind_on, value_on = rules.on(blank), rules.on(kind_rule), rules.on(value) and (enum is not None or pattern is not None)
+    blank_on, kind_on, value_on = (
+        rules.on(blank),
+        rules.on(kind_rule),
+        rules.on(value) and (enum is not None or pattern is not None),
+    )
     types = set(_ALL_TYPES)
     if blank_on:
         types.discard("null")
@@ -176,11 +180,10 @@ def _scalar(
     if types != set(_ALL_TYPES) and "enum" not in out:  # an enum already says it all
         out["type"] = [t for t in _ALL_TYPES if t in types]
     patterns: list[tuple[str, str, Rule]] = []
-    if blank_on and "enum" not in out:
-        # a value pattern that accepts blank text (AL306's) needs the non-blank one as well
-        if not (value_on and pattern is not None and not re.search(pattern, " ")):
-            what = "is required: null or blank counts as missing" if required else "must not be blank"
-            patterns.append((_NOT_BLANK, f"{name} {what} [{blank.code}]", blank))
+    # a value pattern that accepts blank text (AL306's) needs the non-blank one as well
+    if blank_on and "enum" not in out and not (value_on and pattern is not None and not re.search(pattern, " ")):
+        what = "is required: null or blank counts as missing" if required else "must not be blank"
+        patterns.append((_NOT_BLANK, f"{name} {what} [{blank.code}]", blank))
     if value_on and pattern is not None:
         patterns.append((pattern if blank_on else f"{_BLANK}|{pattern}", value_message, value))
     if patterns:  # one pattern per schema: the others go in allOf
@@ -253,10 +256,7 @@ def _place(root: dict, parts: list[str]) -> dict:
     """The schema for ``parts`` under ``root``, creating empty (accept-anything) levels."""
     node = root
     for part in parts:
-        if part == "[]":
-            node = node.setdefault("items", {})
-        else:
-            node = node.setdefault("properties", {}).setdefault(part, {})
+        node = node.setdefault("items", {}) if part == "[]" else node.setdefault("properties", {}).setdefault(part, {})
     return node
 
 
@@ -349,9 +349,15 @@ def _text(rules: _Rules, key: spec.Key) -> dict:
     # a real string: the Go reader's producer metadata (AL310), the regeneration check's
     # template path and sha256 (AL307: a number is "blank" to it)
     strict = _rule(key, "type") if key.rules.get("type") == "AL310" else _rule(key, "blank")
-    if (key.rules.get("type") == "AL310" or key.path in (spec.TEMPLATE_PATH, spec.TEMPLATE_SHA256)) and rules.on(strict):
+    if (key.rules.get("type") == "AL310" or key.path in (spec.TEMPLATE_PATH, spec.TEMPLATE_SHA256)) and rules.on(
+        strict
+    ):
         out["type"] = [t for t in out.get("type", _ALL_TYPES) if t not in ("number", "boolean")]
-        out["$comment"] = _comment(*dict.fromkeys(r for r in (strict, _rule(key, "type"), value if message_ else None) if r is not None and rules.on(r)))
+        out["$comment"] = _comment(
+            *dict.fromkeys(
+                r for r in (strict, _rule(key, "type"), value if message_ else None) if r is not None and rules.on(r)
+            )
+        )
     return out
 
 
@@ -476,7 +482,9 @@ def matrix_schema(config: Config | None = None) -> dict:
     required = [p[-1] for p, key in keys.items() if p[:-1] == entries and rules.on(_rule(key, "missing"))]
     for p, key in keys.items():
         if p[:-1] == entries and "missing" in key.rules:
-            entry_props[p[-1]].update(_scalar(rules, p[-1], blank=_rule(key, "missing"), kind_rule=_rule(key, "type"), required=True))
+            entry_props[p[-1]].update(
+                _scalar(rules, p[-1], blank=_rule(key, "missing"), kind_rule=_rule(key, "type"), required=True)
+            )
     missing = [_rule(key, "missing") for p, key in keys.items() if p[:-1] == entries and "missing" in key.rules]
     entry: dict = {}
     if rules.on(shape):
@@ -502,7 +510,14 @@ def matrix_schema(config: Config | None = None) -> dict:
         "$comment": _root_comment(config, "matrix"),
     }
     if rules.on(shape):
-        root.update({"type": "object", "required": [keypath.leaf(key.path) for p, key in keys.items() if len(p) == 1 and "missing" in key.rules]})
+        root.update(
+            {
+                "type": "object",
+                "required": [
+                    keypath.leaf(key.path) for p, key in keys.items() if len(p) == 1 and "missing" in key.rules
+                ],
+            }
+        )
     root["properties"] = {spec.MATRIX_ENTRIES: matrix, spec.SUITES: suites}
     _add_legacy(root, k, rules)
     return root

@@ -19,7 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import spec
-from .keypath import NAME, parse as _parse, pattern_of as _pattern, render as _render
+from .keypath import NAME
+from .keypath import parse as _parse
+from .keypath import pattern_of as _pattern
+from .keypath import render as _render
 from .rules import RULES
 from .rules.removed import rule_of
 
@@ -73,6 +76,7 @@ _CONTAINERS = {"manifest": _containers(spec.KEYS), "matrix": _containers(spec.MA
 
 
 # --------------------------------------------------------------------------- legacy keys
+
 
 def _removed(entry: spec.Removed, row: spec.Legacy) -> str:
     return f"removed {row.removed}" if row.removed else entry.removed_note
@@ -128,9 +132,9 @@ def _legacy_table(entries) -> dict:
 _LEGACY = {"manifest": _legacy_table(spec.REMOVED), "matrix": _legacy_table(spec.MATRIX_REMOVED)}
 _RENAMED = {"manifest": {}, "matrix": {}}
 for _renamed in spec.RENAMED:
-    _RENAMED["matrix" if _renamed.path.startswith(spec.MATRIX_ENTRIES + "[]") else "manifest"][_parse(_renamed.path)] = (
-        _renamed, _renamed_info(_renamed)
-    )
+    _RENAMED["matrix" if _renamed.path.startswith(spec.MATRIX_ENTRIES + "[]") else "manifest"][
+        _parse(_renamed.path)
+    ] = (_renamed, _renamed_info(_renamed))
 
 
 def _inside_info(pattern: tuple, block: tuple, hit, renamed: spec.Renamed | None = None) -> KeyInfo:

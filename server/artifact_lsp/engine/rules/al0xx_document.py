@@ -13,8 +13,7 @@ AL001 = Rule(
     "yaml-syntax-error",
     Severity.ERROR,
     "The file is not valid YAML (or not UTF-8, or uses an undefined alias).",
-    "Nothing else can be checked until the file parses. The message is the parser's, placed where "
-    "the parser stopped.",
+    "Nothing else can be checked until the file parses. The message is the parser's, placed where the parser stopped.",
     files=ALL_FILES,
 )
 AL002 = Rule(

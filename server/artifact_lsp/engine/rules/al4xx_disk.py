@@ -21,25 +21,34 @@ _SHA_PATTERN = PATTERNS[spec.TEMPLATE_SHA256]
 _FILES = " or ".join(f"`{name}`" for name in spec.CONFIG_FILES)
 
 AL401 = Rule(
-    "AL401", "missing-config-file", Severity.ERROR,
+    "AL401",
+    "missing-config-file",
+    Severity.ERROR,
     f"{_FILES} is missing under `<{_ROOT}>/<{_DIR}>/`.",
     f"Every entry needs {_FILES.replace(' or ', ' and ')} (and may have "
     f"{', '.join(f'`{name}`' for name in spec.OPTIONAL_CONFIG_FILES)}) in its "
     f"runtime config folder: `{_ROOT}` resolves from the manifest's folder (or is absolute), "
-    f"`{_DIR}` from the artifact root.", files=_M,
+    f"`{_DIR}` from the artifact root.",
+    files=_M,
 )
 AL402 = Rule(
-    "AL402", "invalid-config-file", Severity.ERROR,
+    "AL402",
+    "invalid-config-file",
+    Severity.ERROR,
     "`functions.yml`, `routing.yml` or `resources.yml` does not parse to a mapping.",
     "The applier reads each runtime config file as a YAML mapping; an empty file, a list or a "
-    "syntax error breaks the deploy.", files=_M,
+    "syntax error breaks the deploy.",
+    files=_M,
 )
 AL403 = Rule(
-    "AL403", "stale-source-template", Severity.INFO,
+    "AL403",
+    "stale-source-template",
+    Severity.INFO,
     f"`{_TEMPLATE}.{_SHA}` differs from the template file it names: the fixture is stale.",
     f"`{_SHA}` is the plain sha256 of the file at `{_TEMPLATE}.{_PATH}` (relative paths resolve from "
     "the repository root: the folder of `.artifact-lsp.toml` / `pyproject.toml`, else of `.git`). When "
-    "they differ the template changed after the fixture was produced: regenerate it.", files=_M,
+    "they differ the template changed after the fixture was produced: regenerate it.",
+    files=_M,
 )
 
 RULES = (AL401, AL402, AL403)
@@ -80,14 +89,20 @@ def _config_files(ctx: Context, folder: Path, entry: Mapping, i: int) -> None:
     root_text, dir_text = root_text.strip(), dir_text.strip()
     # one verdict per entry (cached in the server between keystrokes): plain string paths,
     # this runs for every entry of every manifest in a repository
-    problems = files.cached_fact("entry-config", (str(folder), root_text, dir_text), lambda: _entry_problems(str(folder), root_text, dir_text))
+    problems = files.cached_fact(
+        "entry-config", (str(folder), root_text, dir_text), lambda: _entry_problems(str(folder), root_text, dir_text)
+    )
     if not problems:
         return
     shown = f"{root_text.rstrip('/')}/{dir_text.rstrip('/')}"
     span = value_span(*dir_pair)
     for rule, name, verdict in problems:
         if name is None:
-            ctx.report(rule, f"{spec.ENTRIES}[{i}]: config folder '{shown}' does not exist (it must hold {' and '.join(REQUIRED)})", *span)
+            ctx.report(
+                rule,
+                f"{spec.ENTRIES}[{i}]: config folder '{shown}' does not exist (it must hold {' and '.join(REQUIRED)})",
+                *span,
+            )
         elif rule is AL401:
             ctx.report(rule, f"{spec.ENTRIES}[{i}]: '{shown}/{name}' is missing (required)", *span)
         else:
@@ -138,7 +153,9 @@ def _template(ctx: Context, entry: Mapping, i: int, repo_root: str | None) -> No
     base = "" if os.path.isabs(path) else repo_root
     if base is None:
         return
-    actual = files.cached_fact("sha256", (base, path), lambda: files.sha256_of(os.path.join(base, path) if base else path))
+    actual = files.cached_fact(
+        "sha256", (base, path), lambda: files.sha256_of(os.path.join(base, path) if base else path)
+    )
     if actual is None or actual == sha.strip():
         return
     ctx.report(
