@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TypeGuard
 
 from . import __version__
 from .engine import contract, keypath, spec
@@ -93,7 +94,8 @@ class _Rules:
     def enabled(self, rule: Rule) -> bool:
         return self.config.enabled(rule.code)
 
-    def on(self, rule: Rule | None) -> bool:
+    def on(self, rule: Rule | None) -> TypeGuard[Rule]:
+        """Whether ``rule`` is asserted (so it is not None)."""
         return (
             rule is not None
             and self.config.enabled(rule.code)
@@ -171,7 +173,8 @@ def _scalar(
         types -= {"object", "array"}
     if value_on and strings_only:
         types -= {"number", "boolean"}
-    if value_on and enum is not None and not (blank_on and kind_on):
+    # (``*_on`` implies the rule is not None; ``is not None`` says so to the type checker)
+    if value is not None and value_on and enum is not None and not (blank_on and kind_on):
         # only a non-blank scalar is checked against the values
         out["if"] = {"type": _SCALARS, "pattern": _NOT_BLANK}
         out["then"] = {"$comment": _comment(value), "enum": enum, "errorMessage": value_message}
@@ -181,10 +184,15 @@ def _scalar(
         out["type"] = [t for t in _ALL_TYPES if t in types]
     patterns: list[tuple[str, str, Rule]] = []
     # a value pattern that accepts blank text (AL306's) needs the non-blank one as well
-    if blank_on and "enum" not in out and not (value_on and pattern is not None and not re.search(pattern, " ")):
+    if (
+        blank is not None
+        and blank_on
+        and "enum" not in out
+        and not (value_on and pattern is not None and not re.search(pattern, " "))
+    ):
         what = "is required: null or blank counts as missing" if required else "must not be blank"
         patterns.append((_NOT_BLANK, f"{name} {what} [{blank.code}]", blank))
-    if value_on and pattern is not None:
+    if value is not None and value_on and pattern is not None:
         patterns.append((pattern if blank_on else f"{_BLANK}|{pattern}", value_message, value))
     if patterns:  # one pattern per schema: the others go in allOf
         out["pattern"], out["patternErrorMessage"], _ = patterns[0]
@@ -194,7 +202,7 @@ def _scalar(
             ]
     if value_on and value_message and "enum" in out:
         out["errorMessage"] = value_message
-    codes = [r for r, on in ((blank, blank_on), (kind_rule, kind_on), (value, value_on)) if on]
+    codes = [r for r, on in ((blank, blank_on), (kind_rule, kind_on), (value, value_on)) if on and r is not None]
     if codes:
         out["$comment"] = _comment(*dict.fromkeys(codes))
     return out
@@ -278,6 +286,7 @@ def _add_legacy(root: dict, kind: str, rules: _Rules) -> dict[tuple, set[str]]:
         parts = _parts(renamed.path)
         node = _place(root, parts)
         info = contract.describe(kind, keypath.concrete(keypath.parse(renamed.path)))
+        assert info is not None, "the contract describes every renamed key"
         node.update(
             {
                 "$comment": _comment(rule) + (" (asserted)" if rules.on(rule) else " (annotation only: not an error)"),
@@ -325,11 +334,13 @@ def _text(rules: _Rules, key: spec.Key) -> dict:
     enum = pattern = None
     message_ = ""
     if key.values:
+        assert value is not None, "a key with values has a value rule"
         enum = list(key.accepted) if key.accepted else [v for v, _ in key.values]
         choices = ", ".join(f'"{c}"' for c in allowed(key))
         hints = "".join(f"; {hint}" for _word, hint in key.hints)
         message_ = f"unsupported {leaf} (supported: {choices}{hints}) [{value.code}]"
     elif key.pattern or key.check:
+        assert value is not None, "a key with a pattern has a value rule"
         pattern = _stripped(_anchored_core(key.pattern)) if key.pattern else _CHECK_PATTERNS[key.check]
         if key.path == spec.TEMPLATE_SHA256:  # the regeneration check does not strip (AL307)
             pattern = f"^(?:{_anchored_core(key.pattern)})$"

@@ -42,9 +42,8 @@ class Config:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     regenerate: dict = field(default_factory=dict)  # checked by artifact_lsp.regen
     docs_url: str | None = None  # a template with {code}/{anchor}; None: the shipped rules.md
-
-    def __post_init__(self):
-        object.__setattr__(self, "_enabled", {})  # code -> bool, per config (a hot path)
+    # code -> bool, per config (a hot path); not settings: no init, repr or comparison
+    _enabled: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # ------------------------------------------------------------------ rule selection
     def enabled(self, code: str) -> bool:
@@ -369,7 +368,7 @@ class ConfigCache:
 def load_config(start: Path, overrides: dict | None = None) -> Config:
     """The config that applies to ``start`` (a file or folder)."""
     path, data = find_config_file(start)
-    if path is not None:
+    if path is not None and data is not None:  # (find_config_file returns both or neither)
         values = _validate(data, _origin(path))
         config = Config(root=path.parent, source=path, **values)
     else:

@@ -130,7 +130,7 @@ def _legacy_table(entries) -> dict:
 
 
 _LEGACY = {"manifest": _legacy_table(spec.REMOVED), "matrix": _legacy_table(spec.MATRIX_REMOVED)}
-_RENAMED = {"manifest": {}, "matrix": {}}
+_RENAMED: dict[str, dict[tuple, tuple[spec.Renamed, KeyInfo]]] = {"manifest": {}, "matrix": {}}
 for _renamed in spec.RENAMED:
     _RENAMED["matrix" if _renamed.path.startswith(spec.MATRIX_ENTRIES + "[]") else "manifest"][
         _parse(_renamed.path)
@@ -151,6 +151,7 @@ def _inside_info(pattern: tuple, block: tuple, hit, renamed: spec.Renamed | None
         url = rule.url
         replaced = row.replaced_by
     else:  # inside a renamed key: a scalar normally, but be total
+        assert renamed is not None, "a key inside a block that is neither legacy nor renamed"
         rule = RULES[renamed.code]
         code, removed, url, replaced = rule.code, renamed.removed_note, rule.url, f"`{renamed.new}`"
     parts = [

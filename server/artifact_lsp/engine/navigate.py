@@ -405,6 +405,7 @@ def _flow_context(text: str, offset: int) -> CompletionContext:
             break
         top = stack[-1] if stack else None
         if kind == "{" or kind == "[":
+            element: str | int | None
             if top is None:
                 element = None
             elif top.is_map:

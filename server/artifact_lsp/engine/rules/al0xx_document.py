@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Rule, Severity
+from ..model import Related, Rule, Severity
 from ..yamlmodel import YamlProblem
 from .base import Context, check, related_to
 
@@ -68,7 +68,7 @@ def yaml_problems(ctx: Context) -> None:
         message = problem.message
         if rule is AL001:
             message = f"YAML syntax error: {message}"
-        related = ()
+        related: tuple[Related, ...] = ()
         if problem.related is not None:
             related = (related_to("first defined here", problem.related),)
         ctx.report(rule, message, problem.start, problem.end, related=related)

@@ -22,7 +22,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from ..model import RemoveTag, Rule, Severity
-from ..yamlmodel import Alias, Mapping, Scalar, Sequence, deref, iter_nodes
+from ..yamlmodel import Alias, Mapping, Node, Scalar, Sequence, deref, iter_nodes
 from .base import Context, check
 
 ALL_FILES = ("manifest", "json", "matrix")
@@ -177,7 +177,8 @@ _DATE = re.compile(r"(?<![\"'\w.-])[0-9]{4}-[0-9]")  # an unquoted date
 def _walk(ctx: Context) -> tuple[list, list]:
     """(tagged or date-like nodes, keys that are collections): one walk for AL005 and AL006,
     only when the text can hold one (a tag needs "!", a collection key "?", "[" or "{")."""
-    tagged, keys = [], []
+    tagged: list[Node] = []
+    keys: list[Node] = []
     text = ctx.text
     if "!" not in text and "?" not in text and "[" not in text and "{" not in text and not _DATE.search(text):
         return tagged, keys
@@ -246,6 +247,12 @@ def _implicit_timestamp(ctx: Context, node: Scalar) -> None:
         )
 
 
+def _single_pair(item: Node) -> bool:
+    """Whether ``item`` (aliases followed) is a mapping of one pair: an omap or pairs entry."""
+    target = deref(item)
+    return type(target) is Mapping and len(target.pairs) == 1
+
+
 def _tag_problem(node) -> str | None:
     tag = node.tag
     t = type(node)
@@ -258,7 +265,7 @@ def _tag_problem(node) -> str | None:
     if tag in _SEQ_TAGS:
         if t is not Sequence:
             return "expected a sequence node, but found mapping"
-        if tag != CORE + "seq" and any(type(deref(i)) is not Mapping or len(deref(i).pairs) != 1 for i in node.items):
+        if tag != CORE + "seq" and not all(_single_pair(i) for i in node.items):
             return f"expected a single mapping item in each {short_tag(tag)} entry"
         return None
     if tag in _MAP_TAGS:

@@ -67,7 +67,7 @@ def _containers(ctx: Context) -> list:
     root = ctx.root
     if type(root) is not Mapping:
         return []
-    out = [((), (), root, None)]
+    out: list[tuple[tuple, tuple, Mapping, Node | None]] = [((), (), root, None)]
     for pattern, path, mapping, _item in out:  # grows while it is walked: breadth first
         for name, child, kind in _NESTED.get(pattern, ()):
             if kind == "mapping":
@@ -113,6 +113,7 @@ class Fact(NamedTuple):
 
     @property
     def span(self) -> tuple[int, int]:
+        assert self.pair is not None, "only a present key has a span"
         return value_span(*self.pair)
 
 
@@ -154,6 +155,7 @@ def _facts(ctx: Context) -> dict:
                     add(missing, new(Fact, (key, path, name, mapping, item, pair, value, blank, False)))
                 continue
             # the common case, a key with a fine scalar, makes a fact for its value rule only
+            hits: tuple[str | None, ...]
             if blank:
                 hits = (missing, blank_rule)
             elif type(value) is Scalar:
@@ -423,6 +425,7 @@ def invalid_source_template(ctx: Context) -> None:
 def _regeneration_check(ctx: Context, fact: Fact) -> None:
     """The regeneration check's stricter reading: a real string (an unquoted number is "blank")
     and a sha256 matched without stripping."""
+    assert fact.pair is not None, "a value candidate is a present key"
     key, value = fact.pair
     node = fact.value
     if type(node) is not Scalar or node.is_null():

@@ -118,7 +118,7 @@ def go_reader_tags(ctx: Context) -> None:
         if type(node) is not Scalar:
             continue
         problem = al0xx_yaml.go_tag_problem(node)
-        if problem is not None and _readable(node)[0]:
+        if problem is not None and node.tag is not None and _readable(node)[0]:  # (a problem has a tag)
             tag = al0xx_yaml.short_tag(node.tag)
             ctx.report(
                 AL005,

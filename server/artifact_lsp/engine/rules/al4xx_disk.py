@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from .. import files, keypath, spec
 from ..model import Rule, Severity
@@ -71,13 +70,13 @@ def config_files(ctx: Context) -> None:
 def stale_source_template(ctx: Context) -> None:
     if ctx.folder is None:
         return
-    repo_root = ctx.repo_root
-    repo_root = str(repo_root) if repo_root is not None else None
+    root = ctx.repo_root
+    repo_root = str(root) if root is not None else None
     for i, _item, entry in ctx.entries(spec.ENTRIES):
         _template(ctx, entry, i, repo_root)
 
 
-def _config_files(ctx: Context, folder: Path, entry: Mapping, i: int) -> None:
+def _config_files(ctx: Context, folder: str, entry: Mapping, i: int) -> None:
     root_pair = lookup(entry, _ROOT)
     dir_pair = lookup(entry, _DIR)
     if root_pair is None or dir_pair is None:
@@ -113,7 +112,7 @@ def _entry_problems(folder: str, root_text: str, dir_text: str) -> tuple:
     """What is wrong with an entry's config folder: ``(rule, file name or None, verdict)``."""
     config_dir = os.path.join(folder, root_text, dir_text)
     prefix = config_dir if config_dir.endswith(os.sep) else config_dir + os.sep
-    out = []
+    out: list[tuple[Rule, str | None, str | None]] = []
     missing = []
     for name in REQUIRED + OPTIONAL:
         verdict = _config_verdict(prefix + name)
@@ -122,7 +121,8 @@ def _entry_problems(folder: str, root_text: str, dir_text: str) -> tuple:
                 missing.append(name)
         elif verdict is not None:
             out.append((AL402, name, verdict))
-    if len(missing) == len(REQUIRED) and not files.is_dir(config_dir):
+    # files.is_dir and files.sha256_of take a str as well (os.stat); their annotations say Path
+    if len(missing) == len(REQUIRED) and not files.is_dir(config_dir):  # type: ignore[arg-type]
         return ((AL401, None, None),)
     out.extend((AL401, name, None) for name in missing)
     return tuple(out)
@@ -154,7 +154,9 @@ def _template(ctx: Context, entry: Mapping, i: int, repo_root: str | None) -> No
     if base is None:
         return
     actual = files.cached_fact(
-        "sha256", (base, path), lambda: files.sha256_of(os.path.join(base, path) if base else path)
+        "sha256",
+        (base, path),
+        lambda: files.sha256_of(os.path.join(base, path) if base else path),  # type: ignore[arg-type]  # a str: see above
     )
     if actual is None or actual == sha.strip():
         return

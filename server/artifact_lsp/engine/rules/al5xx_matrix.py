@@ -113,6 +113,7 @@ def esb_env_renamed(ctx: Context) -> None:
         if old is None:
             continue
         where = f"{_LIST}[{i}]"
+        plan: RenameKey | RemoveKey
         if lookup(entry, _ENV) is None:
             message, plan = RENAME.message_only_old, RenameKey(entry, old[0], RENAME.new)
         else:
@@ -186,11 +187,11 @@ def unknown_suite(ctx: Context) -> None:
         if type(suites) is not Sequence:
             continue
         for item in suites.items:
-            item = deref(item)
-            if type(item) is Scalar and item.value not in names:
+            suite = deref(item)
+            if type(suite) is Scalar and suite.value not in names:
                 ctx.report(
                     AL507,
-                    f"{_label(entry, i)}: suite '{item.value}' is not defined under '{spec.SUITES}'",
-                    item.start,
-                    item.end,
+                    f"{_label(entry, i)}: suite '{suite.value}' is not defined under '{spec.SUITES}'",
+                    suite.start,
+                    suite.end,
                 )

@@ -278,7 +278,8 @@ def _entry(ctx: Context, entry: Mapping, i: int, item, suites_pair, suites, defi
                 *value_span(*env_pair),
             )
         else:
-            name = deref(env).value
+            assert type(node) is Scalar, "a usable env (not falsy) that is no collection is a scalar"
+            name = node.value
             label = f"{label} ({name})"
 
     for field in (_ENV_DIR, _ENV_FILE):
@@ -292,7 +293,7 @@ def _entry(ctx: Context, entry: Mapping, i: int, item, suites_pair, suites, defi
             )
 
     project_pair = lookup(entry, _PROJECT)
-    project = DEFAULT_PROJECT
+    project: str | None = DEFAULT_PROJECT
     if project_pair is not None:
         ok, value = _py(project_pair[1])
         node = deref(project_pair[1])
