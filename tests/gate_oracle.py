@@ -98,7 +98,20 @@ _CORE = "tag:yaml.org,2002:"
 _V3_NULL = {"", "~", "null", "Null", "NULL"}
 _V3_BOOL = {"true", "True", "TRUE", "false", "False", "FALSE"}
 _V3_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
-_V3_SPECIAL_FLOAT = {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN"}
+_V3_SPECIAL_FLOAT = {
+    ".inf",
+    ".Inf",
+    ".INF",
+    "+.inf",
+    "+.Inf",
+    "+.INF",
+    "-.inf",
+    "-.Inf",
+    "-.INF",
+    ".nan",
+    ".NaN",
+    ".NAN",
+}
 _TIMESTAMP = re.compile(
     r"^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
     r"(?:(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?"
@@ -149,11 +162,13 @@ def _go_scalar(node: ScalarNode, field_name: str) -> str:
         return node.value
     if tag == "?plain":
         return "" if _v3_implicit(node.value) == "null" else node.value
-    short = tag[len(_CORE):] if tag.startswith(_CORE) else None
+    short = tag[len(_CORE) :] if tag.startswith(_CORE) else None
     if short in ("int", "float", "bool", "timestamp"):
         got = _v3_implicit(node.value)
         if not (got == short or (short == "float" and got == "int")):
-            raise Rejected(f"cannot decode !!{got if got != 'null' else 'null'} `{node.value}` as a !!{short} ({field_name})")
+            raise Rejected(
+                f"cannot decode !!{got if got != 'null' else 'null'} `{node.value}` as a !!{short} ({field_name})"
+            )
     if short == "binary":
         try:
             return base64.b64decode(node.value.replace("\n", "").replace(" ", ""), validate=True).decode("latin-1")
@@ -174,7 +189,11 @@ def _go_string(node, field_name: str) -> str:
 
 
 def _is_null(node) -> bool:
-    return node is None or (isinstance(node, ScalarNode) and node.tag in ("?plain", _CORE + "null") and (node.tag != "?plain" or _v3_implicit(node.value) == "null"))
+    return node is None or (
+        isinstance(node, ScalarNode)
+        and node.tag in ("?plain", _CORE + "null")
+        and (node.tag != "?plain" or _v3_implicit(node.value) == "null")
+    )
 
 
 def _go_struct(node, type_name: str) -> dict | None:
@@ -190,7 +209,9 @@ def _go_struct(node, type_name: str) -> dict | None:
     seen = set()
     for key, value in node.value:
         if not isinstance(key, ScalarNode):
-            raise Rejected(f"cannot unmarshal {'!!seq' if isinstance(key, SequenceNode) else '!!map'} into string (a key of {type_name})")
+            raise Rejected(
+                f"cannot unmarshal {'!!seq' if isinstance(key, SequenceNode) else '!!map'} into string (a key of {type_name})"
+            )
         if key.value == "<<" and key.tag == "?plain":
             sources = value.value if isinstance(value, SequenceNode) else [value]
             for source in sources:
@@ -210,7 +231,10 @@ def go_reader(text: str) -> str | None:
         nodes = list(yaml.compose_all(text, Loader=_RawLoader))
         root = nodes[0] if nodes else None
         top = _go_struct(root, "artifactcore.ArtifactManifest") or {}
-        fields = {name: _go_string(top.get(name), name) for name in ("schema_version", "project", "env", "mode", "generated_at")}
+        fields = {
+            name: _go_string(top.get(name), name)
+            for name in ("schema_version", "project", "env", "mode", "generated_at")
+        }
         generator = _go_struct(top.get("generator"), "artifactcore.ArtifactGenerator") or {}
         for name in ("name", "version"):
             _go_string(generator.get(name), f"generator.{name}")
@@ -253,7 +277,7 @@ def _safe_load(text: str):
     AttributeError on a value its tag cannot hold) is a rejection."""
     try:
         return yaml.safe_load(text)
-    except Exception as exc:  # noqa: BLE001 - every exception stops the reader
+    except Exception as exc:  # every exception stops the reader
         raise Rejected(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
 
 
@@ -356,7 +380,7 @@ def runner(text: str, exists=lambda path: True) -> RunnerResult:
         _run(text, exists, out)
     except Rejected as exc:
         out.rejected = str(exc)
-    except Exception as exc:  # noqa: BLE001 - the runner crashes: that is a rejection
+    except Exception as exc:  # the runner crashes: that is a rejection
         out.rejected = f"{type(exc).__name__}: {exc}"
     return out
 

@@ -52,7 +52,7 @@ def render(node, indent: int = 0) -> str:
     for item in node.items:
         if isinstance(item, M) and item.pairs:
             inner = render(item, indent + 2)
-            out.append(f"{pad}- {inner[indent + 2:]}")
+            out.append(f"{pad}- {inner[indent + 2 :]}")
         elif isinstance(item, (M, S)):
             out.append(f"{pad}- {'{}' if isinstance(item, M) else '[]'}\n")
         else:
@@ -177,11 +177,37 @@ def manifest_base() -> M:
 
 
 SPECIFIC = {
-    ("schema_version",): ('"1"', "1", "1.0", '"2"', "2", "!!float 1", "01", "0x1", "!!str 1", '"1 "', "'1.0'", "+1", "!!int 1"),
+    ("schema_version",): (
+        '"1"',
+        "1",
+        "1.0",
+        '"2"',
+        "2",
+        "!!float 1",
+        "01",
+        "0x1",
+        "!!str 1",
+        '"1 "',
+        "'1.0'",
+        "+1",
+        "!!int 1",
+    ),
     ("mode",): ("containerd", "firecracker", "Docker", "' docker '"),
     ("artifacts", 0, "runtime_config_dir"): (
-        "/abs", ".", "..", "../x", "a/../../x", "a/..", "a/../b", "./config", '"C:\\\\x"', "C:/x",
-        "'\\\\server\\share'", "'..\\x'", "' config '", "runtime-base/config",
+        "/abs",
+        ".",
+        "..",
+        "../x",
+        "a/../../x",
+        "a/..",
+        "a/../b",
+        "./config",
+        '"C:\\\\x"',
+        "C:/x",
+        "'\\\\server\\share'",
+        "'..\\x'",
+        "' config '",
+        "runtime-base/config",
     ),
     ("artifacts", 0, "artifact_root"): ("/abs/root", "..", "../x", "'C:\\x'", "runtime-base"),
     ("artifacts", 0, "source_template", "sha256"): (
@@ -269,13 +295,31 @@ def matrix_base() -> M:
 
     return M(
         [
-            ("suites", M([("smoke", suite("Fast tests", "../scenarios/smoke/")), ("standard", suite("Standard", "../scenarios/standard/"))])),
+            (
+                "suites",
+                M(
+                    [
+                        ("smoke", suite("Fast tests", "../scenarios/smoke/")),
+                        ("standard", suite("Standard", "../scenarios/standard/")),
+                    ]
+                ),
+            ),
             (
                 "matrix",
                 S(
                     [
-                        entry("e2e-docker", MANIFESTS[0], ["smoke", "standard"], [("esb_project", "esb"), ("env_dir", "e2e-docker")]),
-                        entry("e2e-containerd", MANIFESTS[1], ["smoke"], [("env_file", "e2e/environments/e2e-containerd/.env")]),
+                        entry(
+                            "e2e-docker",
+                            MANIFESTS[0],
+                            ["smoke", "standard"],
+                            [("esb_project", "esb"), ("env_dir", "e2e-docker")],
+                        ),
+                        entry(
+                            "e2e-containerd",
+                            MANIFESTS[1],
+                            ["smoke"],
+                            [("env_file", "e2e/environments/e2e-containerd/.env")],
+                        ),
                     ]
                 ),
             ),
@@ -309,10 +353,21 @@ def _single_matrix_edits(base: M):
         if isinstance(value, M):
             for key in NON_SCALAR_KEYS:
                 out.append((f"{path} key {key}", lambda t, p=path, k=key: add(t, p, k, "b")))
-    for key in ("deploy_driver", "artifact_generate", "image_uri_overrides", "config_dir", "env_vars", "esb_env", "esb_project", "env_dir", "env_file"):
+    for key in (
+        "deploy_driver",
+        "artifact_generate",
+        "image_uri_overrides",
+        "config_dir",
+        "env_vars",
+        "esb_env",
+        "esb_project",
+        "env_dir",
+        "env_file",
+    ):
         out.append((f"entry + {key}", lambda t, k=key: add(t, ("matrix", 1), k, "x")))
     # the same env twice
     for name, value in (("artifact_manifest", MANIFESTS[1]), ("esb_project", "other"), ("suites", S(["standard"]))):
+
         def twice(t, n=name, v=value):
             t = copy(t)
             matrix = dict(t.pairs)["matrix"]
@@ -322,8 +377,18 @@ def _single_matrix_edits(base: M):
                 clone.pairs.append((n, v))
             matrix.items.append(clone)
             return t
+
         out.append((f"env twice with {name}", twice))
-    out.append(("entry with esb_env only", lambda t: edit(t, ("matrix", 0), M([("esb_env", "e2e-docker"), ("artifact_manifest", MANIFESTS[0]), ("suites", S(["smoke"]))]))))
+    out.append(
+        (
+            "entry with esb_env only",
+            lambda t: edit(
+                t,
+                ("matrix", 0),
+                M([("esb_env", "e2e-docker"), ("artifact_manifest", MANIFESTS[0]), ("suites", S(["smoke"]))]),
+            ),
+        )
+    )
     return out
 
 
@@ -349,7 +414,11 @@ def matrix_variants(pairs: int = 800, seed: int = 13):
 def triples(kind: str, count: int, seed: int = 99):
     """``count`` documents of three random single edits each (another seed, another shape of
     variant than the pairs above): a check that the rules were not fitted to the pairs."""
-    base, singles = (manifest_base(), _single_manifest_edits(manifest_base())) if kind == "manifest" else (matrix_base(), _single_matrix_edits(matrix_base()))
+    base, singles = (
+        (manifest_base(), _single_manifest_edits(manifest_base()))
+        if kind == "manifest"
+        else (matrix_base(), _single_matrix_edits(matrix_base()))
+    )
     rng = random.Random(seed)
     for _ in range(count):
         edits = rng.sample(singles, 3)

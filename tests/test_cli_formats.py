@@ -126,19 +126,26 @@ def test_json_items_is_exactly_what_json_dumps_writes():
     from artifact_lsp.engine.rules import RULES as ALL
     from artifact_lsp.cli.output import Row, json_items
 
-    awkward = ['plain', 'quote " and \\ backslash', "tab\tnew\nline", "日本語 😀", "\x00\x1f\u2028", "</script>"]
+    awkward = ["plain", 'quote " and \\ backslash', "tab\tnew\nline", "日本語 😀", "\x00\x1f\u2028", "</script>"]
     rows = [
         Row(path, code, sev, message, 1 + i, 2 + i, 3 + i, 4 + i, 2 + i, 4 + i, bool(i % 2))
-        for i, (path, message) in enumerate(zip(["a/artifact.yml", 'we"ird\\path/日本/artifact.yml'] * 3, awkward))
+        for i, (path, message) in enumerate(
+            zip(["a/artifact.yml", 'we"ird\\path/日本/artifact.yml'] * 3, awkward, strict=True)
+        )
         for code, sev in [(sorted(ALL)[i], 1 + i % 4)]
     ]
     expected = json.dumps(
         [
             {
-                "path": r.path, "code": r.code, "name": ALL[r.code].name,
-                "severity": Severity(r.severity).label, "message": r.message,
-                "start": {"line": r.line, "column": r.col}, "end": {"line": r.end_line, "column": r.end_col},
-                "fixable": r.fixable, "url": ALL[r.code].url,
+                "path": r.path,
+                "code": r.code,
+                "name": ALL[r.code].name,
+                "severity": Severity(r.severity).label,
+                "message": r.message,
+                "start": {"line": r.line, "column": r.col},
+                "end": {"line": r.end_line, "column": r.end_col},
+                "fixable": r.fixable,
+                "url": ALL[r.code].url,
             }
             for r in rows
         ],
@@ -241,7 +248,11 @@ MINIMAL_SARIF_SCHEMA = {
                                     "name": {"type": "string"},
                                     "rules": {
                                         "type": "array",
-                                        "items": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["id"],
+                                            "properties": {"id": {"type": "string"}},
+                                        },
                                     },
                                 },
                             }
@@ -256,7 +267,11 @@ MINIMAL_SARIF_SCHEMA = {
                                 "ruleId": {"type": "string"},
                                 "ruleIndex": {"type": "integer", "minimum": 0},
                                 "level": {"enum": ["none", "note", "warning", "error"]},
-                                "message": {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}},
+                                "message": {
+                                    "type": "object",
+                                    "required": ["text"],
+                                    "properties": {"text": {"type": "string"}},
+                                },
                                 "locations": {
                                     "type": "array",
                                     "items": {
@@ -269,7 +284,9 @@ MINIMAL_SARIF_SCHEMA = {
                                                     "artifactLocation": {
                                                         "type": "object",
                                                         "required": ["uri"],
-                                                        "properties": {"uri": {"type": "string", "format": "uri-reference"}},
+                                                        "properties": {
+                                                            "uri": {"type": "string", "format": "uri-reference"}
+                                                        },
                                                     },
                                                     "region": {
                                                         "type": "object",
@@ -297,7 +314,7 @@ MINIMAL_SARIF_SCHEMA = {
 
 
 def _sarif(check, *argv) -> dict:
-    code, out, err = check("--format", "sarif", *argv)
+    _code, out, err = check("--format", "sarif", *argv)
     assert err == ""
     doc = json.loads(out)
     validate_sarif(doc)
@@ -403,11 +420,18 @@ def test_span_across_wide_characters(make, check):
 
 def test_bom_is_not_a_column(make, check):
     root = make({"a/artifact.yml": "", **_config("a")})
-    (root / "a/artifact.yml").write_bytes(b"\xef\xbb\xbf" + MESSY.replace(HEAD, "runtime_stack: {}\n" + HEAD).replace("runtime_stack: {}\nnote", "note").encode())
+    (root / "a/artifact.yml").write_bytes(
+        b"\xef\xbb\xbf"
+        + MESSY.replace(HEAD, "runtime_stack: {}\n" + HEAD).replace("runtime_stack: {}\nnote", "note").encode()
+    )
     _, text, _ = check("--format", "text")
     assert text.splitlines()[0].startswith(f"{Path('a/artifact.yml')}:1:1: AL103 [*] ")
     first = json.loads(check("--format", "json")[1])["findings"][0]
-    assert (first["code"], first["start"], first["end"]) == ("AL103", {"line": 1, "column": 1}, {"line": 1, "column": 14})
+    assert (first["code"], first["start"], first["end"]) == (
+        "AL103",
+        {"line": 1, "column": 1},
+        {"line": 1, "column": 14},
+    )
     region = _sarif(check)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
     assert region == {"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 14}
 
@@ -429,7 +453,7 @@ def test_github_annotations(repo, check):
     assert levels == ["::error", "::notice", "::error", "::error", "::error", "::warning"]
     for line in lines:
         props, _, data = line.partition("::")[2].partition("::")
-        level, _, props = props.partition(" ")
+        _level, _, props = props.partition(" ")
         keys = [p.split("=", 1)[0] for p in props.split(",")]
         assert keys == ["file", "line", "col", "endLine", "endColumn", "title"]
         title = props.rsplit("title=", 1)[1]
@@ -481,7 +505,10 @@ def test_github_clean_prints_nothing(make, check):
 def test_sarif_from_a_subprocess(repo):
     proc = subprocess.run(
         [sys.executable, "-m", "artifact_lsp", "check", "--format", "sarif"],
-        cwd=repo, capture_output=True, env={k: v for k, v in os.environ.items() if k != "NO_COLOR"}, timeout=120,
+        cwd=repo,
+        capture_output=True,
+        env={k: v for k, v in os.environ.items() if k != "NO_COLOR"},
+        timeout=120,
     )
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout.decode("utf-8"))
@@ -490,13 +517,17 @@ def test_sarif_from_a_subprocess(repo):
 
 
 def test_docs_url_from_the_config_sets_every_link(repo, check, write_repo):
-    write_repo(repo, {".artifact-lsp.toml": 'docs-url = "https://wiki.example.com/artifact-lsp/{code}.html"\n'}, git=False)
+    write_repo(
+        repo, {".artifact-lsp.toml": 'docs-url = "https://wiki.example.com/artifact-lsp/{code}.html"\n'}, git=False
+    )
     _code, out, _err = check("--format", "json")
     found = json.loads(out)["findings"]
     assert found and all(f["url"] == f"https://wiki.example.com/artifact-lsp/{f['code']}.html" for f in found)
     _code, out, _err = check("--format", "sarif")
     driver = json.loads(out)["runs"][0]["tool"]["driver"]
-    assert all(rule["helpUri"] == f"https://wiki.example.com/artifact-lsp/{rule['id']}.html" for rule in driver["rules"])
+    assert all(
+        rule["helpUri"] == f"https://wiki.example.com/artifact-lsp/{rule['id']}.html" for rule in driver["rules"]
+    )
     assert "informationUri" not in driver  # no link of its own to give: nothing rather than a wrong one
     # control: without the key, the shipped file
     write_repo(repo, {".artifact-lsp.toml": ""}, git=False)

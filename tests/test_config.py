@@ -275,7 +275,7 @@ def test_extra_legacy_keys_from_file(tmp_path, write_repo, lint):
     assert "replaced by the build section of template.yaml" in hits[0].message
     assert "'artifacts[0].source_template.stage'" in hits[1].message
     assert "legacy key 'deploy_hint'" in hits[2].message
-    for hit, key in zip(hits, ("build_args", "stage", "deploy_hint")):
+    for hit, key in zip(hits, ("build_args", "stage", "deploy_hint"), strict=True):
         assert isinstance(hit.finding.plan, RemoveKey)
         assert hit.finding.plan.key.value == key
         assert hit.finding.plan.title == f"Remove legacy key '{key}'"
@@ -291,7 +291,12 @@ def test_extra_legacy_keys_only_at_their_position(tmp_path, write_repo, lint):
 
 
 def test_extra_matrix_legacy_keys_from_file(tmp_path, write_repo, lint):
-    write_repo(tmp_path, {"pyproject.toml": '[tool.artifact-lsp.extra-matrix-legacy-keys]\n"matrix[].runner" = "the e2e runner defaults"\n'})
+    write_repo(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.artifact-lsp.extra-matrix-legacy-keys]\n"matrix[].runner" = "the e2e runner defaults"\n'
+        },
+    )
     config = load_config(tmp_path)
     text = "suites: {}\nmatrix:\n- env: e2e-docker\n  artifact_manifest: a.yml\n  runner: docker\n"
     hit = lint(text, kind="matrix", config=config).one("AL100")
@@ -347,7 +352,10 @@ def test_artifact_lsp_toml(tmp_path, write_repo):
 def test_pyproject_section(tmp_path, write_repo):
     write_repo(
         tmp_path,
-        {"pyproject.toml": '[project]\nname = "x"\n\n[tool.artifact-lsp]\nignore = ["AL309"]\n', "e2e/a/artifact.yml": CLEAN},
+        {
+            "pyproject.toml": '[project]\nname = "x"\n\n[tool.artifact-lsp]\nignore = ["AL309"]\n',
+            "e2e/a/artifact.yml": CLEAN,
+        },
         git=False,
     )
     config = load_config(tmp_path / "e2e/a/artifact.yml")
@@ -369,7 +377,11 @@ def test_artifact_lsp_toml_wins_over_pyproject_in_the_same_folder(tmp_path, writ
 def test_pyproject_without_section_is_skipped(tmp_path, write_repo):
     write_repo(
         tmp_path,
-        {".artifact-lsp.toml": 'ignore = ["AL308"]\n', "sub/pyproject.toml": '[project]\nname = "sub"\n', "sub/e2e/artifact.yml": CLEAN},
+        {
+            ".artifact-lsp.toml": 'ignore = ["AL308"]\n',
+            "sub/pyproject.toml": '[project]\nname = "sub"\n',
+            "sub/e2e/artifact.yml": CLEAN,
+        },
         git=False,
     )
     config = load_config(tmp_path / "sub/e2e/artifact.yml")
@@ -426,8 +438,8 @@ BAD = [
     ("[severity]\nAL104 = 3\n", "severity.AL104", "expected one of error, warning, info, hint"),
     ('[severity]\nAL994 = "error"\n', "severity.AL994", "unknown rule code or prefix 'AL994'"),
     ('severity = "error"\n', "severity", "expected table of rule code"),
-    ('exclude = [1]\n', "exclude", "expected list of glob patterns"),
-    ('include = {a = 1}\n', "include", "expected list of glob patterns"),
+    ("exclude = [1]\n", "exclude", "expected list of glob patterns"),
+    ("include = {a = 1}\n", "include", "expected list of glob patterns"),
     ('[extra-legacy-keys]\n"bad path!" = "x"\n', "extra-legacy-keys.'bad path!'", "expected a key path"),
     ('[extra-legacy-keys]\n"artifacts[].x" = 3\n', "extra-legacy-keys.'artifacts[].x'", "expected a string"),
     ('extra-legacy-keys = ["artifacts[].x"]\n', "extra-legacy-keys", "expected table"),
@@ -477,7 +489,13 @@ def test_bad_config_is_a_config_error_naming_file_and_key(tmp_path, write_repo, 
 @pytest.mark.parametrize("filename", [".artifact-lsp.toml", "pyproject.toml"])
 @pytest.mark.parametrize(
     "raw",
-    [b'select = [\n', b'select = ["AL1"\nignore = []\n', b"= 3\n", b'select = ["\xff"]\n', b"[tool.artifact-lsp]\n[tool.artifact-lsp]\n"],
+    [
+        b"select = [\n",
+        b'select = ["AL1"\nignore = []\n',
+        b"= 3\n",
+        b'select = ["\xff"]\n',
+        b"[tool.artifact-lsp]\n[tool.artifact-lsp]\n",
+    ],
 )
 def test_invalid_toml_is_a_config_error_naming_the_file(tmp_path, write_repo, filename, raw):
     write_repo(tmp_path, {filename: raw})
@@ -555,13 +573,31 @@ def test_docs_url_placeholders():
 # --------------------------------------------------------------------------- never another exception
 
 _SETTING_NAMES = [
-    "select", "ignore", "extend-select", "severity", "exclude", "include", "extra-legacy-keys",
-    "extra-matrix-legacy-keys", "extra-forbidden-path-segments", "max-file-size", "docs-url", "selct", "",
+    "select",
+    "ignore",
+    "extend-select",
+    "severity",
+    "exclude",
+    "include",
+    "extra-legacy-keys",
+    "extra-matrix-legacy-keys",
+    "extra-forbidden-path-segments",
+    "max-file-size",
+    "docs-url",
+    "selct",
+    "",
 ]
 _VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-2, 2**40) | st.floats(allow_nan=False) | st.text(max_size=12)
+    st.none()
+    | st.booleans()
+    | st.integers(-2, 2**40)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12)
     | st.sampled_from(["AL", "AL104", "ALL", "error", "warn", "artifacts[].x", "a/b", "runtime-base"]),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12) | st.sampled_from(["AL104", "AL1", "artifacts[].x"]), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=12) | st.sampled_from(["AL104", "AL1", "artifacts[].x"]), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 

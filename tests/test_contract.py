@@ -198,8 +198,18 @@ def test_digest_dates_come_from_the_table():
     "path, block, code, date",
     [
         (("artifacts", 0, "runtime_meta", "runtime_hooks"), "artifacts[].runtime_meta", "AL101", "2026-02-20"),
-        (("artifacts", 0, "runtime_meta", "runtime_hooks", "api_version"), "artifacts[].runtime_meta", "AL101", "2026-02-20"),
-        (("artifacts", 1, "runtime_meta", "template_renderer", "name"), "artifacts[].runtime_meta", "AL101", "2026-02-20"),
+        (
+            ("artifacts", 0, "runtime_meta", "runtime_hooks", "api_version"),
+            "artifacts[].runtime_meta",
+            "AL101",
+            "2026-02-20",
+        ),
+        (
+            ("artifacts", 1, "runtime_meta", "template_renderer", "name"),
+            "artifacts[].runtime_meta",
+            "AL101",
+            "2026-02-20",
+        ),
         (("runtime_stack", "esb_version"), "runtime_stack", "AL103", "2026-02-25"),
         (("runtime_stack", "mode"), "runtime_stack", "AL103", "2026-02-25"),
         (("artifacts", 0, "bundle_manifest", "whatever"), "artifacts[].bundle_manifest", "AL106", "2026-02-25"),
@@ -251,7 +261,14 @@ def test_valid_keys_exact():
     assert names("manifest", ("artifacts", 0, "source_template")) == list(TEMPLATE_KEYS) == ["path", "sha256"]
     assert names("manifest", ("generator",)) == list(GENERATOR_KEYS)
     assert names("matrix", ()) == ["matrix", "suites"]
-    assert names("matrix", ("matrix", 1)) == ["env", "artifact_manifest", "suites", "esb_project", "env_dir", "env_file"]
+    assert names("matrix", ("matrix", 1)) == [
+        "env",
+        "artifact_manifest",
+        "suites",
+        "esb_project",
+        "env_dir",
+        "env_file",
+    ]
     assert names("matrix", ("suites", "smoke")) == ["description", "targets", "exclude"]
 
 
@@ -314,7 +331,14 @@ def test_valid_keys_every_path_check_is_not_vacuous():
 def test_every_documented_key_is_offered_somewhere():
     for kind, spec in (("manifest", MANIFEST_SPEC), ("matrix", MATRIX_SPEC)):
         offered = set()
-        for path in [(), ("artifacts", 0), ("artifacts", 0, "source_template"), ("generator",), ("matrix", 0), ("suites", "s")]:
+        for path in [
+            (),
+            ("artifacts", 0),
+            ("artifacts", 0, "source_template"),
+            ("generator",),
+            ("matrix", 0),
+            ("suites", "s"),
+        ]:
             offered |= {k.path for k in valid_keys(kind, path)}
         documented = {p for p, *_ in spec} - {"suites.<name>"}
         assert documented <= offered, documented - offered

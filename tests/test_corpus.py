@@ -66,7 +66,11 @@ def expected_legacy(text: str, kind: str) -> list[tuple[str, str]]:
         out += [(code, f"artifacts[{i}].{key}") for key, code in MANIFEST_ENTRY.items() if key in entry]
         template = entry.get("source_template")
         if isinstance(template, dict):
-            out += [(code, f"artifacts[{i}].source_template.{key}") for key, code in MANIFEST_TEMPLATE.items() if key in template]
+            out += [
+                (code, f"artifacts[{i}].source_template.{key}")
+                for key, code in MANIFEST_TEMPLATE.items()
+                if key in template
+            ]
         meta = entry.get("runtime_meta")
         if isinstance(meta, dict):
             for block, digests in RUNTIME_META_DIGESTS.items():
@@ -126,7 +130,9 @@ def test_every_legacy_key_is_reported_at_its_place(corpus_file):
     for code, dotted in expected:
         line, col = key_position(text, dotted)
         hits = [f for c, ln, cl, f in found if c == code and (ln, cl) == (line, col)]
-        assert hits, f"{corpus_file.name}: {code} for '{dotted}' not reported at {line}:{col}; got {[(c, ln, cl) for c, ln, cl, _ in found]}"
+        assert hits, (
+            f"{corpus_file.name}: {code} for '{dotted}' not reported at {line}:{col}; got {[(c, ln, cl) for c, ln, cl, _ in found]}"
+        )
         finding = hits[0]
         key = dotted.rsplit(".", 1)[-1]
         assert key in finding.message

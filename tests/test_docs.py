@@ -159,7 +159,7 @@ def test_readme_cli_synopsis_matches_the_parser():
 @pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
 def test_readme_formats_exist(fmt):
     assert build_parser().parse_args(["check", "--format", fmt]).format == fmt
-    assert f"--format text|json|sarif|github" in _cli_block()
+    assert "--format text|json|sarif|github" in _cli_block()
 
 
 def test_readme_config_example_is_a_valid_config(tmp_path):

@@ -102,10 +102,17 @@ def test_emacs_snippets(name):
         pytest.skip("emacs is not installed: the forms are not read")
     # every form reads (balanced, valid syntax), without loading lsp-mode or eglot
     proc = subprocess.run(
-        ["emacs", "--batch", "-Q", "--eval",
-         f"(with-temp-buffer (insert-file-contents {json.dumps(str(EDITORS / 'emacs' / name))})"
-         " (goto-char (point-min)) (condition-case nil (while t (read (current-buffer))) (end-of-file (princ \"read-ok\"))))"],
-        capture_output=True, text=True, timeout=120,
+        [
+            "emacs",
+            "--batch",
+            "-Q",
+            "--eval",
+            f"(with-temp-buffer (insert-file-contents {json.dumps(str(EDITORS / 'emacs' / name))})"
+            ' (goto-char (point-min)) (condition-case nil (while t (read (current-buffer))) (end-of-file (princ "read-ok"))))',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.stdout == "read-ok", proc.stderr
 

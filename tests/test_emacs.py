@@ -38,7 +38,10 @@ def _missing(client: str) -> list[str]:
     missing = []
     if shutil.which("emacs") is None:
         missing.append("emacs-nox")
-    packages = [("elpa-yaml-mode", "yaml-mode-"), ("elpa-eglot", "eglot-") if client == "eglot" else ("elpa-lsp-mode", "lsp-mode-")]
+    packages = [
+        ("elpa-yaml-mode", "yaml-mode-"),
+        ("elpa-eglot", "eglot-") if client == "eglot" else ("elpa-lsp-mode", "lsp-mode-"),
+    ]
     for package, prefix in packages:
         if not (ELPA.is_dir() and any(p.name.startswith(prefix) for p in ELPA.iterdir())):
             missing.append(package)
@@ -65,7 +68,7 @@ def _shown(diags: list[dict], client: str) -> list[tuple[int, int, str | None, s
     for d in diags:
         if client == "eglot":
             assert d["text"].startswith("artifact-lsp [AL"), d
-            code, message = d["text"][len("artifact-lsp ["):].split("]: ", 1)
+            code, message = d["text"][len("artifact-lsp [") :].split("]: ", 1)
         else:
             code, message = None, d["text"]
         out.append((d["line"], d["column"], code, message))

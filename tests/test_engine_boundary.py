@@ -49,7 +49,9 @@ def test_no_lsp_imports_in_engine_source(path):
 
 
 def test_the_checker_itself_sees_imports():
-    tree = ast.parse("import pygls.server\nfrom lsprotocol import types\nimport importlib\nimportlib.import_module('pygls')\n")
+    tree = ast.parse(
+        "import pygls.server\nfrom lsprotocol import types\nimport importlib\nimportlib.import_module('pygls')\n"
+    )
     assert _imported_modules(tree) == ["pygls.server", "lsprotocol", "importlib", "pygls"]
 
 

@@ -11,20 +11,34 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import gate_oracle  # noqa: E402
-import gate_variants  # noqa: E402
-
-from artifact_lsp.engine.config import Config  # noqa: E402
-from artifact_lsp.engine.linter import lint_text  # noqa: E402
-from artifact_lsp.engine.model import Severity  # noqa: E402
+import gate_oracle
+import gate_variants
+from artifact_lsp.engine.config import Config
+from artifact_lsp.engine.linter import lint_text
+from artifact_lsp.engine.model import Severity
 
 # artifact-lsp flags these on purpose where no gate does (CONTRACT.md: legacy keys,
 # runtime-base, mode; the deliberate strictness kept by issue 13: AL003, AL505 folder, AL506)
-DELIBERATE = {"AL101", "AL102", "AL103", "AL104", "AL105", "AL106", "AL107", "AL108", "AL201", "AL202", "AL304", "AL003", "AL506", "AL501", "AL502", "AL503"}
+DELIBERATE = {
+    "AL101",
+    "AL102",
+    "AL103",
+    "AL104",
+    "AL105",
+    "AL106",
+    "AL107",
+    "AL108",
+    "AL201",
+    "AL202",
+    "AL304",
+    "AL003",
+    "AL506",
+    "AL501",
+    "AL502",
+    "AL503",
+}
 
 
 def _errors(result):
@@ -105,11 +119,17 @@ def test_oracle_refuses_what_the_contract_lists():
     assert "ArtifactGenerator" in gate_oracle.go_reader(render(edit(base, ("generator",), "5")))
     assert "constructor" in gate_oracle.py_reader(render(edit(base, ("project",), "!custom x")))
     octal = "0" + "1234567" * 9
-    assert "64 lowercase hex" in gate_oracle.py_reader(render(edit(base, ("artifacts", 0, "source_template", "sha256"), octal)))
+    assert "64 lowercase hex" in gate_oracle.py_reader(
+        render(edit(base, ("artifacts", 0, "source_template", "sha256"), octal))
+    )
     assert '"1.0"' in gate_oracle.py_reader(render(edit(base, ("schema_version",), "!!float 1")))
-    assert "must not be blank" in gate_oracle.regeneration_check(render(edit(base, ("artifacts", 0, "source_template", "path"), "5")))
+    assert "must not be blank" in gate_oracle.regeneration_check(
+        render(edit(base, ("artifacts", 0, "source_template", "path"), "5"))
+    )
     spaced = f'" {gate_variants.SHA}"'
-    assert "64 lowercase hex" in gate_oracle.regeneration_check(render(edit(base, ("artifacts", 0, "source_template", "sha256"), spaced)))
+    assert "64 lowercase hex" in gate_oracle.regeneration_check(
+        render(edit(base, ("artifacts", 0, "source_template", "sha256"), spaced))
+    )
     assert gate_oracle.py_reader(render(edit(base, ("artifacts", 0, "source_template", "sha256"), spaced))) is None
     assert gate_oracle.manifest_gates(render(edit(base, ("artifacts", 0, "runtime_config_dir"), "'C:\\x'"))) == {}
     m = gate_variants.matrix_base()
@@ -117,7 +137,12 @@ def test_oracle_refuses_what_the_contract_lists():
     assert gate_oracle.runner(render(edit(m, ("matrix", 0, "env"), "0"))).errors
     assert gate_oracle.runner(render(edit(m, ("suites", "smoke"), "{}"))).errors
     assert "TypeError" in gate_oracle.runner(render(edit(m, ("suites", "smoke", "targets"), "[5]"))).rejected
-    assert "not found" in gate_oracle.runner(render(edit(m, ("matrix", 0, "artifact_manifest"), "{}")), lambda p: p in gate_variants.MANIFESTS).rejected
+    assert (
+        "not found"
+        in gate_oracle.runner(
+            render(edit(m, ("matrix", 0, "artifact_manifest"), "{}")), lambda p: p in gate_variants.MANIFESTS
+        ).rejected
+    )
 
 
 def test_every_manifest_gate_refusal_is_an_error():
@@ -159,7 +184,9 @@ if __name__ == "__main__":  # figures for the report
         refused = sum(1 for r in rows if r[2])
         misses = _misses(rows)
         unmatched = _unmatched(rows)
-        print(f"{name}: {len(rows)} variants, {refused} refused by a gate, {len(misses)} misses, {len(unmatched)} errors no gate agrees with")
+        print(
+            f"{name}: {len(rows)} variants, {refused} refused by a gate, {len(misses)} misses, {len(unmatched)} errors no gate agrees with"
+        )
         for label, _text, why in misses[: int(sys.argv[1]) if len(sys.argv) > 1 else 0]:
             print("  MISS", label, why)
         for label, codes in unmatched[: int(sys.argv[2]) if len(sys.argv) > 2 else 0]:

@@ -18,10 +18,9 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import gate_oracle  # noqa: E402
-
-from artifact_lsp.engine.linter import fix_text, lint_text  # noqa: E402
-from artifact_lsp.engine.model import QuoteValue, RemoveKey, RemoveTag, Severity  # noqa: E402
+import gate_oracle
+from artifact_lsp.engine.linter import fix_text, lint_text
+from artifact_lsp.engine.model import QuoteValue, RemoveKey, RemoveTag, Severity
 
 SHA = "f9d521e447e653e1574522524b14ab2ace861bcbc21fe74304cc12135b4deb0b"
 OCTAL_SHA = "0" + "1234567" * 9  # 64 digits 0-7 after a 0: YAML 1.1 reads an octal integer
@@ -88,10 +87,30 @@ def test_clean_files_are_clean(lint):
 @pytest.mark.parametrize(
     "old, new, at, said",
     [
-        ("generator:\n  name: esb\n  version: 997b036 (dirty)\n", "generator: 5\n", (12, 12), "cannot unmarshal !!int `5` into artifactcore.ArtifactGenerator"),
-        ("generator:\n  name: esb\n  version: 997b036 (dirty)\n", 'generator: ""\n', (12, 12), "cannot unmarshal !!str `` into artifactcore.ArtifactGenerator"),
-        ("generator:\n  name: esb\n  version: 997b036 (dirty)\n", "generator: [esb]\n", (12, 12), "into artifactcore.ArtifactGenerator"),
-        ('generated_at: "2026-02-27T18:28:02Z"', "generated_at: {at: now}", (11, 15), "cannot unmarshal !!map into string"),
+        (
+            "generator:\n  name: esb\n  version: 997b036 (dirty)\n",
+            "generator: 5\n",
+            (12, 12),
+            "cannot unmarshal !!int `5` into artifactcore.ArtifactGenerator",
+        ),
+        (
+            "generator:\n  name: esb\n  version: 997b036 (dirty)\n",
+            'generator: ""\n',
+            (12, 12),
+            "cannot unmarshal !!str `` into artifactcore.ArtifactGenerator",
+        ),
+        (
+            "generator:\n  name: esb\n  version: 997b036 (dirty)\n",
+            "generator: [esb]\n",
+            (12, 12),
+            "into artifactcore.ArtifactGenerator",
+        ),
+        (
+            'generated_at: "2026-02-27T18:28:02Z"',
+            "generated_at: {at: now}",
+            (11, 15),
+            "cannot unmarshal !!map into string",
+        ),
         ('generated_at: "2026-02-27T18:28:02Z"', "generated_at: [now]", (11, 15), "cannot unmarshal !!seq into string"),
         ('generated_at: "2026-02-27T18:28:02Z"', "generated_at: 2026-02-27T18:28:02Z", (11, 15), "a timestamp"),
         ('generated_at: "2026-02-27T18:28:02Z"', "generated_at: true", (11, 15), "a boolean"),
@@ -177,7 +196,11 @@ def test_2_tags_anywhere_and_on_collections(lint):
     hit = out.one("AL005")
     assert hit.at == (15, 8)
     assert fixed_by(out, "AL005") == MANIFEST + "notes:\n  a: b\n"
-    assert lint(MANIFEST + "notes: !!str [a]\n").one("AL005").message.endswith('"expected a scalar node, but found sequence"')
+    assert (
+        lint(MANIFEST + "notes: !!str [a]\n")
+        .one("AL005")
+        .message.endswith('"expected a scalar node, but found sequence"')
+    )
     assert lint(MATRIX + "notes: !!python/object:os.system {}\n", kind="matrix").one("AL005").at == (10, 8)
 
 
@@ -210,7 +233,10 @@ def test_2_impossible_dates(lint):
     [
         (MANIFEST + "? [a]\n: b\n", (15, 3)),
         (MANIFEST + "? {a: 1}\n: b\n", (15, 3)),
-        (sub(MANIFEST, "    runtime_config_dir: config\n", "    runtime_config_dir: config\n    ? [a]\n    : b\n"), (8, 7)),
+        (
+            sub(MANIFEST, "    runtime_config_dir: config\n", "    runtime_config_dir: config\n    ? [a]\n    : b\n"),
+            (8, 7),
+        ),
         (MANIFEST + "x: {[a]: b}\n", (15, 5)),  # the Go reader skips the unknown key x
     ],
 )
@@ -321,17 +347,37 @@ def test_5_negative(lint):
 @pytest.mark.parametrize(
     "old, new, at, said",
     [
-        ("suites:\n  smoke:\n    description: Fast tests\n    targets: [../scenarios/smoke/]\n    exclude: []\n", "suites: x\n", (1, 9), "suites must be a mapping"),
+        (
+            "suites:\n  smoke:\n    description: Fast tests\n    targets: [../scenarios/smoke/]\n    exclude: []\n",
+            "suites: x\n",
+            (1, 9),
+            "suites must be a mapping",
+        ),
         ("  suites: [smoke]", "  suites: [smoke]\n  env_file:", (10, 3), "env_file must be a string, not null"),
-        ("  suites: [smoke]", "  suites: [smoke]\n  env_dir: 5", (10, 12), "env_dir must be a string, not the integer 5"),
+        (
+            "  suites: [smoke]",
+            "  suites: [smoke]\n  env_dir: 5",
+            (10, 12),
+            "env_dir must be a string, not the integer 5",
+        ),
         ("  suites: [smoke]", "  suites:", (9, 3), "suites must be a list of suite names, not null"),
         ("  suites: [smoke]", "  suites: 5", (9, 11), "not the integer 5"),
         ("    targets: [../scenarios/smoke/]", "    targets:", (4, 5), "targets must be a list of paths, not null"),
         ("    exclude: []", "    exclude: ~", (5, 14), "exclude must be a list of paths, not null"),
-        ("    targets: [../scenarios/smoke/]", "    targets: [5]", (4, 15), "must hold paths (strings), not the integer 5"),
+        (
+            "    targets: [../scenarios/smoke/]",
+            "    targets: [5]",
+            (4, 15),
+            "must hold paths (strings), not the integer 5",
+        ),
         ("- env: e2e-docker", "- env: [e2e-docker]", (7, 8), "env must be a string, not a list"),
         ("- env: e2e-docker", "- env: {a: b}", (7, 8), "env must be a string, not a mapping"),
-        ("  smoke:\n    description: Fast tests\n    targets: [../scenarios/smoke/]\n    exclude: []\n", "  smoke: x\n", (2, 10), "suite 'smoke' must be a mapping"),
+        (
+            "  smoke:\n    description: Fast tests\n    targets: [../scenarios/smoke/]\n    exclude: []\n",
+            "  smoke: x\n",
+            (2, 10),
+            "suite 'smoke' must be a mapping",
+        ),
     ],
 )
 def test_6_wrong_types_crash_the_runner(lint, old, new, at, said):
@@ -345,7 +391,11 @@ def test_6_wrong_types_crash_the_runner(lint, old, new, at, said):
 
 
 def test_6_negative(lint):
-    text = sub(MATRIX, "  suites: [smoke]", "  suites: [smoke]\n  env_dir: e2e-docker\n  env_file: e2e/environments/e2e-docker/.env")
+    text = sub(
+        MATRIX,
+        "  suites: [smoke]",
+        "  suites: [smoke]\n  env_dir: e2e-docker\n  env_file: e2e/environments/e2e-docker/.env",
+    )
     assert lint(text, kind="matrix").hits == []
     # a number as env is fine when env_dir says where the environment is
     text = sub(text, "- env: e2e-docker", "- env: 5")
@@ -393,7 +443,9 @@ def test_8_same_env_other_project(lint):
     hit = lint(text, kind="matrix").one("AL510")
     assert hit.at == (14, 16) and "esb_project mismatch for env 'e2e-docker'" in hit.message
     # no esb_project is the default project
-    assert "esb_project mismatch" in lint(MATRIX + SECOND + "  esb_project: other\n", kind="matrix").one("AL510").message
+    assert (
+        "esb_project mismatch" in lint(MATRIX + SECOND + "  esb_project: other\n", kind="matrix").one("AL510").message
+    )
 
 
 def test_8_negative(lint):
@@ -456,7 +508,11 @@ def test_11_no_top_level_suites(lint):
 
 @pytest.mark.parametrize("definition", ["null", "{}", "", "[]"])
 def test_11_suite_defined_empty(lint, definition):
-    text = sub(MATRIX, "  smoke:\n    description: Fast tests\n    targets: [../scenarios/smoke/]\n    exclude: []\n", f"  smoke: {definition}\n")
+    text = sub(
+        MATRIX,
+        "  smoke:\n    description: Fast tests\n    targets: [../scenarios/smoke/]\n    exclude: []\n",
+        f"  smoke: {definition}\n",
+    )
     hit = lint(text, kind="matrix").one("AL507")
     assert hit.at == (6, 12)
     assert hit.finding.related[0].message == "defined empty here"
@@ -489,7 +545,11 @@ def test_windows_paths_are_a_warning_not_al306(lint, value):
 
 def test_windows_negative(lint):
     lint(MANIFEST, kind="manifest").none("AL313")
-    assert lint(sub(MANIFEST, "runtime_config_dir: config", "runtime_config_dir: /abs")).one("AL306").message.endswith("must be a relative path")
+    assert (
+        lint(sub(MANIFEST, "runtime_config_dir: config", "runtime_config_dir: /abs"))
+        .one("AL306")
+        .message.endswith("must be a relative path")
+    )
 
 
 # --------------------------------------------------------------------------- kept as they are
@@ -498,7 +558,9 @@ def test_windows_negative(lint):
 def test_deliberate_strictness_is_kept(lint, tmp_path, write_repo, lint_file):
     assert lint(MANIFEST + "project: again\n").one("AL003").severity is Severity.ERROR
     assert lint(MATRIX.replace("matrix:", "other:"), kind="matrix").one("AL506").severity is Severity.ERROR
-    write_repo(tmp_path, {"e2e/environments/test_matrix.yaml": MATRIX, "e2e/artifacts/e2e-docker/artifact.yml/x": "a: 1\n"})
+    write_repo(
+        tmp_path, {"e2e/environments/test_matrix.yaml": MATRIX, "e2e/artifacts/e2e-docker/artifact.yml/x": "a: 1\n"}
+    )
     out = lint_file(tmp_path / "e2e/environments/test_matrix.yaml")
     assert out.one("AL505").severity is Severity.ERROR
 
@@ -530,7 +592,9 @@ words = st.text(alphabet="abcxyz", min_size=1, max_size=5)
 flow_scalar = st.one_of(words, st.integers(-5, 500).map(str), st.sampled_from(["yes", "null", "1.5", "true", "~"]))
 collections = st.one_of(
     st.lists(flow_scalar, max_size=3).map(lambda items: "[" + ", ".join(items) + "]"),
-    st.dictionaries(words, flow_scalar, min_size=1, max_size=3).map(lambda d: "{" + ", ".join(f"{k}: {v}" for k, v in d.items()) + "}"),
+    st.dictionaries(words, flow_scalar, min_size=1, max_size=3).map(
+        lambda d: "{" + ", ".join(f"{k}: {v}" for k, v in d.items()) + "}"
+    ),
 )
 bad_tags = st.one_of(
     words.map(lambda w: f"!{w} x"),
@@ -553,7 +617,10 @@ def test_property_a_mistyped_manifest_value_is_an_error(key, value):
     assert gate_oracle.manifest_gates(text), f"the oracle accepts what we call an error:\n{text}"
     # the error is on the line of the mistyped value
     line_no = text[: text.index(line.split(": ")[0] + ": " + value)].count("\n")
-    assert any(result.index.position(f.start)[0] == line_no for f in found), (text, [(f.code, f.message) for f in found])
+    assert any(result.index.position(f.start)[0] == line_no for f in found), (
+        text,
+        [(f.code, f.message) for f in found],
+    )
 
 
 @settings(**SETTINGS)
@@ -573,7 +640,11 @@ def test_property_a_mistyped_matrix_value_is_an_error(key, value):
 
 
 CONTAINERS = {  # manifest keys that hold a mapping or a list: the line that opens them, and what follows
-    "artifacts": ("artifacts:\n", "  - artifact_root: entries/template-e2e\n    runtime_config_dir: config\n    source_template:\n      path: e2e/fixtures/template.e2e.yaml\n" f"      sha256: {SHA}\n"),
+    "artifacts": (
+        "artifacts:\n",
+        "  - artifact_root: entries/template-e2e\n    runtime_config_dir: config\n    source_template:\n      path: e2e/fixtures/template.e2e.yaml\n"
+        f"      sha256: {SHA}\n",
+    ),
     "source_template": ("    source_template:\n", f"      path: e2e/fixtures/template.e2e.yaml\n      sha256: {SHA}\n"),
     "generator": ("generator:\n", "  name: esb\n  version: 997b036 (dirty)\n"),
 }
@@ -596,7 +667,10 @@ def test_property_a_mistyped_manifest_collection_is_an_error(key, value):
 
 
 @settings(**SETTINGS)
-@given(st.sampled_from(sorted(MATRIX_OPTIONAL)), st.one_of(collections, bad_tags, st.sampled_from(["", "null", "5", "true", "1.5"])))
+@given(
+    st.sampled_from(sorted(MATRIX_OPTIONAL)),
+    st.one_of(collections, bad_tags, st.sampled_from(["", "null", "5", "true", "1.5"])),
+)
 def test_property_a_mistyped_optional_matrix_value_is_an_error(key, value):
     text = MATRIX + MATRIX_OPTIONAL[key] + value + "\n"
     found = [f for f in lint_text(text, kind="matrix", disk=False).findings if f.severity >= Severity.ERROR]

@@ -64,7 +64,9 @@ def source(tmp_path_factory) -> tuple[Path, str]:
     """A throwaway git repository holding this checkout's files, and its one commit."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=PROJECT, capture_output=True, timeout=120,
+        cwd=PROJECT,
+        capture_output=True,
+        timeout=120,
     )
     if listed.returncode != 0:
         pytest.skip("not a git checkout: cannot list the repository's files")

@@ -82,7 +82,7 @@ def at(text: str, marker: str = "§") -> tuple[str, int]:
 def ctx(text: str) -> CompletionContext:
     clean, offset = at(text)
     result = completion_context(clean, offset)
-    assert clean[result.replace_start:offset] == result.prefix
+    assert clean[result.replace_start : offset] == result.prefix
     return result
 
 
@@ -192,10 +192,7 @@ def _deep_chain(depth: int):
     for i in range(depth):
         key = Scalar("k", None, i, i + 1, None, None)
         mapping.end = total - i
-        if i == depth - 1:
-            value = Scalar("v", None, i + 1, i + 2, None, None)
-        else:
-            value = Mapping(False, i + 1, None, None)
+        value = Scalar("v", None, i + 1, i + 2, None, None) if i == depth - 1 else Mapping(False, i + 1, None, None)
         mapping.pairs.append((key, value))
         mapping = value
     return root
@@ -204,7 +201,7 @@ def _deep_chain(depth: int):
 def test_key_at_20000_deep_does_not_raise():
     depth = 20_000
     root = _deep_chain(depth)
-    path, key, value = key_at(root, depth - 1)
+    path, _key, value = key_at(root, depth - 1)
     assert len(path) == depth and set(path) == {"k"}
     assert type(value) is Scalar and value.value == "v"
     assert key_at(root, 5)[0] == ("k",) * 6
@@ -291,7 +288,7 @@ def test_partially_typed_key():
     assert "runt" not in c.existing
     c = ctx("artifacts:\n  - artifact_root: x\n    runt§ime_config_dir: c\n")  # in the middle of a key
     assert c.prefix == "runt" and c.value_of is None and c.existing == {"artifact_root"}
-    c = ctx('mo§')
+    c = ctx("mo§")
     assert c.path == () and c.prefix == "mo" and c.replace_start == 0
 
 
@@ -357,12 +354,36 @@ def test_quoted_keys_and_document_markers():
 
 BROKEN = [
     # (text, path, existing, prefix, value_of)
-    ('schema_version: "1\nartifacts:\n  - artifact_root: x\n    runt§\n', ("artifacts", 0), {"artifact_root"}, "runt", None),
+    (
+        'schema_version: "1\nartifacts:\n  - artifact_root: x\n    runt§\n',
+        ("artifacts", 0),
+        {"artifact_root"},
+        "runt",
+        None,
+    ),
     ("mode: [docker\nartifacts:\n  - artifact_root: x\n    §\n", ("artifacts", 0), {"artifact_root"}, "", None),
-    ("artifacts:\n  - artifact_root: x\n    source_template:\n      pa§\n  bad: [\n", ("artifacts", 0, "source_template"), set(), "pa", None),
+    (
+        "artifacts:\n  - artifact_root: x\n    source_template:\n      pa§\n  bad: [\n",
+        ("artifacts", 0, "source_template"),
+        set(),
+        "pa",
+        None,
+    ),
     ("artifacts:\n\t- artifact_root: x\n  - §\n", ("artifacts", 0), set(), "", None),
-    ("artifacts:\n  - artifact_root: x\n    mode: do§\n: : :\n", ("artifacts", 0), {"artifact_root", "mode"}, "do", "mode"),
-    ("artifacts:\n  - artifact_root: x\n  - artifact_root: x\n    §\n  - {\n", ("artifacts", 1), {"artifact_root"}, "", None),
+    (
+        "artifacts:\n  - artifact_root: x\n    mode: do§\n: : :\n",
+        ("artifacts", 0),
+        {"artifact_root", "mode"},
+        "do",
+        "mode",
+    ),
+    (
+        "artifacts:\n  - artifact_root: x\n  - artifact_root: x\n    §\n  - {\n",
+        ("artifacts", 1),
+        {"artifact_root"},
+        "",
+        None,
+    ),
 ]
 
 
@@ -389,7 +410,11 @@ def test_crlf_gives_the_same_context(text):
     crlf_text = text.replace("\n", "\r\n")
     crlf = ctx(crlf_text)
     assert (crlf.path, crlf.existing, crlf.prefix, crlf.value_of, crlf.value_path) == (
-        lf.path, lf.existing, lf.prefix, lf.value_of, lf.value_path,
+        lf.path,
+        lf.existing,
+        lf.prefix,
+        lf.value_of,
+        lf.value_path,
     )
     lines_before = text[: text.index("§")].count("\n")
     assert crlf.replace_start == lf.replace_start + lines_before
@@ -452,7 +477,7 @@ def test_text_context_agrees_with_the_tree_at_every_key(text, newline):
 
 def test_corpus_agrees_with_the_tree(corpus_file):
     text = corpus_file.read_text(encoding="utf-8")
-    for key, path, names in _keys_by_mapping(text):
+    for key, path, _names in _keys_by_mapping(text):
         c = completion_context(text, key.end)
         assert (c.path, c.prefix) == (path[:-1], key.value), (corpus_file.name, key.value)
 
@@ -466,7 +491,7 @@ def test_every_offset_is_safe(text):
         if text[clamped - 1 : clamped + 1] == "\r\n":
             clamped -= 1  # between \r and \n: the word ends before the \r
         assert c.replace_start <= clamped
-        assert text[c.replace_start:clamped] == c.prefix
+        assert text[c.replace_start : clamped] == c.prefix
         assert isinstance(c.path, tuple) and isinstance(c.existing, set)
         assert (c.value_path is None) == (c.value_of is None)
 

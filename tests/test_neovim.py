@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from artifact_lsp.engine.config import load_config
 from artifact_lsp.engine.linter import lint_path, lint_text
 
@@ -63,7 +64,9 @@ os.execv(sys.executable, [sys.executable, "tools/fake_producer.py", *sys.argv[1:
 
 def _version(binary: str) -> tuple[int, int] | None:
     try:
-        first = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=20, check=False).stdout.splitlines()[0]
+        first = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=20, check=False
+        ).stdout.splitlines()[0]
     except (OSError, subprocess.SubprocessError, IndexError):
         return None
     match = re.match(r"NVIM v(\d+)\.(\d+)", first)
@@ -138,18 +141,36 @@ def run_scenario(nvim: str, repo: Path, scenario: str, env: dict | None = None, 
         **(env or {}),
     }
     argv = [
-        nvim, "--headless", "--clean", "-n",
-        "--cmd", f"set rtp+={PLUGIN}",
-        "-c", f"luafile {DRIVER}",
+        nvim,
+        "--headless",
+        "--clean",
+        "-n",
+        "--cmd",
+        f"set rtp+={PLUGIN}",
+        "-c",
+        f"luafile {DRIVER}",
     ]
     try:
-        proc = subprocess.run(argv, cwd=repo, env=full_env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+        proc = subprocess.run(
+            argv,
+            cwd=repo,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"nvim did not finish the {scenario!r} scenario in {timeout}s; stderr: {exc.stderr!r}")
     if not out.exists():
-        pytest.fail(f"nvim wrote no result (exit {proc.returncode}); stdout: {proc.stdout[-2000:]!r}; stderr: {proc.stderr[-2000:]!r}")
+        pytest.fail(
+            f"nvim wrote no result (exit {proc.returncode}); stdout: {proc.stdout[-2000:]!r}; stderr: {proc.stderr[-2000:]!r}"
+        )
     data = json.loads(out.read_text(encoding="utf-8"))
-    assert data["ok"], f"scenario {scenario!r} failed at {data['steps'][-1:]}: {data['error']}\nobserved: {json.dumps(data, ensure_ascii=False)[:4000]}"
+    assert data["ok"], (
+        f"scenario {scenario!r} failed at {data['steps'][-1:]}: {data['error']}\nobserved: {json.dumps(data, ensure_ascii=False)[:4000]}"
+    )
     return data
 
 
@@ -167,7 +188,9 @@ def expected_diagnostics(path: Path, text: str | None = None) -> list[tuple]:
 
 
 def observed(diags: list[dict]) -> list[tuple]:
-    return sorted(((d["code"], d["lnum"], d["col"], d["end_lnum"], d["end_col"]) for d in diags), key=lambda d: (d[1], d[2], d[0]))
+    return sorted(
+        ((d["code"], d["lnum"], d["col"], d["end_lnum"], d["end_col"]) for d in diags), key=lambda d: (d[1], d[2], d[0])
+    )
 
 
 def assert_pulled_only(diags: list[dict], what: str) -> None:
@@ -238,7 +261,9 @@ def test_byte_columns_after_non_ascii_text(edit_session):
         assert byte != char and byte != len(line[:char].encode("utf-16-le")) // 2  # the columns really differ
         assert (diag["lnum"], diag["col"], diag["end_lnum"], diag["end_col"]) == (6, byte, 6, byte + len(key))
     # (the file was fixed on save later in the session: lint the text it had)
-    assert observed(uni["diagnostics"]) == expected_diagnostics(repo / "e2e/artifacts/e2e-unicode/artifact.yml", UNICODE_MANIFEST)
+    assert observed(uni["diagnostics"]) == expected_diagnostics(
+        repo / "e2e/artifacts/e2e-unicode/artifact.yml", UNICODE_MANIFEST
+    )
     assert_pulled_only(uni["diagnostics"], "the unicode manifest")
 
 
@@ -247,7 +272,9 @@ def test_json_manifest_and_matrix_attach(edit_session):
     assert data["json"]["filetype"] == "json"
     assert [c["name"] for c in data["json"]["clients"]] == ["artifact_lsp"]
     assert {"AL104", "AL109"} <= codes(data["json"]["diagnostics"])
-    assert observed(data["json"]["diagnostics"]) == expected_diagnostics(repo / "e2e/artifacts/e2e-containerd/artifact.json")
+    assert observed(data["json"]["diagnostics"]) == expected_diagnostics(
+        repo / "e2e/artifacts/e2e-containerd/artifact.json"
+    )
     assert data["matrix"]["filetype"] == "yaml"
     assert {"AL501", "AL502", "AL503"} <= codes(data["matrix"]["diagnostics"])
     assert observed(data["matrix"]["diagnostics"]) == expected_diagnostics(repo / "e2e/environments/test_matrix.yaml")
@@ -270,7 +297,11 @@ def test_unopened_manifests_are_reported(edit_session):
 
 def test_other_yaml_and_json_get_no_client(edit_session):
     data, _repo = edit_session
-    assert set(data["others"]) == {"other.yml", "e2e/artifacts/e2e-docker/other.yml", "e2e/artifacts/e2e-docker/notes.json"}
+    assert set(data["others"]) == {
+        "other.yml",
+        "e2e/artifacts/e2e-docker/other.yml",
+        "e2e/artifacts/e2e-docker/notes.json",
+    }
     for rel, seen in data["others"].items():
         assert seen["filetype"] in ("yaml", "json"), rel
         assert seen["clients"] == [], f"{rel} got a client: {seen['clients']}"
@@ -346,8 +377,12 @@ def test_regenerate_succeeds(nvim, repo):
     # the producer through a wrapper that talks for ~1.2 s first, set with the LSP settings
     # (artifactLsp.regenerate.env in vim.lsp.config) over the repository's [regenerate]
     (repo / "tools/slow_producer.py").write_text(SLOW_PRODUCER, encoding="utf-8")
-    settings = {"artifactLsp": {"regenerate": {"env": {"ARTIFACT_PRODUCER_CMD": f"{sys.executable} tools/slow_producer.py"}}}}
-    data = run_scenario(nvim, repo, "regenerate_ok", env={"FAKE_PRODUCER_MODE": "ok", "ARTIFACT_NVIM_SETTINGS": json.dumps(settings)})
+    settings = {
+        "artifactLsp": {"regenerate": {"env": {"ARTIFACT_PRODUCER_CMD": f"{sys.executable} tools/slow_producer.py"}}}
+    }
+    data = run_scenario(
+        nvim, repo, "regenerate_ok", env={"FAKE_PRODUCER_MODE": "ok", "ARTIFACT_NVIM_SETTINGS": json.dumps(settings)}
+    )
     (client,) = data["before"]["clients"]
     assert client["cmd"] == SERVER_CMD  # vim.lsp.config('artifact_lsp', {cmd = ...}) was honoured
     # $/progress: begin .. reports .. end
@@ -399,7 +434,10 @@ def test_regenerate_review_diff_and_undo(nvim, repo):
     assert data["qf"]["title"] == "artifact-lsp: regeneration changes"
     texts = [e["text"] for e in data["qf"]["entries"]]
     assert texts[0] == "changed: e2e/artifacts/e2e-docker/artifact.yml", texts
-    assert "removed: e2e/artifacts/e2e-docker/entries/template-e2e-5f1c2a90/runtime-base/runtime-hooks/python/sitecustomize.py" in texts
+    assert (
+        "removed: e2e/artifacts/e2e-docker/entries/template-e2e-5f1c2a90/runtime-base/runtime-hooks/python/sitecustomize.py"
+        in texts
+    )
     left, right = data["diff"]
     assert left["name"] == "artifact-lsp://before/e2e/artifacts/e2e-docker/artifact.yml"
     assert left["diff"] and right["diff"] and not left["modifiable"]

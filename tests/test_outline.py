@@ -86,19 +86,27 @@ def check_well_formed(items: list[Symbol], text: str) -> int:
 
 def test_top_level_symbols_of_a_manifest():
     top = outline(MANIFEST)
-    assert [s.name for s in top] == ["schema_version", "project", "env", "mode", "artifacts", "generated_at", "generator"]
+    assert [s.name for s in top] == [
+        "schema_version",
+        "project",
+        "env",
+        "mode",
+        "artifacts",
+        "generated_at",
+        "generator",
+    ]
     check_well_formed(top, MANIFEST)
     for s in top:
         # range: from the key to the end of the value's last content; selection: the key
-        assert MANIFEST[s.selection_start:s.selection_end] == s.name
+        assert MANIFEST[s.selection_start : s.selection_end] == s.name
         assert s.start == s.selection_start
-        assert MANIFEST[s.start:s.end].startswith(s.name + ":")
-        assert not MANIFEST[s.start:s.end].endswith(("\n", " "))
+        assert MANIFEST[s.start : s.end].startswith(s.name + ":")
+        assert not MANIFEST[s.start : s.end].endswith(("\n", " "))
     names = by_name(top)
-    assert MANIFEST[names["mode"].start:names["mode"].end] == "mode: docker"
-    assert MANIFEST[names["schema_version"].start:names["schema_version"].end] == 'schema_version: "1"'
-    assert MANIFEST[names["generator"].start:names["generator"].end].endswith("version: 997b036 (dirty)")
-    assert MANIFEST[names["artifacts"].start:names["artifacts"].end].endswith("java_agent_digest: 2f097ea9")
+    assert MANIFEST[names["mode"].start : names["mode"].end] == "mode: docker"
+    assert MANIFEST[names["schema_version"].start : names["schema_version"].end] == 'schema_version: "1"'
+    assert MANIFEST[names["generator"].start : names["generator"].end].endswith("version: 997b036 (dirty)")
+    assert MANIFEST[names["artifacts"].start : names["artifacts"].end].endswith("java_agent_digest: 2f097ea9")
     assert (names["mode"].kind, names["mode"].detail) == ("string", "docker")
     assert names["artifacts"].kind == "array" and names["artifacts"].detail == "2 items"
     assert names["generator"].kind == "object"
@@ -111,9 +119,9 @@ def test_artifact_entries_are_named_by_artifact_root():
     assert [e.detail for e in entries] == ["entry 0", "entry 1"]
     assert all(e.kind == "object" for e in entries)
     first, second = entries
-    assert MANIFEST[first.selection_start:first.selection_end] == "entries/template-e2e-19477f40"
-    assert MANIFEST[first.start:first.end].startswith("artifact_root:")
-    assert MANIFEST[first.start:first.end].endswith(SHA)  # not the comment after it
+    assert MANIFEST[first.selection_start : first.selection_end] == "entries/template-e2e-19477f40"
+    assert MANIFEST[first.start : first.end].startswith("artifact_root:")
+    assert MANIFEST[first.start : first.end].endswith(SHA)  # not the comment after it
     assert [c.name for c in first.children] == ["artifact_root", "runtime_config_dir", "source_template"]
     template = by_name(first.children)["source_template"]
     assert [c.name for c in template.children] == ["path", "sha256"]
@@ -121,7 +129,7 @@ def test_artifact_entries_are_named_by_artifact_root():
     assert sha.kind == "string" and len(sha.detail) == 60 and sha.detail.endswith("…")
     assert sha.detail[:59] == SHA[:59]
     # an entry without artifact_root: named by its index, selection on its first key
-    assert MANIFEST[second.selection_start:second.selection_end] == "runtime_config_dir"
+    assert MANIFEST[second.selection_start : second.selection_end] == "runtime_config_dir"
     kinds = {c.name: c.kind for c in second.children}
     assert kinds["image_prewarm"] == "boolean" and kinds["runtime_meta"] == "object"
 
@@ -160,8 +168,15 @@ def test_scalar_kinds():
     text = "s: x\nq: '1'\ni: 12\nf: 1.5\nb: false\nn: null\ne:\nl: [1]\nm: {a: 1}\n"
     kinds = {s.name: s.kind for s in outline(text)}
     assert kinds == {
-        "s": "string", "q": "string", "i": "number", "f": "number", "b": "boolean",
-        "n": "null", "e": "null", "l": "array", "m": "object",
+        "s": "string",
+        "q": "string",
+        "i": "number",
+        "f": "number",
+        "b": "boolean",
+        "n": "null",
+        "e": "null",
+        "l": "array",
+        "m": "object",
     }
     check_well_formed(outline(text), text)
 
@@ -175,7 +190,7 @@ def test_json_manifest():
     check_well_formed(top, text)
     artifacts = by_name(top)["artifacts"]
     assert artifacts.children[0].name == "entries/a"
-    assert text[artifacts.start:artifacts.end].endswith("}]")
+    assert text[artifacts.start : artifacts.end].endswith("}]")
 
 
 def test_names_are_never_empty():
@@ -271,4 +286,4 @@ def test_crlf_ranges():
     top = outline(text)
     check_well_formed(top, text)
     for s in top:
-        assert not text[s.start:s.end].endswith(("\r", "\n"))
+        assert not text[s.start : s.end].endswith(("\r", "\n"))

@@ -17,10 +17,13 @@ import zipfile
 from email.parser import Parser
 
 import pytest
+
 import vscode_harness as h
 
 RELEASE = h.ROOT / ".ci" / "release.py"
-VERSION = re.search(r'__version__ = "([^"]+)"', (h.ROOT / "server" / "artifact_lsp" / "__init__.py").read_text()).group(1)
+VERSION = re.search(r'__version__ = "([^"]+)"', (h.ROOT / "server" / "artifact_lsp" / "__init__.py").read_text()).group(
+    1
+)
 
 
 def test_one_version_in_one_place():
@@ -45,7 +48,11 @@ def released(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
     proc = subprocess.run(
         [sys.executable, str(RELEASE), "--out", str(out), "--workdir", str(h.CACHE / "release-ext")],
-        cwd=h.ROOT, capture_output=True, text=True, timeout=900, check=False,
+        cwd=h.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr[-5000:]
     assert f"artifact-lsp {VERSION}: wheel, sdist and .vsix checked" in proc.stdout
@@ -54,9 +61,14 @@ def released(tmp_path_factory):
 
 def test_release_builds_three_artifacts_with_one_version(released):
     names = sorted(p.name for p in released.iterdir() if not p.name.startswith("."))  # uv build adds a .gitignore
-    assert names == sorted([
-        f"artifact_lsp-{VERSION}-py3-none-any.whl", f"artifact_lsp-{VERSION}.tar.gz", f"artifact-lsp-{VERSION}.vsix", "SHA256SUMS",
-    ]), names
+    assert names == sorted(
+        [
+            f"artifact_lsp-{VERSION}-py3-none-any.whl",
+            f"artifact_lsp-{VERSION}.tar.gz",
+            f"artifact-lsp-{VERSION}.vsix",
+            "SHA256SUMS",
+        ]
+    ), names
     sums = (released / "SHA256SUMS").read_text().splitlines()
     assert len(sums) == 3 and all(re.fullmatch(r"[0-9a-f]{64}  \S+", line) for line in sums), sums
 
@@ -88,8 +100,16 @@ def test_vsix_carries_the_server_its_dependencies_and_the_license(released):
         assert json.loads(zf.read("extension/package.json"))["version"] == VERSION
         assert zf.read("extension/LICENSE.txt").decode() == (h.ROOT / "LICENSE").read_text()
         assert f'__version__ = "{VERSION}"' in zf.read("extension/bundled/libs/artifact_lsp/__init__.py").decode()
-    for rel in ("artifact_lsp/server/app.py", "artifact_lsp/engine/linter.py", "pygls/__init__.py", "lsprotocol/types.py",
-                "cattrs/__init__.py", "attrs/__init__.py", "typing_extensions.py", "yaml/__init__.py"):
+    for rel in (
+        "artifact_lsp/server/app.py",
+        "artifact_lsp/engine/linter.py",
+        "pygls/__init__.py",
+        "lsprotocol/types.py",
+        "cattrs/__init__.py",
+        "attrs/__init__.py",
+        "typing_extensions.py",
+        "yaml/__init__.py",
+    ):
         assert f"extension/bundled/libs/{rel}" in names, rel
     assert f"extension/bundled/libs/artifact_lsp-{VERSION}.dist-info/METADATA" in names
     assert "extension/bundled/tool/server.py" in names

@@ -70,7 +70,9 @@ def render(case: Path) -> str:
             diff = difflib.unified_diff(
                 result.text.splitlines(keepends=True), new_text.splitlines(keepends=True), f"a/{rel}", f"b/{rel}"
             )
-            fixes.append("".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in diff))
+            fixes.append(
+                "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in diff)
+            )
     if len(out) == 2:
         out.append("(no findings)")
     out += ["", "# fix"]

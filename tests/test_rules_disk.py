@@ -99,7 +99,14 @@ def test_al201_escaped_value_is_checked_by_its_value(lint):
 
 @pytest.mark.parametrize(
     "value",
-    ["runtime-based/x", "my-runtime-base/x", "x/runtime-base.txt", "runtime_base/x", "runtime-base-old/x", "Runtime-Base/x"],
+    [
+        "runtime-based/x",
+        "my-runtime-base/x",
+        "x/runtime-base.txt",
+        "runtime_base/x",
+        "runtime-base-old/x",
+        "Runtime-Base/x",
+    ],
 )
 def test_al201_negative_not_a_segment(lint, value):
     out = lint(manifest(root=value))
@@ -204,8 +211,8 @@ def test_al202_absolute_artifact_root(tmp_path, write_repo, lint_file):
 
 def test_al202_artifact_root_from_a_merge_key(tmp_path, write_repo, lint_file):
     # AL401 follows '<<' merges to find artifact_root; the runtime-base folder check must too
-    text = "x-defaults: &d {artifact_root: entries/t, runtime_config_dir: config}\n" + HEAD + (
-        "artifacts:\n  - <<: *d\n"
+    text = (
+        "x-defaults: &d {artifact_root: entries/t, runtime_config_dir: config}\n" + HEAD + ("artifacts:\n  - <<: *d\n")
     )
     write_repo(tmp_path, {MANIFEST: text, f"{ART}/entries/t/runtime-base": None, **GOOD_CONFIG})
     out = lint_repo(lint_file, tmp_path)
@@ -256,7 +263,11 @@ def test_al401_required_file_missing(tmp_path, write_repo, lint_file, missing):
 def test_al401_a_folder_is_not_a_file(tmp_path, write_repo, lint_file):
     write_repo(
         tmp_path,
-        {MANIFEST: CLEAN, f"{ART}/entries/t/config/functions.yml": None, f"{ART}/entries/t/config/routing.yml": "a: 1\n"},
+        {
+            MANIFEST: CLEAN,
+            f"{ART}/entries/t/config/functions.yml": None,
+            f"{ART}/entries/t/config/routing.yml": "a: 1\n",
+        },
     )
     hit = lint_repo(lint_file, tmp_path).one("AL401")
     assert "'entries/t/config/functions.yml' is missing" in hit.message

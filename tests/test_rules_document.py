@@ -121,7 +121,11 @@ def test_al003_in_entry_and_in_matrix(lint):
 def test_al003_negative(lint):
     lint(CLEAN).none("AL003")
     # repeated merge keys are not duplicates; same key in different mappings is fine
-    text = "x-a: &a {k: 1}\nx-b: &b {k: 2}\nx-c:\n  <<: *a\n  <<: *b\n" + CLEAN + "  - artifact_root: b\n    runtime_config_dir: c\n"
+    text = (
+        "x-a: &a {k: 1}\nx-b: &b {k: 2}\nx-c:\n  <<: *a\n  <<: *b\n"
+        + CLEAN
+        + "  - artifact_root: b\n    runtime_config_dir: c\n"
+    )
     lint(text).none("AL003")
 
 
@@ -223,7 +227,10 @@ def test_lint_text_never_raises_on_odd_input(lint):
 
 
 def test_no_rule_crashes_on_non_scalar_keys(lint):
-    text = HEAD + "? [complex]\n: value\nartifacts:\n  - ? {a: 1}\n    : x\n    artifact_root: a\n    runtime_config_dir: c\n"
+    text = (
+        HEAD
+        + "? [complex]\n: value\nartifacts:\n  - ? {a: 1}\n    : x\n    artifact_root: a\n    runtime_config_dir: c\n"
+    )
     assert "AL000" not in lint(text).codes
 
 

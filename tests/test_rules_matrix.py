@@ -37,7 +37,9 @@ def test_clean_matrix(lint):
 
 
 def test_kind_from_file_name(tmp_path, write_repo, lint_file):
-    write_repo(tmp_path, {"e2e/environments/test_matrix.yaml": SUITES + "- esb_env: e2e-docker\n  artifact_manifest: x\n"})
+    write_repo(
+        tmp_path, {"e2e/environments/test_matrix.yaml": SUITES + "- esb_env: e2e-docker\n  artifact_manifest: x\n"}
+    )
     out = lint_file(tmp_path / "e2e/environments/test_matrix.yaml", disk=False)
     assert out.result.kind == "matrix"
     assert out.one("AL503").at == (13, 3)
@@ -47,12 +49,18 @@ def test_kind_from_file_name(tmp_path, write_repo, lint_file):
 
 
 def test_al503_esb_env_only(lint):
-    text = SUITES + "- esb_env: e2e-docker\n  artifact_manifest: e2e/artifacts/e2e-docker/artifact.yml\n  suites: [smoke]\n"
+    text = (
+        SUITES
+        + "- esb_env: e2e-docker\n  artifact_manifest: e2e/artifacts/e2e-docker/artifact.yml\n  suites: [smoke]\n"
+    )
     out = lint(text, kind="matrix")
     hit = out.one("AL503")
     assert hit.at == (13, 3)
     assert hit.severity is Severity.ERROR
-    assert hit.message == "matrix[0]: 'esb_env' was renamed to 'env'; an entry with only 'esb_env' is skipped by the runner"
+    assert (
+        hit.message
+        == "matrix[0]: 'esb_env' was renamed to 'env'; an entry with only 'esb_env' is skipped by the runner"
+    )
     plan = hit.finding.plan
     assert isinstance(plan, RenameKey) and plan.key.value == "esb_env" and plan.new == "env"
     assert hit.finding.rule.deprecated
@@ -114,12 +122,17 @@ def test_al505_manifest_missing(tmp_path, write_repo, lint_file):
     hit = out.one("AL505")
     assert hit.at == (14, 22)
     assert hit.severity is Severity.ERROR
-    assert hit.message == "matrix[0] (e2e-docker): artifact_manifest 'e2e/artifacts/e2e-docker/artifact.yml' does not exist"
+    assert (
+        hit.message
+        == "matrix[0] (e2e-docker): artifact_manifest 'e2e/artifacts/e2e-docker/artifact.yml' does not exist"
+    )
     assert out.span_text(hit) == "e2e/artifacts/e2e-docker/artifact.yml"
 
 
 def test_al505_manifest_present(tmp_path, write_repo, lint_file):
-    write_repo(tmp_path, {"e2e/environments/test_matrix.yaml": CLEAN, "e2e/artifacts/e2e-docker/artifact.yml": MANIFEST})
+    write_repo(
+        tmp_path, {"e2e/environments/test_matrix.yaml": CLEAN, "e2e/artifacts/e2e-docker/artifact.yml": MANIFEST}
+    )
     out = lint_file(tmp_path / "e2e/environments/test_matrix.yaml", load_config(tmp_path))
     assert out.hits == []
 
@@ -128,7 +141,10 @@ def test_al505_resolves_from_repo_root_not_matrix_folder(tmp_path, write_repo, l
     # the manifest exists relative to the matrix folder, but not from the repository root
     write_repo(
         tmp_path,
-        {"e2e/environments/test_matrix.yaml": CLEAN, "e2e/environments/e2e/artifacts/e2e-docker/artifact.yml": MANIFEST},
+        {
+            "e2e/environments/test_matrix.yaml": CLEAN,
+            "e2e/environments/e2e/artifacts/e2e-docker/artifact.yml": MANIFEST,
+        },
     )
     out = lint_file(tmp_path / "e2e/environments/test_matrix.yaml", load_config(tmp_path))
     assert out.one("AL505").at == (14, 22)

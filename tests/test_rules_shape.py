@@ -298,7 +298,9 @@ def test_al307_blank_path_and_sha(lint):
     ]
 
 
-@pytest.mark.parametrize("sha", [TEMPLATE_SHA.upper(), TEMPLATE_SHA[:-1], TEMPLATE_SHA + "0", "sha256:" + TEMPLATE_SHA[7:], "g" * 64])
+@pytest.mark.parametrize(
+    "sha", [TEMPLATE_SHA.upper(), TEMPLATE_SHA[:-1], TEMPLATE_SHA + "0", "sha256:" + TEMPLATE_SHA[7:], "g" * 64]
+)
 def test_al307_bad_sha256(lint, sha):
     out = lint(entry(extra=f"    source_template:\n      path: t.yaml\n      sha256: {sha}\n"))
     hit = out.one("AL307")

@@ -31,6 +31,7 @@ import time
 import jsonschema
 import pytest
 import yaml
+
 from artifact_lsp.cli import main
 from artifact_lsp.engine import keypath, spec
 from artifact_lsp.engine.config import Config, load_config
@@ -53,9 +54,29 @@ EXAMPLES = PROJECT / "examples"
 
 # engine errors the schema must also report (when the rule is asserted)
 COMPLETE = {
-    "AL100", "AL101", "AL102", "AL103", "AL104", "AL105", "AL106", "AL107", "AL108",
-    "AL201", "AL301", "AL302", "AL303", "AL304", "AL305", "AL307", "AL308", "AL309",
-    "AL501", "AL502", "AL503", "AL504", "AL506",
+    "AL100",
+    "AL101",
+    "AL102",
+    "AL103",
+    "AL104",
+    "AL105",
+    "AL106",
+    "AL107",
+    "AL108",
+    "AL201",
+    "AL301",
+    "AL302",
+    "AL303",
+    "AL304",
+    "AL305",
+    "AL307",
+    "AL308",
+    "AL309",
+    "AL501",
+    "AL502",
+    "AL503",
+    "AL504",
+    "AL506",
 }
 # a missing key: which rule the engine reports it under
 REQUIRED_CODE = {"artifacts": "AL305", "artifact_manifest": "AL504", "matrix": "AL506"}
@@ -265,7 +286,9 @@ def test_required_keys_formats_and_unknown_keys():
     assert re.search(sha, "f9d521e447e653e1574522524b14ab2ace861bcbc21fe74304cc12135b4deb0b")
     assert not re.search(sha, "F9D521E447E653E1574522524B14AB2ACE861BCBC21FE74304CC12135B4DEB0B")
     # unknown keys are allowed everywhere (the applier ignores them; AL308 is info)
-    assert not any("additionalProperties" in node and node["additionalProperties"] is False for _, node in _walk(schema))
+    assert not any(
+        "additionalProperties" in node and node["additionalProperties"] is False for _, node in _walk(schema)
+    )
     assert not any("propertyNames" in node for _, node in _walk(schema))
     assert any("propertyNames" in node for _, node in _walk(manifest_schema(STRICT)))
 
@@ -273,8 +296,22 @@ def test_required_keys_formats_and_unknown_keys():
 def test_runtime_base_pattern():
     schema = manifest_schema()
     pattern = schema["definitions"]["anyValue"]["pattern"]
-    ok = ["entries/x", "runtime-based/x", "my-runtime-base", "runtime-base-2/x", "runtime-base\n", "x/runtime-base/\n"[:-1] + "y"]
-    bad = ["runtime-base", "entries/runtime-base/x", "x\\runtime-base\\y", "x/runtime-base", "runtime-base/", "a\nb/runtime-base"]
+    ok = [
+        "entries/x",
+        "runtime-based/x",
+        "my-runtime-base",
+        "runtime-base-2/x",
+        "runtime-base\n",
+        "x/runtime-base/\n"[:-1] + "y",
+    ]
+    bad = [
+        "runtime-base",
+        "entries/runtime-base/x",
+        "x\\runtime-base\\y",
+        "x/runtime-base",
+        "runtime-base/",
+        "a\nb/runtime-base",
+    ]
     for value in ok[:-1]:
         assert re.search(pattern, value), value
     for value in bad:
@@ -311,7 +348,9 @@ def test_patterns_compile_in_javascript_with_the_unicode_flag(name):
         }
     )
     script = "const ps = JSON.parse(require('fs').readFileSync(0, 'utf8')); for (const p of ps) new RegExp(p, 'u'); console.log(ps.length)"
-    proc = subprocess.run(["node", "-e", script], input=json.dumps(patterns), capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        ["node", "-e", script], input=json.dumps(patterns), capture_output=True, text=True, timeout=60, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout) == len(patterns)
 
@@ -361,7 +400,9 @@ BASE_MANIFEST = {
     "generator": {"name": "esb", "version": "997b036 (dirty)"},
 }
 BASE_MATRIX = {
-    "matrix": [{"env": "e2e-docker", "artifact_manifest": "e2e/artifacts/e2e-docker/artifact.yml", "suites": ["smoke"]}],
+    "matrix": [
+        {"env": "e2e-docker", "artifact_manifest": "e2e/artifacts/e2e-docker/artifact.yml", "suites": ["smoke"]}
+    ],
     "suites": {"smoke": {"description": "Fast", "targets": ["../scenarios/smoke/"], "exclude": []}},
 }
 
@@ -401,9 +442,24 @@ def manifest_mutations(data: dict):
             changes += [(entry + (key,), v) for v in (_MISSING, *_VALUES)]
         changes += [
             (entry + ("runtime_config_dir",), v)
-            for v in ("/abs", ".", "./", "..", "../x", "a/../../x", "..foo", "C:\\x", ".hidden", "a/..", "app/config", "a/b/..")
+            for v in (
+                "/abs",
+                ".",
+                "./",
+                "..",
+                "../x",
+                "a/../../x",
+                "..foo",
+                "C:\\x",
+                ".hidden",
+                "a/..",
+                "app/config",
+                "a/b/..",
+            )
         ]
-        changes += [(entry + ("artifact_root",), v) for v in ("x/runtime-base", "runtime-based", "x/staging-base/y", "a.b")]
+        changes += [
+            (entry + ("artifact_root",), v) for v in ("x/runtime-base", "runtime-based", "x/staging-base/y", "a.b")
+        ]
         changes += [
             (entry + ("id",), "template-1"),
             (entry + ("image_prewarm",), "all"),
@@ -420,7 +476,9 @@ def manifest_mutations(data: dict):
             changes += [(t + ("sha256",), v) for v in (_MISSING, *_VALUES, SHA.upper(), SHA[:-1], "g" * 64, SHA + " ")]
             changes += [(t + ("parameters",), {"Stage": "dev"})]
     # every removed key of the spec at its contract position: a newly removed key is covered too
-    changes += [(keypath.concrete(keypath.parse(row.path)), {"legacy": 1}) for entry in spec.REMOVED for row in entry.keys]
+    changes += [
+        (keypath.concrete(keypath.parse(row.path)), {"legacy": 1}) for entry in spec.REMOVED for row in entry.keys
+    ]
     for path, value in changes:
         mutated = copy.deepcopy(data)
         try:
@@ -440,8 +498,13 @@ def matrix_mutations(data: dict):
     if entries and isinstance(entries[0], dict):
         e = ("matrix", 0)
         changes += [(e + ("artifact_manifest",), v) for v in (_MISSING, *_VALUES)]
-        changes += [(e + (key,), "x") for key in ("deploy_driver", "artifact_generate", "config_dir", "env_vars", "esb_env", "compose_file")]
-        changes += [(keypath.concrete(keypath.parse(row.path)), "x") for entry in spec.MATRIX_REMOVED for row in entry.keys]
+        changes += [
+            (e + (key,), "x")
+            for key in ("deploy_driver", "artifact_generate", "config_dir", "env_vars", "esb_env", "compose_file")
+        ]
+        changes += [
+            (keypath.concrete(keypath.parse(row.path)), "x") for entry in spec.MATRIX_REMOVED for row in entry.keys
+        ]
         changes += [(e + ("env",), _MISSING), (e + ("suites",), ["nope"])]
     for path, value in changes:
         mutated = copy.deepcopy(data)
@@ -485,7 +548,7 @@ def test_mutations_agree_with_the_engine(name):
 def test_the_examples_mutations_hit_every_expressed_rule():
     """The mutations above exercise every rule the schema claims to express."""
     seen = set()
-    for label, kind, text in _sources()[:2]:
+    for _label, kind, text in _sources()[:2]:
         data = load(text)
         mutations = matrix_mutations(data) if kind == "matrix" else manifest_mutations(data)
         for _, mutated in mutations:
@@ -537,7 +600,15 @@ def test_cli_uses_the_configuration(capsys, tmp_path, monkeypatch):
 
 # --------------------------------------------------------------------------- in yaml-language-server
 
-YAML_LS = PROJECT / ".cache" / "yaml-language-server" / "node_modules" / "yaml-language-server" / "bin" / "yaml-language-server"
+YAML_LS = (
+    PROJECT
+    / ".cache"
+    / "yaml-language-server"
+    / "node_modules"
+    / "yaml-language-server"
+    / "bin"
+    / "yaml-language-server"
+)
 BAD = """schema_version: "2"
 project: ""
 mode: firecracker
@@ -552,7 +623,10 @@ artifacts:
 """
 
 
-@pytest.mark.skipif(not YAML_LS.exists() or shutil.which("node") is None, reason="yaml-language-server is not installed (benchmarks/bench.py installs it)")
+@pytest.mark.skipif(
+    not YAML_LS.exists() or shutil.which("node") is None,
+    reason="yaml-language-server is not installed (benchmarks/bench.py installs it)",
+)
 async def test_yaml_language_server_reports_what_the_engine_reports(tmp_path):
     """The schema in its real consumer: the same lines, and the linter's messages."""
     sys.path.insert(0, str(PROJECT / "benchmarks"))
@@ -560,26 +634,44 @@ async def test_yaml_language_server_reports_what_the_engine_reports(tmp_path):
 
     schema = tmp_path / "artifact.schema.json"
     schema.write_text(dumps(manifest_schema()))
-    settings = {"yaml": {"validate": True, "schemaStore": {"enable": False}, "schemas": {schema.as_uri(): "**/artifact.yml"}}}
+    settings = {
+        "yaml": {"validate": True, "schemaStore": {"enable": False}, "schemas": {schema.as_uri(): "**/artifact.yml"}}
+    }
     proc = await asyncio.create_subprocess_exec(
-        shutil.which("node"), str(YAML_LS), "--stdio", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL, limit=1 << 24,
+        shutil.which("node"),
+        str(YAML_LS),
+        "--stdio",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        limit=1 << 24,
     )
     client = SettingsClient(proc, settings)
     try:
-        await asyncio.wait_for(client.request("initialize", {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": CAPABILITIES}), 30)
+        await asyncio.wait_for(
+            client.request(
+                "initialize", {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": CAPABILITIES}
+            ),
+            30,
+        )
         client.notify("initialized", {})
         client.notify("workspace/didChangeConfiguration", {"settings": settings})
         texts = {"bad": BAD, "example": (EXAMPLES / "e2e" / "artifacts" / "e2e-docker" / "artifact.yml").read_text()}
         for name, text in texts.items():
             uri = (tmp_path / name / "artifact.yml").as_uri()
             since = time.perf_counter()
-            client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}})
+            client.notify(
+                "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}
+            )
             await proc.stdin.drain()
             await settle(client, uri, since, timeout=60)
             published = client.diagnostics[uri][-1][2]
             # a legacy key gets two: the deprecation message on the key, and this one on its value
-            theirs = {d["range"]["start"]["line"] for d in published if d["message"] != "Matches a schema that is not allowed."}
+            theirs = {
+                d["range"]["start"]["line"]
+                for d in published
+                if d["message"] != "Matches a schema that is not allowed."
+            }
             result = lint_text(text, kind="manifest", disk=False)
             ours = {result.index.position(f.start)[0] for f in result.findings if f.severity >= Severity.ERROR}
             assert theirs == ours, (name, sorted(theirs), sorted(ours), [d["message"] for d in published])

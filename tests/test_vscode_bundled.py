@@ -27,11 +27,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 import vscode_harness as h
 
 DEBIAN_PYTHON = "/usr/bin/python3"
 DOCKER = "e2e/artifacts/e2e-docker/artifact.yml"
-VERSION = re.search(r'__version__ = "([^"]+)"', (h.ROOT / "server" / "artifact_lsp" / "__init__.py").read_text()).group(1)
+VERSION = re.search(r'__version__ = "([^"]+)"', (h.ROOT / "server" / "artifact_lsp" / "__init__.py").read_text()).group(
+    1
+)
 WAIT = 60  # seconds: an upper bound on waiting for a message, never a pause
 
 
@@ -59,7 +62,9 @@ class Session:
     """A language server process and a minimal client (answers every server request)."""
 
     def __init__(self, argv: list[str], env: dict, cwd: Path):
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd
+        )
         self.messages: queue.Queue = queue.Queue()
         self.next_id = 0
         self.stderr: list[bytes] = []
@@ -97,7 +102,11 @@ class Session:
         if message is None:
             raise AssertionError(f"the server exited ({self.proc.wait()}); stderr: {self.err()}")
         if "method" in message and "id" in message:  # a request from the server: answer it
-            result = [None] * len(message["params"].get("items", [])) if message["method"] == "workspace/configuration" else None
+            result = (
+                [None] * len(message["params"].get("items", []))
+                if message["method"] == "workspace/configuration"
+                else None
+            )
             self._write({"jsonrpc": "2.0", "id": message["id"], "result": result})
         return message
 
@@ -114,7 +123,11 @@ class Session:
     def wait_diagnostics(self, uri: str) -> list[dict]:
         while True:
             message = self.next_message()
-            if message.get("method") == "textDocument/publishDiagnostics" and message["params"]["uri"] == uri and message["params"]["diagnostics"]:
+            if (
+                message.get("method") == "textDocument/publishDiagnostics"
+                and message["params"]["uri"] == uri
+                and message["params"]["diagnostics"]
+            ):
                 return message["params"]["diagnostics"]
 
     def err(self) -> str:
@@ -143,22 +156,40 @@ def lint_example(extension: Path, python: str, ws: Path, env: dict) -> tuple[dic
     """initialize result, the docker manifest's diagnostics, the code actions on `id`, stderr."""
     session = Session([python, str(extension / "bundled" / "tool" / "server.py")], env, cwd=ws)
     try:
-        init = session.request("initialize", {
-            "processId": os.getpid(),
-            "rootUri": ws.as_uri(),
-            "workspaceFolders": [{"uri": ws.as_uri(), "name": "ws"}],
-            "capabilities": {"textDocument": {"publishDiagnostics": {}, "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["quickfix", "source"]}}}}},
-        })
+        init = session.request(
+            "initialize",
+            {
+                "processId": os.getpid(),
+                "rootUri": ws.as_uri(),
+                "workspaceFolders": [{"uri": ws.as_uri(), "name": "ws"}],
+                "capabilities": {
+                    "textDocument": {
+                        "publishDiagnostics": {},
+                        "codeAction": {
+                            "codeActionLiteralSupport": {"codeActionKind": {"valueSet": ["quickfix", "source"]}}
+                        },
+                    }
+                },
+            },
+        )
         session.notify("initialized", {})
         path = ws / DOCKER
         uri = path.as_uri()
-        session.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": path.read_text()}})
+        session.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": path.read_text()}},
+        )
         diagnostics = session.wait_diagnostics(uri)
         on_id = [d for d in diagnostics if d.get("code") == "AL104"]
         assert on_id, diagnostics
-        actions = session.request("textDocument/codeAction", {
-            "textDocument": {"uri": uri}, "range": on_id[0]["range"], "context": {"diagnostics": on_id, "only": ["quickfix"]},
-        })
+        actions = session.request(
+            "textDocument/codeAction",
+            {
+                "textDocument": {"uri": uri},
+                "range": on_id[0]["range"],
+                "context": {"diagnostics": on_id, "only": ["quickfix"]},
+            },
+        )
         return init, diagnostics, actions, session.err()
     finally:
         session.close()
@@ -171,12 +202,16 @@ def ws(tmp_path) -> Path:
     # a workspace module named like a dependency must never be imported (cwd is not on sys.path)
     (target / "yaml.py").write_text("raise SystemExit('the workspace yaml.py was imported')\n")
     (target / "artifact_lsp").mkdir()
-    (target / "artifact_lsp" / "__init__.py").write_text("raise SystemExit('the workspace artifact_lsp was imported')\n")
+    (target / "artifact_lsp" / "__init__.py").write_text(
+        "raise SystemExit('the workspace artifact_lsp was imported')\n"
+    )
     return target
 
 
 def _summary(diagnostics: list[dict]) -> list[tuple]:
-    return sorted((d["code"], d["range"]["start"]["line"], d["range"]["start"]["character"], d["message"]) for d in diagnostics)
+    return sorted(
+        (d["code"], d["range"]["start"]["line"], d["range"]["start"]["character"], d["message"]) for d in diagnostics
+    )
 
 
 @pytest.mark.skipif(not os.access(DEBIAN_PYTHON, os.X_OK), reason=f"needs {DEBIAN_PYTHON} (Debian's python3)")
@@ -190,7 +225,10 @@ def test_bundled_server_runs_on_debian_python(extension, ws):
     assert {"AL101", "AL102", "AL103", "AL104", "AL105", "AL202"} <= codes, codes
     assert "Remove legacy key 'id' (AL104)" in [a["title"] for a in actions], actions
     # the launcher said what runs: the bundled package, on that Python
-    assert re.search(rf"artifact-lsp {re.escape(VERSION)} \(bundled, .*bundled/libs/artifact_lsp\) on Python 3\.\d+\.\d+ \({DEBIAN_PYTHON}\)", err), err
+    assert re.search(
+        rf"artifact-lsp {re.escape(VERSION)} \(bundled, .*bundled/libs/artifact_lsp\) on Python 3\.\d+\.\d+ \({DEBIAN_PYTHON}\)",
+        err,
+    ), err
     # nothing was written into the workspace (no .venv, no uv.lock, no __pycache__)
     assert sorted(p.relative_to(ws).as_posix() for p in ws.rglob("*")) == before
 
@@ -201,7 +239,9 @@ def test_pure_python_yaml_gives_the_same_diagnostics(extension, ws):
     _, with_c, _, err_c = lint_example(extension, python, ws, clean_env())
     assert "libyaml (C) parser" in err_c, err_c
     _, pure, actions, err_pure = lint_example(extension, python, ws, clean_env(ARTIFACT_LSP_BUNDLED_YAML="1"))
-    assert "PyYAML 6.0.4 (bundled): pure Python parser" in err_pure or re.search(r"PyYAML \S+ \(bundled\): pure Python parser", err_pure), err_pure
+    assert "PyYAML 6.0.4 (bundled): pure Python parser" in err_pure or re.search(
+        r"PyYAML \S+ \(bundled\): pure Python parser", err_pure
+    ), err_pure
     assert _summary(pure) == _summary(with_c)
     assert "Remove legacy key 'id' (AL104)" in [a["title"] for a in actions]
 
@@ -217,24 +257,43 @@ def test_an_old_python_gets_one_clear_line(extension, tmp_path):
     old = _old_python()
     if old is None:
         pytest.skip("no Python 3.10 on this machine")
-    proc = subprocess.run([old, str(extension / "bundled" / "tool" / "server.py")], capture_output=True, text=True, cwd=tmp_path, timeout=WAIT, check=False)
+    proc = subprocess.run(
+        [old, str(extension / "bundled" / "tool" / "server.py")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=WAIT,
+        check=False,
+    )
     assert proc.returncode == 3, proc
     assert proc.stdout == ""
-    assert re.fullmatch(r"artifact-lsp \(bundled\): Python 3\.11 or newer is needed, but .+ is Python 3\.10\.\d+\. Install a newer Python or set \"artifactLsp\.server\.interpreter\" to one\.\n", proc.stderr), proc.stderr
+    assert re.fullmatch(
+        r"artifact-lsp \(bundled\): Python 3\.11 or newer is needed, but .+ is Python 3\.10\.\d+\. Install a newer Python or set \"artifactLsp\.server\.interpreter\" to one\.\n",
+        proc.stderr,
+    ), proc.stderr
 
 
 def test_from_environment_prefers_the_interpreters_own_package(extension, tmp_path):
     """importStrategy fromEnvironment: this venv's artifact_lsp (the checkout), not the bundled copy."""
     proc = subprocess.run(
         [sys.executable, str(extension / "bundled" / "tool" / "server.py"), "--describe"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=WAIT, check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=WAIT,
+        check=False,
         env=clean_env(ARTIFACT_LSP_IMPORT_STRATEGY="fromEnvironment"),
     )
     assert proc.returncode == 0, proc.stderr
     assert f"(environment, {h.ROOT / 'server' / 'artifact_lsp'})" in proc.stdout, proc.stdout
     bundled = subprocess.run(
         [sys.executable, str(extension / "bundled" / "tool" / "server.py"), "--describe"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=WAIT, check=False, env=clean_env(),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=WAIT,
+        check=False,
+        env=clean_env(),
     )
     assert "(bundled, " in bundled.stdout and "libyaml (C) parser" in bundled.stdout, bundled.stdout
 
@@ -260,12 +319,24 @@ def test_engine_without_libyaml_agrees(tmp_path):
     (hide / "sitecustomize.py").write_text(BLOCK_LIBYAML)
     env_pure = dict(os.environ, PYTHONPATH=str(hide))
     probe = "import yaml, artifact_lsp.engine.yamlmodel as m; print(yaml.__with_libyaml__, m.HAVE_LIBYAML)"
-    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env_pure, check=True).stdout.split() == ["False", "False"]
-    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split() == ["True", "True"]
+    assert subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env_pure, check=True
+    ).stdout.split() == ["False", "False"]
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split() == [
+        "True",
+        "True",
+    ]
 
     def check(env):
-        proc = subprocess.run([sys.executable, "-m", "artifact_lsp", "check", "examples", "--format", "json", "--fail-on", "never"],
-                              cwd=h.ROOT, capture_output=True, text=True, env=env, timeout=WAIT, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "artifact_lsp", "check", "examples", "--format", "json", "--fail-on", "never"],
+            cwd=h.ROOT,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=WAIT,
+            check=False,
+        )
         assert proc.returncode == 0, proc.stderr
         return json.loads(proc.stdout)
 
@@ -286,12 +357,21 @@ def _bundle_module():
 def test_bundle_strips_pyyaml_c_extension_and_refuses_other_compiled_files(tmp_path):
     bundle = _bundle_module()
     libs = tmp_path / "libs"
-    for rel in ("yaml/__init__.py", "yaml/_yaml.cpython-311-x86_64-linux-gnu.so", "pygls/__init__.py",
-                "pygls/__pycache__/x.cpython-311.pyc", "bin/artifact-lsp", ".lock"):
+    for rel in (
+        "yaml/__init__.py",
+        "yaml/_yaml.cpython-311-x86_64-linux-gnu.so",
+        "pygls/__init__.py",
+        "pygls/__pycache__/x.cpython-311.pyc",
+        "bin/artifact-lsp",
+        ".lock",
+    ):
         (libs / rel).parent.mkdir(parents=True, exist_ok=True)
         (libs / rel).write_text("x")
     assert bundle.strip(libs) == ["yaml/_yaml.cpython-311-x86_64-linux-gnu.so"]
-    assert sorted(p.relative_to(libs).as_posix() for p in libs.rglob("*") if p.is_file()) == ["pygls/__init__.py", "yaml/__init__.py"]
+    assert sorted(p.relative_to(libs).as_posix() for p in libs.rglob("*") if p.is_file()) == [
+        "pygls/__init__.py",
+        "yaml/__init__.py",
+    ]
     (libs / "cattrs").mkdir()
     (libs / "cattrs" / "_speedups.cpython-311-x86_64-linux-gnu.so").write_text("x")
     with pytest.raises(SystemExit, match=r"compiled files that have no pure-Python fallback: \['cattrs/_speedups"):

@@ -39,13 +39,16 @@ import warnings
 from pathlib import Path
 
 import pytest
+
 import vscode_harness as h
 
 DOCKER = "e2e/artifacts/e2e-docker/artifact.yml"
 CONTAINERD = "e2e/artifacts/e2e-containerd/artifact.yml"
 PRODUCER = "python3 tools/fake_producer.py"
 DOCS_SHOT = h.ROOT / "docs" / "vscode-quickfix.png"
-VERSION = re.search(r'__version__ = "([^"]+)"', (h.ROOT / "server" / "artifact_lsp" / "__init__.py").read_text()).group(1)
+VERSION = re.search(r'__version__ = "([^"]+)"', (h.ROOT / "server" / "artifact_lsp" / "__init__.py").read_text()).group(
+    1
+)
 DEBIAN_PYTHON = "/usr/bin/python3"
 
 
@@ -84,7 +87,9 @@ NO_SETTING = object()
 
 
 class Session:
-    def __init__(self, base: Path, prepared, *, trusted: bool, name: str = "", interpreter=None, path: str | None = None):
+    def __init__(
+        self, base: Path, prepared, *, trusted: bool, name: str = "", interpreter=None, path: str | None = None
+    ):
         """``interpreter``: the user setting (default this venv's Python; NO_SETTING: none);
         ``path``: the PATH of code-server and the extension host (default the caller's)."""
         playwright, vsix = prepared
@@ -92,7 +97,11 @@ class Session:
         self.name = name or ("trusted" if trusted else "untrusted")
         self.ws = base / "ws"
         shutil.copytree(h.EXAMPLES, self.ws, symlinks=True)
-        user = {} if interpreter is NO_SETTING else {"artifactLsp.server.interpreter": interpreter or h.python_for_server()}
+        user = (
+            {}
+            if interpreter is NO_SETTING
+            else {"artifactLsp.server.interpreter": interpreter or h.python_for_server()}
+        )
         if not trusted:
             user.update({"security.workspace.trust.enabled": True, "security.workspace.trust.startupPrompt": "always"})
         self.profile = h.Profile(base / "profile", settings=user, path=path)
@@ -106,7 +115,9 @@ class Session:
     def start(self) -> Session:
         self.server.start()
         h.ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.wb = h.Workbench(self.playwright, self.server.url, self.base / "driver.log", h.ARTIFACTS, dialog=not self.trusted)
+        self.wb = h.Workbench(
+            self.playwright, self.server.url, self.base / "driver.log", h.ARTIFACTS, dialog=not self.trusted
+        )
         return self
 
     def stop(self) -> None:
@@ -253,7 +264,9 @@ def test_regenerate_progress_can_be_cancelled(vscode):
     wb.call("screenshot", path=str(h.ARTIFACTS / "regenerate-progress.png"))
     assert any(n["source"].endswith("Artifact LSP") for n in shown), shown
     wb.call("notificationButton", match=r"^Artifact LSP: Regenerate fixtures", button="Cancel", timeout=10_000)
-    wb.call("waitNotification", match=r"artifact-lsp: regeneration cancelled; the fixtures were restored", timeout=60_000)
+    wb.call(
+        "waitNotification", match=r"artifact-lsp: regeneration cancelled; the fixtures were restored", timeout=60_000
+    )
     wb.call("waitNoNotification", match=r"^Artifact LSP: Regenerate fixtures", timeout=10_000)
     assert _tree(fixtures) == before
     assert not vscode.file(".artifact-lsp/regenerate/state.json").exists()
@@ -263,10 +276,13 @@ def test_regenerate_progress_can_be_cancelled(vscode):
 def test_regenerate_fixtures_succeeds(vscode):
     wb = vscode.wb
     # a settings change reaches the server: AL403 (a warning by the repo's config) becomes an error
-    _workspace_settings(vscode.ws, **{
-        "artifactLsp.regenerate.env": _producer_env("ok"),
-        "artifactLsp.severity": {"AL403": "error"},
-    })
+    _workspace_settings(
+        vscode.ws,
+        **{
+            "artifactLsp.regenerate.env": _producer_env("ok"),
+            "artifactLsp.severity": {"AL403": "error"},
+        },
+    )
     deadline = time.monotonic() + 30
     while True:
         rows = wb.call("problems", codes=["AL403"], file=CONTAINERD, timeout=30_000)[CONTAINERD]
@@ -279,7 +295,9 @@ def test_regenerate_fixtures_succeeds(vscode):
     old = docker.read_text(encoding="utf-8")
     assert vscode.file("e2e/artifacts/e2e-docker/entries/template-e2e-5f1c2a90/runtime-base").is_dir()
     wb.call("command", title="Artifact LSP: Regenerate fixtures")
-    shown = wb.call("waitNotification", match=r"artifact-lsp: regenerated: \d+ added, \d+ changed, \d+ removed", timeout=90_000)
+    shown = wb.call(
+        "waitNotification", match=r"artifact-lsp: regenerated: \d+ added, \d+ changed, \d+ removed", timeout=90_000
+    )
     wb.call("screenshot", path=str(h.ARTIFACTS / "regenerate-done.png"))
     message = next(n["message"] for n in shown if "regenerated:" in n["message"])
     assert "no contract finding left" in message, message
@@ -287,7 +305,9 @@ def test_regenerate_fixtures_succeeds(vscode):
     wb.call("waitNoNotification", match=r"^Artifact LSP: Regenerate fixtures", timeout=10_000)
     new = docker.read_text(encoding="utf-8")
     assert new != old
-    assert new.startswith('schema_version: "1"\nproject: esb-e2e-docker\nenv: e2e-docker\nmode: docker\nartifacts:\n'), new
+    assert new.startswith(
+        'schema_version: "1"\nproject: esb-e2e-docker\nenv: e2e-docker\nmode: docker\nartifacts:\n'
+    ), new
     assert "generator:\n  name: esb\n  version: fake-1\n" in new
     for gone in ("runtime_stack", "runtime_meta", "image_prewarm", "id:"):
         assert gone not in new
@@ -321,11 +341,19 @@ def test_untrusted_workspace_refuses_regeneration(prepared, tmp_path_factory):
         wb.call("problems", codes=["AL104"], file=DOCKER, timeout=60_000)
         # the extension refuses the palette command...
         wb.call("command", title="Artifact LSP: Regenerate fixtures")
-        wb.call("waitNotification", match=r"Artifact LSP: Regenerate fixtures runs the workspace's regenerate script, so it is disabled in an untrusted workspace", timeout=20_000)
+        wb.call(
+            "waitNotification",
+            match=r"Artifact LSP: Regenerate fixtures runs the workspace's regenerate script, so it is disabled in an untrusted workspace",
+            timeout=20_000,
+        )
         wb.call("clearNotifications")
         # ...and the server (told workspaceTrusted: false) refuses its own code lens command
         wb.call("codeLens", match=r"^Regenerate fixtures \(e2e-docker\)$", timeout=20_000)
-        wb.call("waitNotification", match=r"artifact-lsp: regeneration is disabled in an untrusted workspace", timeout=20_000)
+        wb.call(
+            "waitNotification",
+            match=r"artifact-lsp: regeneration is disabled in an untrusted workspace",
+            timeout=20_000,
+        )
         wb.call("screenshot", path=str(h.ARTIFACTS / "untrusted-refused.png"))
         assert _tree(session.file("e2e/artifacts")) == before
         wb.call("command", title="Artifact LSP: Show output")
@@ -396,9 +424,16 @@ def test_the_vsix_alone_runs_on_debian_python(prepared, tmp_path_factory):
         )
         flat = _flat(out)
         assert _flat("the Python extension (ms-python.python) is not installed") in flat, out
-        assert _flat('"artifact-lsp" on PATH') not in flat, out  # bundled by default: an installed one is not looked for
+        assert _flat('"artifact-lsp" on PATH') not in flat, (
+            out
+        )  # bundled by default: an installed one is not looked for
         # the launcher's line (the server's stderr): the bundled package on Debian's Python
-        assert re.search(r"artifact-lsp" + re.escape(VERSION) + r"\(bundled,\S*bundled/libs/artifact_lsp\)onPython3\.11\.\d+\(/usr/bin/python3\)", flat), out
+        assert re.search(
+            r"artifact-lsp"
+            + re.escape(VERSION)
+            + r"\(bundled,\S*bundled/libs/artifact_lsp\)onPython3\.11\.\d+\(/usr/bin/python3\)",
+            flat,
+        ), out
 
         # a quick fix through the UI
         file = session.file(DOCKER)
@@ -408,7 +443,9 @@ def test_the_vsix_alone_runs_on_debian_python(prepared, tmp_path_factory):
         menu = wb.call("quickFix", pick="Remove legacy key 'id'")
         assert menu["picked"] == "Remove legacy key 'id' (AL104)", menu
         wb.call("save")
-        assert file.read_text(encoding="utf-8") == text.replace("  - id: template-e2e-5f1c2a90\n    artifact_root:", "  - artifact_root:")
+        assert file.read_text(encoding="utf-8") == text.replace(
+            "  - id: template-e2e-5f1c2a90\n    artifact_root:", "  - artifact_root:"
+        )
         # nothing was created in the user's repository (no .venv, no uv.lock, no caches)
         assert _paths(session.ws) == before
     finally:
@@ -424,7 +461,7 @@ def test_a_server_of_another_version_is_warned_about(prepared, tmp_path_factory)
     exe = base / "bin" / "artifact-lsp"
     exe.parent.mkdir()
     code = "import sys, artifact_lsp; artifact_lsp.__version__ = '0.0.9'; from artifact_lsp.cli import main; sys.exit(main(sys.argv[1:]))"
-    exe.write_text(f"#!/bin/sh\nexec {h.python_for_server()} -c \"{code}\" \"$@\"\n")
+    exe.write_text(f'#!/bin/sh\nexec {h.python_for_server()} -c "{code}" "$@"\n')
     exe.chmod(0o755)
     session = Session(base, prepared, trusted=True, name="mismatch", interpreter=NO_SETTING)
     settings = json.loads((session.profile.user_data / "User" / "settings.json").read_text())
@@ -434,7 +471,9 @@ def test_a_server_of_another_version_is_warned_about(prepared, tmp_path_factory)
     try:
         wb = session.wb
         wb.call("openFile", file=DOCKER)
-        shown = wb.call("waitNotification", match=r"^Artifact LSP: The artifact-lsp server is version 0\.0\.9 ", timeout=60_000)
+        shown = wb.call(
+            "waitNotification", match=r"^Artifact LSP: The artifact-lsp server is version 0\.0\.9 ", timeout=60_000
+        )
         message = next(n["message"] for n in shown if "version 0.0.9" in n["message"])
         assert f"but this extension is {VERSION}: features may not match" in message, message
         assert "artifactLsp.server.path" in message and 'importStrategy" to "bundled"' in message, message

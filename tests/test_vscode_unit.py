@@ -14,13 +14,16 @@ import shutil
 import zipfile
 
 import pytest
+
 import vscode_harness as h
 
 
 @pytest.fixture(scope="module")
 def ext():
     if not (shutil.which("node") and shutil.which("npm")):
-        pytest.skip("the VS Code extension tests need Node 20 and npm (Debian package nodejs, or Node 20 from nodejs.org)")
+        pytest.skip(
+            "the VS Code extension tests need Node 20 and npm (Debian package nodejs, or Node 20 from nodejs.org)"
+        )
     major = h.node_major()
     if major is None or major < 20:
         pytest.skip(f"the VS Code extension tests need Node 20 or newer (found {major})")
@@ -57,16 +60,33 @@ def test_vsix_contents_and_manifest(ext):
     assert not [n for n in ext_files if n not in top and not n.startswith("bundled/libs/")], ext_files
     libs = {n.removeprefix("bundled/libs/") for n in ext_files if n.startswith("bundled/libs/")}
     # the server and its whole runtime closure (pure Python: runs on any OS and Python >= 3.11)
-    for need in ("artifact_lsp/__init__.py", "artifact_lsp/cli/__init__.py", "artifact_lsp/server/app.py", "artifact_lsp/engine/yamlmodel.py",
-                 "pygls/__init__.py", "lsprotocol/types.py", "cattrs/__init__.py", "attrs/__init__.py", "attr/__init__.py",
-                 "typing_extensions.py", "yaml/__init__.py", "yaml/reader.py"):
+    for need in (
+        "artifact_lsp/__init__.py",
+        "artifact_lsp/cli/__init__.py",
+        "artifact_lsp/server/app.py",
+        "artifact_lsp/engine/yamlmodel.py",
+        "pygls/__init__.py",
+        "lsprotocol/types.py",
+        "cattrs/__init__.py",
+        "attrs/__init__.py",
+        "attr/__init__.py",
+        "typing_extensions.py",
+        "yaml/__init__.py",
+        "yaml/reader.py",
+    ):
         assert need in libs, need
     for dist in ("artifact_lsp", "pygls", "lsprotocol", "cattrs", "attrs", "pyyaml", "typing_extensions"):
         assert any(n.startswith(f"{dist}-") and n.endswith(".dist-info/METADATA") for n in libs), dist
-    compiled = [n for n in libs if n.endswith((".so", ".pyd", ".dylib", ".dll", ".pyc")) or "/__pycache__/" in n or n.startswith("bin/")]
+    compiled = [
+        n
+        for n in libs
+        if n.endswith((".so", ".pyd", ".dylib", ".dll", ".pyc")) or "/__pycache__/" in n or n.startswith("bin/")
+    ]
     assert not compiled, compiled
     # one version: the package's, the bundled server's and the extension's
-    version = re.search(r'__version__ = "([^"]+)"', (h.ROOT / "server" / "artifact_lsp" / "__init__.py").read_text()).group(1)
+    version = re.search(
+        r'__version__ = "([^"]+)"', (h.ROOT / "server" / "artifact_lsp" / "__init__.py").read_text()
+    ).group(1)
     assert f'__version__ = "{version}"' in bundled_init
     assert manifest["version"] == version
     assert any(n == f"artifact_lsp-{version}.dist-info/METADATA" for n in libs), libs
@@ -76,10 +96,14 @@ def test_vsix_contents_and_manifest(ext):
 
     # activation and document selection: our three file names, never every YAML file
     events = manifest["activationEvents"]
-    assert {"workspaceContains:**/artifact.yml", "workspaceContains:**/artifact.json", "workspaceContains:**/test_matrix.yaml"} <= set(events)
+    assert {
+        "workspaceContains:**/artifact.yml",
+        "workspaceContains:**/artifact.json",
+        "workspaceContains:**/test_matrix.yaml",
+    } <= set(events)
     assert "*" not in events and "onStartupFinished" not in events
     # palette commands
-    titles = {c["command"]: f'{c["category"]}: {c["title"]}' for c in manifest["contributes"]["commands"]}
+    titles = {c["command"]: f"{c['category']}: {c['title']}" for c in manifest["contributes"]["commands"]}
     assert titles == {
         "artifactLsp.regenerateFixtures": "Artifact LSP: Regenerate fixtures",
         "artifactLsp.reviewRegeneration": "Artifact LSP: Review regeneration changes",
@@ -92,8 +116,12 @@ def test_vsix_contents_and_manifest(ext):
     trust = manifest["capabilities"]["untrustedWorkspaces"]
     assert trust["supported"] == "limited"
     assert set(trust["restrictedConfigurations"]) == {
-        "artifactLsp.server.path", "artifactLsp.server.interpreter", "artifactLsp.server.importStrategy",
-        "artifactLsp.regenerate.script", "artifactLsp.regenerate.args", "artifactLsp.regenerate.env",
+        "artifactLsp.server.path",
+        "artifactLsp.server.interpreter",
+        "artifactLsp.server.importStrategy",
+        "artifactLsp.regenerate.script",
+        "artifactLsp.regenerate.args",
+        "artifactLsp.regenerate.env",
     }
 
 

@@ -48,8 +48,19 @@ def _yaml_ls() -> Path:
         pytest.skip("yaml-language-server needs node and npm, which are not installed")
     CACHE.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund", "--no-save", "--prefix", str(CACHE), f"yaml-language-server@{YAML_LS_VERSION}"],
-        capture_output=True, text=True, timeout=600,
+        [
+            npm,
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            "--prefix",
+            str(CACHE),
+            f"yaml-language-server@{YAML_LS_VERSION}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if proc.returncode != 0 or not entry.exists():
         pytest.skip(f"npm could not install yaml-language-server@{YAML_LS_VERSION}: {proc.stderr.strip()[-400:]}")
@@ -70,7 +81,9 @@ def _run(setup, tmp: Path, mode: str) -> tuple[dict, Path]:
     shutil.copytree(EXAMPLES, repo, ignore=shutil.ignore_patterns(".artifact-lsp"))
     (repo / "broken.yml").write_text("a: [1, 2\nb: {\n", encoding="utf-8")
     schema = tmp / "artifact.schema.json"
-    subprocess.run([sys.executable, "-m", "artifact_lsp", "schema", "-o", str(schema)], cwd=repo, check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "artifact_lsp", "schema", "-o", str(schema)], cwd=repo, check=True, timeout=120
+    )
     out = tmp / f"{mode}.json"
     home = tmp / "home"
     env = {
@@ -88,7 +101,9 @@ def _run(setup, tmp: Path, mode: str) -> tuple[dict, Path]:
         "XDG_CACHE_HOME": str(home / "cache"),
     }
     argv = [nvim, "--headless", "--clean", "-n", "--cmd", f"set rtp+={PLUGIN}", "-c", f"luafile {DRIVER}"]
-    proc = subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        argv, cwd=repo, env=env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL
+    )
     assert out.exists(), f"nvim wrote no result ({proc.returncode}): {proc.stderr[-2000:]}"
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["ok"], f"{mode}: failed at {data['steps'][-1:]}: {data['error']}"

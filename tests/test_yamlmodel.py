@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import time
 
 import pytest
@@ -20,8 +22,8 @@ from artifact_lsp.engine.yamlmodel import (
     canonical,
     deref,
     iter_nodes,
-    merged_pairs,
     mapping_problem,
+    merged_pairs,
     parse,
 )
 
@@ -78,7 +80,7 @@ def test_flow_mapping_spans(pure):
 
 @pytest.mark.parametrize("pure", PARSERS)
 def test_quoted_keys_span_includes_the_quotes(pure):
-    text = "\"id\": x\n'image_prewarm': all\n\"esc\\taped\": y\n"
+    text = '"id": x\n\'image_prewarm\': all\n"esc\\taped": y\n'
     p = parse(text, pure=pure)
     keys = [k for k, _ in p.root.pairs]
     assert [span(text, k) for k in keys] == ['"id"', "'image_prewarm'", '"esc\\taped"']
@@ -89,7 +91,7 @@ def test_quoted_keys_span_includes_the_quotes(pure):
 
 @pytest.mark.parametrize("pure", PARSERS)
 def test_crlf_spans(pure):
-    text = "a: 1\r\nb:\r\n  c: 日本\r\n  d: \"x\"\r\n"
+    text = 'a: 1\r\nb:\r\n  c: 日本\r\n  d: "x"\r\n'
     p = parse(text, pure=pure)
     assert pairs_text(text, p.root)[0] == ("a", "1")
     inner = p.root.pairs[1][1]
@@ -106,7 +108,7 @@ def test_lone_cr_spans(pure):
 @pytest.mark.parametrize("pure", PARSERS)
 def test_non_ascii_spans_are_code_point_offsets(pure):
     # libyaml is fed UTF-8 bytes: its marks must still come back as str indices
-    text = "名前: 😀😀 値\nキー:\n  - 🎉: \"é\"\nlast: x\n"
+    text = '名前: 😀😀 値\nキー:\n  - 🎉: "é"\nlast: x\n'
     p = parse(text, pure=pure)
     assert pairs_text(text, p.root)[0] == ("名前", "😀😀 値")
     item = p.root.pairs[1][1].items[0]
@@ -197,7 +199,7 @@ def test_redefined_anchor_aliases_the_latest_definition():
 def test_billion_laughs_is_not_expanded(pure):
     lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     names = "abcdefghij"
-    for prev, name in zip(names, names[1:]):
+    for prev, name in itertools.pairwise(names):
         lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
     text = "\n".join(lines) + "\n"
     started = time.perf_counter()
@@ -364,7 +366,14 @@ def test_bad_characters_are_problems_at_their_offset(pure, text, bad):
 @pytest.mark.parametrize("pure", PARSERS)
 def test_binary_junk_does_not_raise(pure):
     junk = bytes(range(256)).decode("latin-1") * 4
-    for text in (junk, "\x00" * 100, "a: 1\n" + junk, "\ufeff\x00", "- [{\x00", bytes(range(256)).decode("utf-8", "replace")):
+    for text in (
+        junk,
+        "\x00" * 100,
+        "a: 1\n" + junk,
+        "\ufeff\x00",
+        "- [{\x00",
+        bytes(range(256)).decode("utf-8", "replace"),
+    ):
         p = parse(text, pure=pure)
         assert p.problems, repr(text[:20])
         assert all(0 <= pr.start <= len(text) for pr in p.problems)
@@ -420,7 +429,7 @@ def test_nesting_within_the_limit_is_fine():
 def test_canonical_skip_and_rename():
     text = "a: 1\nid: x\nesb_env: e\n"
     p = parse(text)
-    (ka, _), (kid, _), (kenv, _) = p.root.pairs
+    _, (kid, _), (kenv, _) = p.root.pairs
     expected = parse("a: 1\nenv: e\n").root
     assert canonical(p.root, skip={id(kid)}, rename={id(kenv): "env"}) == canonical(expected)
     assert canonical(p.root) != canonical(expected)
@@ -472,7 +481,9 @@ def test_generated_documents_spans_agree_between_parsers(doc):
         assert canonical(slow.root) == canonical(fast.root)
 
 
-_fuzz_chars = st.sampled_from(list("ab:-?[]{},&*!|>'\"#% \t@`") + ["\n", "\r\n", "\r", "日", "😀", "\x00", "\ufeff", "---", "..."])
+_fuzz_chars = st.sampled_from(
+    list("ab:-?[]{},&*!|>'\"#% \t@`") + ["\n", "\r\n", "\r", "日", "😀", "\x00", "\ufeff", "---", "..."]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -487,17 +498,40 @@ def test_parse_never_raises(text, pure):
     if not p.fatal and not any(pr.kind == "document" for pr in p.problems):
         # what parses cleanly here is what yaml.safe_load reads (and it never blows up)
         loader = yaml.CSafeLoader if yamlmodel.HAVE_LIBYAML and not pure else yaml.SafeLoader
-        try:
+        with contextlib.suppress(
+            yaml.constructor.ConstructorError
+        ):  # e.g. an unhashable key: a data problem, not a syntax one
             yaml.load(text, Loader=loader)
-        except yaml.constructor.ConstructorError:
-            pass  # e.g. an unhashable key: a data problem, not a syntax one
 
 
 _MAPPING_SAMPLES = [
-    "functions: {}\n", "", "# only a comment\n", "- a\n", "a: [\n", "a: 1\nb: 2\n", "x", "a: 1\n...\n",
-    "a: 1\n...\nb: 2\n", "a: 1\n...\n# c\n", "\ta: 1", "a:\n  - b\n c: d\n", "? a\n: b\n", "!!map {a: 1}",
-    "&r {a: 1}", "a: b: c\n", "{a: 1}", "[1]", "a: 'x\n", "a: &x 1\nb: *x\n", "a: *x\n", "---\na: 1\n",
-    "a: 1\n---\nb: 2\n", "%YAML 1.1\n---\na: 1\n", "a: |\n  x\n", "a: 1\r\nb: 日本\r\n", "\ufeffa: 1\n",
+    "functions: {}\n",
+    "",
+    "# only a comment\n",
+    "- a\n",
+    "a: [\n",
+    "a: 1\nb: 2\n",
+    "x",
+    "a: 1\n...\n",
+    "a: 1\n...\nb: 2\n",
+    "a: 1\n...\n# c\n",
+    "\ta: 1",
+    "a:\n  - b\n c: d\n",
+    "? a\n: b\n",
+    "!!map {a: 1}",
+    "&r {a: 1}",
+    "a: b: c\n",
+    "{a: 1}",
+    "[1]",
+    "a: 'x\n",
+    "a: &x 1\nb: *x\n",
+    "a: *x\n",
+    "---\na: 1\n",
+    "a: 1\n---\nb: 2\n",
+    "%YAML 1.1\n---\na: 1\n",
+    "a: |\n  x\n",
+    "a: 1\r\nb: 日本\r\n",
+    "\ufeffa: 1\n",
 ]
 
 

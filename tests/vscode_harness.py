@@ -100,7 +100,8 @@ def require_tools(*, building: bool) -> None:
     missing = missing_system_packages(building=building)
     if missing:
         pytest.skip(
-            "VS Code tests need the Debian package(s) " + ", ".join(missing)
+            "VS Code tests need the Debian package(s) "
+            + ", ".join(missing)
             + " (bash .ci/run installs them: apt-get install -y --no-install-recommends chromium ripgrep libkrb5-dev build-essential pkg-config)"
         )
     major = node_major()
@@ -125,13 +126,24 @@ def _npm_env(**extra: str) -> dict:
     return env
 
 
-def _run_logged(cmd: list[str], cwd: Path, log: Path, env: dict | None = None, timeout: float = INSTALL_TIMEOUT) -> None:
+def _run_logged(
+    cmd: list[str], cwd: Path, log: Path, env: dict | None = None, timeout: float = INSTALL_TIMEOUT
+) -> None:
     log.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with open(log, "a", encoding="utf-8") as fh:
         fh.write(f"\n$ {' '.join(cmd)}   (in {cwd})\n")
         fh.flush()
-        proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+        proc = subprocess.run(
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
         fh.write(f"exit {proc.returncode} after {time.monotonic() - started:.1f}s\n")
     if proc.returncode != 0:
         tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-40:])
@@ -202,10 +214,17 @@ def install_code_server() -> Path:
             npm_config_unsafe_perm="true",
         )
         log = CACHE / "logs" / "code-server-install.log"
-        _run_logged(["npm", "install", "--no-audit", "--no-fund", "--foreground-scripts", f"code-server@{CODE_SERVER_VERSION}"], folder, log, env)
+        _run_logged(
+            ["npm", "install", "--no-audit", "--no-fund", "--foreground-scripts", f"code-server@{CODE_SERVER_VERSION}"],
+            folder,
+            log,
+            env,
+        )
         # the native modules must load (a failed build only shows up later as a blank workbench)
         vscode_dir = folder / "node_modules" / "code-server" / "lib" / "vscode"
-        check = "for (const m of ['node-pty','@vscode/spdlog','native-watchdog','kerberos','@parcel/watcher']) require(m);"
+        check = (
+            "for (const m of ['node-pty','@vscode/spdlog','native-watchdog','kerberos','@parcel/watcher']) require(m);"
+        )
         _run_logged(["node", "-e", check], vscode_dir, log, env, timeout=60)
         rg = vscode_dir / "node_modules" / "@vscode" / "ripgrep" / "bin" / "rg"
         _run_logged([str(rg), "--version"], folder, log, env, timeout=60)
@@ -223,7 +242,12 @@ def install_tools() -> Path:
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
             (folder / "package.json").write_text('{"private": true}\n')
-            _run_logged(["npm", "install", "--no-audit", "--no-fund", f"playwright-core@{PLAYWRIGHT_VERSION}"], folder, CACHE / "logs" / "tools-install.log", _npm_env())
+            _run_logged(
+                ["npm", "install", "--no-audit", "--no-fund", f"playwright-core@{PLAYWRIGHT_VERSION}"],
+                folder,
+                CACHE / "logs" / "tools-install.log",
+                _npm_env(),
+            )
             marker.write_text(PLAYWRIGHT_VERSION + "\n")
     return folder / "node_modules" / "playwright-core"
 
@@ -255,8 +279,14 @@ def extension_workdir() -> Path:
 def npm_run(folder: Path, script: str, timeout: float = 300) -> subprocess.CompletedProcess:
     # scripts/bundle.py (npm run bundle) finds this repository through ARTIFACT_LSP_REPO
     return subprocess.run(
-        ["npm", "run", "--silent", script], cwd=folder, env=_npm_env(ARTIFACT_LSP_REPO=str(ROOT)), capture_output=True, text=True,
-        timeout=timeout, stdin=subprocess.DEVNULL, check=False,
+        ["npm", "run", "--silent", script],
+        cwd=folder,
+        env=_npm_env(ARTIFACT_LSP_REPO=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
 
 
@@ -269,7 +299,10 @@ def build_vsix() -> Path:
     vsix.unlink(missing_ok=True)
     proc = npm_run(folder, "package")
     if proc.returncode != 0 or not vsix.exists():
-        pytest.fail(f"npm run package failed (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}", pytrace=False)
+        pytest.fail(
+            f"npm run package failed (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}",
+            pytrace=False,
+        )
     return vsix
 
 
@@ -325,9 +358,11 @@ class Profile:
     def env(self) -> dict:
         env = dict(os.environ)
         for key in list(env):
-            if key.startswith(("VSCODE_", "PYTEST_")) or key in ("ELECTRON_RUN_AS_NODE",):
-                env.pop(key)
-            elif self.path is not None and key.startswith(("VIRTUAL_ENV", "PYTHON", "PYENV", "UV_")):
+            if (
+                key.startswith(("VSCODE_", "PYTEST_"))
+                or key in ("ELECTRON_RUN_AS_NODE",)
+                or (self.path is not None and key.startswith(("VIRTUAL_ENV", "PYTHON", "PYENV", "UV_")))
+            ):
                 env.pop(key)
         if self.path is not None:
             env["PATH"] = self.path
@@ -356,15 +391,23 @@ class Profile:
 
     def _cs_args(self) -> list[str]:
         return [
-            "--config", str(self.base / "config.yaml"),
-            "--user-data-dir", str(self.user_data),
-            "--extensions-dir", str(self.extensions),
+            "--config",
+            str(self.base / "config.yaml"),
+            "--user-data-dir",
+            str(self.user_data),
+            "--extensions-dir",
+            str(self.extensions),
         ]
 
     def install_extension(self, vsix: Path) -> None:
         proc = subprocess.run(
             ["node", str(code_server_entry()), *self._cs_args(), "--install-extension", str(vsix)],
-            env=self.env(), capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL, check=False,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=180,
+            stdin=subprocess.DEVNULL,
+            check=False,
         )
         if proc.returncode != 0 or "was successfully installed" not in proc.stdout + proc.stderr:
             pytest.fail(f"installing {vsix.name} into code-server failed:\n{proc.stdout}\n{proc.stderr}", pytrace=False)
@@ -388,19 +431,31 @@ class CodeServer:
 
     def start(self, timeout: float = 60) -> None:
         args = [
-            "node", str(code_server_entry()), *self.profile._cs_args(),
-            "--bind-addr", f"127.0.0.1:{self.port}", "--auth", "none",
-            "--disable-telemetry", "--disable-update-check", "--disable-getting-started-override",
+            "node",
+            str(code_server_entry()),
+            *self.profile._cs_args(),
+            "--bind-addr",
+            f"127.0.0.1:{self.port}",
+            "--auth",
+            "none",
+            "--disable-telemetry",
+            "--disable-update-check",
+            "--disable-getting-started-override",
         ]
         if not self.trust:
             args.append("--disable-workspace-trust")
         if os.environ.get("ARTIFACT_LSP_VSCODE_LOG"):  # e.g. "trace": every log channel, LSP traffic included
             args += ["--log", os.environ["ARTIFACT_LSP_VSCODE_LOG"]]
         args.append(str(self.workspace))
-        self.logfh = open(self.log, "w")
+        self.logfh = open(self.log, "w")  # noqa: SIM115 - outlives this method: closed in stop()
         self.proc = subprocess.Popen(
-            args, env=self.profile.env(), stdout=self.logfh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=self.profile.base,
+            args,
+            env=self.profile.env(),
+            stdout=self.logfh,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=self.profile.base,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -484,11 +539,19 @@ class Workbench:
         self.log = log
         self.shots = shots
         shots.mkdir(parents=True, exist_ok=True)
-        self.logfh = open(log, "w")
-        env = dict(os.environ, PW_CORE=str(playwright_core), CHROMIUM=CHROMIUM, DRIVER_HOME=str(log.parent / "chrome-home"))
+        self.logfh = open(log, "w")  # noqa: SIM115 - outlives this method: closed in close()
+        env = dict(
+            os.environ, PW_CORE=str(playwright_core), CHROMIUM=CHROMIUM, DRIVER_HOME=str(log.parent / "chrome-home")
+        )
         self.proc = subprocess.Popen(
-            ["node", str(DRIVER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.logfh,
-            text=True, env=env, start_new_session=True, bufsize=1,
+            ["node", str(DRIVER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.logfh,
+            text=True,
+            env=env,
+            start_new_session=True,
+            bufsize=1,
         )
         self.next_id = 0
         self.call("open", url=url, dialog=dialog, timeout=90_000)
@@ -502,7 +565,9 @@ class Workbench:
         while True:
             line = self.proc.stdout.readline()
             if not line:
-                raise DriverError(f"the browser driver died during {op}; log {self.log}:\n{self.log.read_text()[-3000:]}")
+                raise DriverError(
+                    f"the browser driver died during {op}; log {self.log}:\n{self.log.read_text()[-3000:]}"
+                )
             try:
                 answer = json.loads(line)
             except json.JSONDecodeError:

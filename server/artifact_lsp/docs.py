@@ -26,12 +26,16 @@ def rules_table_markdown() -> str:
     lines = ["| code | name | default | fix | what |", "|---|---|---|---|---|"]
     for rule in all_rules():
         summary = rule.summary.replace("|", "\\|")
-        lines.append(f"| [{rule.code}](docs/rules.md#{rule.anchor}) | `{rule.name}` | {rule.severity.label} | {_fix_cell(rule)} | {summary} |")
+        lines.append(
+            f"| [{rule.code}](docs/rules.md#{rule.anchor}) | `{rule.name}` | {rule.severity.label} | {_fix_cell(rule)} | {summary} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def rule_markdown(rule: Rule, level: str = "#") -> str:
-    files = ", ".join({"manifest": "`artifact.yml`", "json": "`artifact.json`", "matrix": "`test_matrix.yaml`"}[k] for k in rule.files)
+    files = ", ".join(
+        {"manifest": "`artifact.yml`", "json": "`artifact.json`", "matrix": "`test_matrix.yaml`"}[k] for k in rule.files
+    )
     parts = [
         f'{level} {rule.code} `{rule.name}` <a id="{rule.anchor}"></a>',
         "",

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TypeGuard
 
 from . import __version__
 from .engine import contract, keypath, spec
@@ -93,7 +94,8 @@ class _Rules:
     def enabled(self, rule: Rule) -> bool:
         return self.config.enabled(rule.code)
 
-    def on(self, rule: Rule | None) -> bool:
+    def on(self, rule: Rule | None) -> TypeGuard[Rule]:
+        """Whether ``rule`` is asserted (so it is not None)."""
         return (
             rule is not None
             and self.config.enabled(rule.code)
@@ -159,7 +161,11 @@ def _scalar(
     a number or boolean can never satisfy ``pattern`` (the engine matches the scalar's text).
     """
     out: dict = {}
-    blank_on, kind_on, value_on = rules.on(blank), rules.on(kind_rule), rules.on(value) and (enum is not None or pattern is not None)
+    blank_on, kind_on, value_on = (
+        rules.on(blank),
+        rules.on(kind_rule),
+        rules.on(value) and (enum is not None or pattern is not None),
+    )
     types = set(_ALL_TYPES)
     if blank_on:
         types.discard("null")
@@ -167,7 +173,8 @@ def _scalar(
         types -= {"object", "array"}
     if value_on and strings_only:
         types -= {"number", "boolean"}
-    if value_on and enum is not None and not (blank_on and kind_on):
+    # (``*_on`` implies the rule is not None; ``is not None`` says so to the type checker)
+    if value is not None and value_on and enum is not None and not (blank_on and kind_on):
         # only a non-blank scalar is checked against the values
         out["if"] = {"type": _SCALARS, "pattern": _NOT_BLANK}
         out["then"] = {"$comment": _comment(value), "enum": enum, "errorMessage": value_message}
@@ -176,12 +183,16 @@ def _scalar(
     if types != set(_ALL_TYPES) and "enum" not in out:  # an enum already says it all
         out["type"] = [t for t in _ALL_TYPES if t in types]
     patterns: list[tuple[str, str, Rule]] = []
-    if blank_on and "enum" not in out:
-        # a value pattern that accepts blank text (AL306's) needs the non-blank one as well
-        if not (value_on and pattern is not None and not re.search(pattern, " ")):
-            what = "is required: null or blank counts as missing" if required else "must not be blank"
-            patterns.append((_NOT_BLANK, f"{name} {what} [{blank.code}]", blank))
-    if value_on and pattern is not None:
+    # a value pattern that accepts blank text (AL306's) needs the non-blank one as well
+    if (
+        blank is not None
+        and blank_on
+        and "enum" not in out
+        and not (value_on and pattern is not None and not re.search(pattern, " "))
+    ):
+        what = "is required: null or blank counts as missing" if required else "must not be blank"
+        patterns.append((_NOT_BLANK, f"{name} {what} [{blank.code}]", blank))
+    if value is not None and value_on and pattern is not None:
         patterns.append((pattern if blank_on else f"{_BLANK}|{pattern}", value_message, value))
     if patterns:  # one pattern per schema: the others go in allOf
         out["pattern"], out["patternErrorMessage"], _ = patterns[0]
@@ -191,7 +202,7 @@ def _scalar(
             ]
     if value_on and value_message and "enum" in out:
         out["errorMessage"] = value_message
-    codes = [r for r, on in ((blank, blank_on), (kind_rule, kind_on), (value, value_on)) if on]
+    codes = [r for r, on in ((blank, blank_on), (kind_rule, kind_on), (value, value_on)) if on and r is not None]
     if codes:
         out["$comment"] = _comment(*dict.fromkeys(codes))
     return out
@@ -253,10 +264,7 @@ def _place(root: dict, parts: list[str]) -> dict:
     """The schema for ``parts`` under ``root``, creating empty (accept-anything) levels."""
     node = root
     for part in parts:
-        if part == "[]":
-            node = node.setdefault("items", {})
-        else:
-            node = node.setdefault("properties", {}).setdefault(part, {})
+        node = node.setdefault("items", {}) if part == "[]" else node.setdefault("properties", {}).setdefault(part, {})
     return node
 
 
@@ -278,6 +286,7 @@ def _add_legacy(root: dict, kind: str, rules: _Rules) -> dict[tuple, set[str]]:
         parts = _parts(renamed.path)
         node = _place(root, parts)
         info = contract.describe(kind, keypath.concrete(keypath.parse(renamed.path)))
+        assert info is not None, "the contract describes every renamed key"
         node.update(
             {
                 "$comment": _comment(rule) + (" (asserted)" if rules.on(rule) else " (annotation only: not an error)"),
@@ -325,11 +334,13 @@ def _text(rules: _Rules, key: spec.Key) -> dict:
     enum = pattern = None
     message_ = ""
     if key.values:
+        assert value is not None, "a key with values has a value rule"
         enum = list(key.accepted) if key.accepted else [v for v, _ in key.values]
         choices = ", ".join(f'"{c}"' for c in allowed(key))
         hints = "".join(f"; {hint}" for _word, hint in key.hints)
         message_ = f"unsupported {leaf} (supported: {choices}{hints}) [{value.code}]"
     elif key.pattern or key.check:
+        assert value is not None, "a key with a pattern has a value rule"
         pattern = _stripped(_anchored_core(key.pattern)) if key.pattern else _CHECK_PATTERNS[key.check]
         if key.path == spec.TEMPLATE_SHA256:  # the regeneration check does not strip (AL307)
             pattern = f"^(?:{_anchored_core(key.pattern)})$"
@@ -349,9 +360,15 @@ def _text(rules: _Rules, key: spec.Key) -> dict:
     # a real string: the Go reader's producer metadata (AL310), the regeneration check's
     # template path and sha256 (AL307: a number is "blank" to it)
     strict = _rule(key, "type") if key.rules.get("type") == "AL310" else _rule(key, "blank")
-    if (key.rules.get("type") == "AL310" or key.path in (spec.TEMPLATE_PATH, spec.TEMPLATE_SHA256)) and rules.on(strict):
+    if (key.rules.get("type") == "AL310" or key.path in (spec.TEMPLATE_PATH, spec.TEMPLATE_SHA256)) and rules.on(
+        strict
+    ):
         out["type"] = [t for t in out.get("type", _ALL_TYPES) if t not in ("number", "boolean")]
-        out["$comment"] = _comment(*dict.fromkeys(r for r in (strict, _rule(key, "type"), value if message_ else None) if r is not None and rules.on(r)))
+        out["$comment"] = _comment(
+            *dict.fromkeys(
+                r for r in (strict, _rule(key, "type"), value if message_ else None) if r is not None and rules.on(r)
+            )
+        )
     return out
 
 
@@ -476,7 +493,9 @@ def matrix_schema(config: Config | None = None) -> dict:
     required = [p[-1] for p, key in keys.items() if p[:-1] == entries and rules.on(_rule(key, "missing"))]
     for p, key in keys.items():
         if p[:-1] == entries and "missing" in key.rules:
-            entry_props[p[-1]].update(_scalar(rules, p[-1], blank=_rule(key, "missing"), kind_rule=_rule(key, "type"), required=True))
+            entry_props[p[-1]].update(
+                _scalar(rules, p[-1], blank=_rule(key, "missing"), kind_rule=_rule(key, "type"), required=True)
+            )
     missing = [_rule(key, "missing") for p, key in keys.items() if p[:-1] == entries and "missing" in key.rules]
     entry: dict = {}
     if rules.on(shape):
@@ -502,7 +521,14 @@ def matrix_schema(config: Config | None = None) -> dict:
         "$comment": _root_comment(config, "matrix"),
     }
     if rules.on(shape):
-        root.update({"type": "object", "required": [keypath.leaf(key.path) for p, key in keys.items() if len(p) == 1 and "missing" in key.rules]})
+        root.update(
+            {
+                "type": "object",
+                "required": [
+                    keypath.leaf(key.path) for p, key in keys.items() if len(p) == 1 and "missing" in key.rules
+                ],
+            }
+        )
     root["properties"] = {spec.MATRIX_ENTRIES: matrix, spec.SUITES: suites}
     _add_legacy(root, k, rules)
     return root

@@ -42,9 +42,8 @@ class Config:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     regenerate: dict = field(default_factory=dict)  # checked by artifact_lsp.regen
     docs_url: str | None = None  # a template with {code}/{anchor}; None: the shipped rules.md
-
-    def __post_init__(self):
-        object.__setattr__(self, "_enabled", {})  # code -> bool, per config (a hot path)
+    # code -> bool, per config (a hot path); not settings: no init, repr or comparison
+    _enabled: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # ------------------------------------------------------------------ rule selection
     def enabled(self, code: str) -> bool:
@@ -88,7 +87,7 @@ class Config:
         rel = self.relpath(path)
         return any(_glob_match(rel, pattern) for pattern in self.include)
 
-    def merged(self, settings: dict, origin: str = "settings") -> "Config":
+    def merged(self, settings: dict, origin: str = "settings") -> Config:
         """This config with ``settings`` (same keys as the file) laid over it."""
         values = _validate(settings, origin, base_select=self.select)
         return replace(self, **values)
@@ -177,9 +176,7 @@ def _legacy_table(origin, key, value) -> dict:
     out = {}
     for path, replacement in value.items():
         if not keypath.is_valid(path):
-            raise _fail(
-                origin, f"{key}.{path!r}", f"expected a key path like '{spec.ENTRIES}[].name' or 'name'"
-            )
+            raise _fail(origin, f"{key}.{path!r}", f"expected a key path like '{spec.ENTRIES}[].name' or 'name'")
         if not isinstance(replacement, str):
             raise _fail(origin, f"{key}.{path!r}", "expected a string: what replaced the key")
         out[path] = replacement
@@ -241,7 +238,18 @@ def _validate(data: dict, origin: str, base_select: tuple[str, ...] = ("AL",)) -
                 raise _fail(origin, key, f"expected {{code}} or {{anchor}} in the link, got {value!r}")
             values["docs_url"] = value.strip()
         elif key == "regenerate":
-            allowed = {"script", "args", "env", "timeout", "fixtures", "targetsAsArgs", "targets-as-args", "timestamps", "producer", "environments"}
+            allowed = {
+                "script",
+                "args",
+                "env",
+                "timeout",
+                "fixtures",
+                "targetsAsArgs",
+                "targets-as-args",
+                "timestamps",
+                "producer",
+                "environments",
+            }
             if not isinstance(value, dict):
                 raise _fail(origin, key, f"expected {_KEYS[key]}, got {value!r}")
             for sub in value:
@@ -263,7 +271,9 @@ def read_config_file(path: Path) -> dict | None:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") from None
+        raise ConfigError(
+            f"{path}: invalid TOML: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     if path.name == "pyproject.toml":
@@ -395,7 +405,7 @@ class OverlaidConfigs:
 def load_config(start: Path, overrides: dict | None = None) -> Config:
     """The config that applies to ``start`` (a file or folder)."""
     path, data = find_config_file(start)
-    if path is not None:
+    if path is not None and data is not None:  # (find_config_file returns both or neither)
         values = _validate(data, _origin(path))
         config = Config(root=path.parent, source=path, **values)
     else:

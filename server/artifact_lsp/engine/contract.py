@@ -19,7 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import spec
-from .keypath import NAME, parse as _parse, pattern_of as _pattern, render as _render
+from .keypath import NAME
+from .keypath import parse as _parse
+from .keypath import pattern_of as _pattern
+from .keypath import render as _render
 from .rules import RULES
 from .rules.removed import rule_of
 
@@ -74,6 +77,7 @@ _CONTAINERS = {"manifest": _containers(spec.KEYS), "matrix": _containers(spec.MA
 
 # --------------------------------------------------------------------------- legacy keys
 
+
 def _removed(entry: spec.Removed, row: spec.Legacy) -> str:
     return f"removed {row.removed}" if row.removed else entry.removed_note
 
@@ -126,11 +130,11 @@ def _legacy_table(entries) -> dict:
 
 
 _LEGACY = {"manifest": _legacy_table(spec.REMOVED), "matrix": _legacy_table(spec.MATRIX_REMOVED)}
-_RENAMED = {"manifest": {}, "matrix": {}}
+_RENAMED: dict[str, dict[tuple, tuple[spec.Renamed, KeyInfo]]] = {"manifest": {}, "matrix": {}}
 for _renamed in spec.RENAMED:
-    _RENAMED["matrix" if _renamed.path.startswith(spec.MATRIX_ENTRIES + "[]") else "manifest"][_parse(_renamed.path)] = (
-        _renamed, _renamed_info(_renamed)
-    )
+    _RENAMED["matrix" if _renamed.path.startswith(spec.MATRIX_ENTRIES + "[]") else "manifest"][
+        _parse(_renamed.path)
+    ] = (_renamed, _renamed_info(_renamed))
 
 
 def _inside_info(pattern: tuple, block: tuple, hit, renamed: spec.Renamed | None = None) -> KeyInfo:
@@ -147,6 +151,7 @@ def _inside_info(pattern: tuple, block: tuple, hit, renamed: spec.Renamed | None
         url = rule.url
         replaced = row.replaced_by
     else:  # inside a renamed key: a scalar normally, but be total
+        assert renamed is not None, "a key inside a block that is neither legacy nor renamed"
         rule = RULES[renamed.code]
         code, removed, url, replaced = rule.code, renamed.removed_note, rule.url, f"`{renamed.new}`"
     parts = [

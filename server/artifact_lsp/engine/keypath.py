@@ -67,7 +67,7 @@ def dotted(path: tuple) -> str:
 
 def pattern_of(path) -> tuple | None:
     """The pattern of a concrete path (indexes -> ``INDEX``), or None when it is not one."""
-    out = []
+    out: list[str | type[int]] = []
     for part in path:
         if isinstance(part, bool):
             return None

@@ -103,8 +103,8 @@ class _Line:
         self.dashes: list[int] = []
         self.key: str | None = None
         self.rest = ""
-        self.boundary = i == 0 and (line.startswith("---") or line.startswith("...")) and (
-            len(line) == 3 or line[3] in " \t"
+        self.boundary = (
+            i == 0 and (line.startswith("---") or line.startswith("...")) and (len(line) == 3 or line[3] in " \t")
         )
         self.skip = i >= n or line[i] == "#" or line[i:].strip() == ""
         j = i
@@ -120,7 +120,7 @@ class _Line:
         match = _KEY.match(content)
         if match is not None:
             self.key = _unquote(match.group("key"))
-            self.rest = content[match.end():].strip()
+            self.rest = content[match.end() :].strip()
         else:
             self.rest = content.strip()
 
@@ -131,7 +131,7 @@ def _block_scalar_lines(infos: list[_Line]) -> set[int]:
     column = -1  # content lines are indented deeper than this; -1: not in a block scalar
     for i, info in enumerate(infos):
         if column >= 0:
-            if info.skip and not info.boundary or info.indent > column:
+            if (info.skip and not info.boundary) or info.indent > column:
                 inside.add(i)
                 continue
             column = -1
@@ -191,7 +191,7 @@ def _block_context(text: str, offset: int) -> CompletionContext:
     match = _KEY.match(content) if not content.startswith("#") else None
     if match is not None:
         value_of = _unquote(match.group("key"))
-        value_text = content[match.end():].lstrip(" \t")
+        value_text = content[match.end() :].lstrip(" \t")
         if value_text[:1] == "[":  # an inline list (suites: [smoke, sta): the last item
             cut = max(value_text.rfind("["), value_text.rfind(",")) + 1
             value_text = value_text[cut:].lstrip(" \t")
@@ -405,6 +405,7 @@ def _flow_context(text: str, offset: int) -> CompletionContext:
             break
         top = stack[-1] if stack else None
         if kind == "{" or kind == "[":
+            element: str | int | None
             if top is None:
                 element = None
             elif top.is_map:

@@ -53,25 +53,23 @@ def content_end(node: Node) -> int:
     """
     floor = node.start
     while True:
-        t = type(node)
-        if t is Mapping and not node.flow and node.pairs:
+        if type(node) is Mapping and not node.flow and node.pairs:
             key, node = node.pairs[-1]
             floor = max(floor, key.end)
-        elif t is Sequence and not node.flow and node.items:
+        elif type(node) is Sequence and not node.flow and node.items:
             node = node.items[-1]
         else:
             return max(floor, node.end)
 
 
 def _kind(node: Node) -> str:
-    t = type(node)
-    if t is Mapping:
+    if type(node) is Mapping:
         return "object"
-    if t is Sequence:
+    if type(node) is Sequence:
         return "array"
-    if t is Scalar:
+    if type(node) is Scalar:
         return _TAG_KINDS.get(node.resolved_tag(), "string")
-    if t is Alias:
+    if type(node) is Alias:
         target = node.target
         return _kind(target) if target is not None and type(target) is not Alias else "null"
     return "null"
@@ -83,15 +81,14 @@ def _short(text: str) -> str:
 
 
 def _detail(node: Node) -> str:
-    t = type(node)
-    if t is Scalar:
+    if type(node) is Scalar:
         return _short(node.value)
-    if t is Alias:
+    if type(node) is Alias:
         return f"*{node.name}"
-    if t is Mapping:
+    if type(node) is Mapping:
         n = len(node.pairs)
         return f"{n} key" if n == 1 else f"{n} keys"
-    if t is Sequence:
+    if type(node) is Sequence:
         n = len(node.items)
         return f"{n} item" if n == 1 else f"{n} items"
     return ""
@@ -142,14 +139,13 @@ def _pair_symbol(key: Node, value: Node, level: int, budget: _Budget, entry_name
 
 
 def _children(node: Node, level: int, budget: _Budget, entry_names=()) -> list[Symbol]:
-    t = type(node)
     out: list[Symbol] = []
-    if t is Mapping:
+    if type(node) is Mapping:
         for key, value in node.pairs:
             if not budget.take():
                 break
             out.append(_pair_symbol(key, value, level, budget))
-    elif t is Sequence:
+    elif type(node) is Sequence:
         for i, item in enumerate(node.items):
             if not budget.take():
                 break

@@ -58,9 +58,13 @@ def _checks(kind: str) -> tuple:
     out = []
     for module in MODULES[1:]:
         for value in vars(module).values():
-            if callable(value) and getattr(value, "__module__", None) == module.__name__ and kind in getattr(value, "files", ()):
-                if hasattr(value, "rules"):
-                    out.append(value)
+            if (
+                callable(value)
+                and getattr(value, "__module__", None) == module.__name__
+                and kind in getattr(value, "files", ())
+                and hasattr(value, "rules")
+            ):
+                out.append(value)
     return tuple(out)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Rule, Severity
+from ..model import Related, Rule, Severity
 from ..yamlmodel import YamlProblem
 from .base import Context, check, related_to
 
@@ -13,8 +13,7 @@ AL001 = Rule(
     "yaml-syntax-error",
     Severity.ERROR,
     "The file is not valid YAML (or not UTF-8, or uses an undefined alias).",
-    "Nothing else can be checked until the file parses. The message is the parser's, placed where "
-    "the parser stopped.",
+    "Nothing else can be checked until the file parses. The message is the parser's, placed where the parser stopped.",
     files=ALL_FILES,
 )
 AL002 = Rule(
@@ -69,7 +68,7 @@ def yaml_problems(ctx: Context) -> None:
         message = problem.message
         if rule is AL001:
             message = f"YAML syntax error: {message}"
-        related = ()
+        related: tuple[Related, ...] = ()
         if problem.related is not None:
             related = (related_to("first defined here", problem.related),)
         ctx.report(rule, message, problem.start, problem.end, related=related)

@@ -22,13 +22,15 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from ..model import RemoveTag, Rule, Severity
-from ..yamlmodel import Alias, Mapping, Scalar, Sequence, deref, iter_nodes
+from ..yamlmodel import Alias, Mapping, Node, Scalar, Sequence, deref, iter_nodes
 from .base import Context, check
 
 ALL_FILES = ("manifest", "json", "matrix")
 
 AL005 = Rule(
-    "AL005", "unreadable-tag", Severity.ERROR,
+    "AL005",
+    "unreadable-tag",
+    Severity.ERROR,
     "A tag ESB's YAML readers cannot construct (`!custom x`, `!!python/...`, `!!int x`).",
     "ESB's Python gates read with PyYAML's `safe_load`, which knows only the YAML core tags "
     "(`!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!timestamp`, `!!binary`, `!!seq`, "
@@ -36,13 +38,17 @@ AL005 = Rule(
     "constructor for the tag`, wherever it is in the file. A core tag on a value it cannot hold "
     "fails too (`!!int x`: every reader; the Go reader: `cannot decode !!str `x` as a !!int`). "
     "The fix removes the tag.",
-    fix="Removes the tag; the value is then read as plain YAML.", files=ALL_FILES,
+    fix="Removes the tag; the value is then read as plain YAML.",
+    files=ALL_FILES,
 )
 AL006 = Rule(
-    "AL006", "non-scalar-key", Severity.ERROR,
+    "AL006",
+    "non-scalar-key",
+    Severity.ERROR,
     "A mapping key that is a list or a mapping (`? [a]`).",
     "PyYAML fails with `found unhashable key` and the Go reader with `cannot unmarshal !!seq into "
-    "string`, wherever the key is: keys are names.", files=ALL_FILES,
+    "string`, wherever the key is: keys are names.",
+    files=ALL_FILES,
 )
 RULES = (AL005, AL006)
 
@@ -53,11 +59,16 @@ _SCALAR_TAGS = {CORE + t for t in ("str", "int", "float", "bool", "null", "times
 _SEQ_TAGS = {CORE + t for t in ("seq", "omap", "pairs")}
 _MAP_TAGS = {CORE + t for t in ("map", "set")}
 _PYTHON_NAMES = {
-    bool: "boolean", int: "integer", float: "float", bytes: "binary value", type(None): "null",
+    bool: "boolean",
+    int: "integer",
+    float: "float",
+    bytes: "binary value",
+    type(None): "null",
 }
 
+
 def short_tag(tag: str) -> str:
-    return "!!" + tag[len(CORE):] if tag.startswith(CORE) else tag
+    return "!!" + tag[len(CORE) :] if tag.startswith(CORE) else tag
 
 
 class Unreadable(Exception):
@@ -72,12 +83,16 @@ def python_value(node: Scalar):
     if tag == NULL:
         return None
     if tag not in _SCALAR_TAGS:
-        raise Unreadable(_no_constructor(tag) if tag not in _SEQ_TAGS | _MAP_TAGS else f"expected a {'sequence' if tag in _SEQ_TAGS else 'mapping'} node, but found scalar")
+        raise Unreadable(
+            _no_constructor(tag)
+            if tag not in _SEQ_TAGS | _MAP_TAGS
+            else f"expected a {'sequence' if tag in _SEQ_TAGS else 'mapping'} node, but found scalar"
+        )
     try:  # a constructor per call: it caches what it built, and lints run on several threads
         return SafeConstructor().construct_object(yaml.ScalarNode(tag, node.value, style=node.style), deep=True)
     except yaml.YAMLError as exc:
         raise Unreadable(str(getattr(exc, "problem", None) or exc).splitlines()[0]) from None
-    except Exception as exc:  # noqa: BLE001 - int("x"), a KeyError for !!bool x, ...
+    except Exception as exc:  # any exception: int("x"), a KeyError for !!bool x, ...
         raise Unreadable(f"{type(exc).__name__}: {exc}") from None
 
 
@@ -140,7 +155,7 @@ def go_tag_problem(node: Scalar) -> str | None:
     tag = node.tag
     if not tag or tag == "!" or not tag.startswith(CORE):
         return None
-    short = tag[len(CORE):]
+    short = tag[len(CORE) :]
     if short in ("int", "float", "bool", "timestamp"):
         got = v3_kind(node.value)
         if got != short and not (short == "float" and got == "int"):
@@ -162,7 +177,8 @@ _DATE = re.compile(r"(?<![\"'\w.-])[0-9]{4}-[0-9]")  # an unquoted date
 def _walk(ctx: Context) -> tuple[list, list]:
     """(tagged or date-like nodes, keys that are collections): one walk for AL005 and AL006,
     only when the text can hold one (a tag needs "!", a collection key "?", "[" or "{")."""
-    tagged, keys = [], []
+    tagged: list[Node] = []
+    keys: list[Node] = []
     text = ctx.text
     if "!" not in text and "?" not in text and "[" not in text and "{" not in text and not _DATE.search(text):
         return tagged, keys
@@ -175,7 +191,9 @@ def _walk(ctx: Context) -> tuple[list, list]:
                     keys.append(key)
         if t is Alias:
             continue
-        if node.tag not in (None, "!") or (t is Scalar and node.style is None and node.value[4:5] == "-" and node.value[:1].isdigit()):
+        if node.tag not in (None, "!") or (
+            t is Scalar and node.style is None and node.value[4:5] == "-" and node.value[:1].isdigit()
+        ):
             tagged.append(node)
     return tagged, keys
 
@@ -193,7 +211,7 @@ def unreadable_tag(ctx: Context) -> None:
             ctx.report(
                 AL005,
                 f"the tag '{tag}' cannot be read: PyYAML's safe_load (the esb-ctl reader, the "
-                f"regeneration check, the E2E runner) fails with \"{problem}\"",
+                f'regeneration check, the E2E runner) fails with "{problem}"',
                 *_head(ctx.text, node),
                 plan=RemoveTag(node, tag),
             )
@@ -207,8 +225,8 @@ def non_scalar_key(ctx: Context) -> None:
         ctx.report(
             AL006,
             f"a mapping key must be a scalar, not a {'list' if kind == '!!seq' else 'mapping'}: "
-            f"PyYAML fails with \"found unhashable key\" and the Go reader with "
-            f"\"cannot unmarshal {kind} into string\"",
+            f'PyYAML fails with "found unhashable key" and the Go reader with '
+            f'"cannot unmarshal {kind} into string"',
             *_head(ctx.text, key),
         )
 
@@ -223,9 +241,16 @@ def _implicit_timestamp(ctx: Context, node: Scalar) -> None:
         ctx.report(
             AL005,
             f"unquoted `{node.value}` is a YAML timestamp that does not exist: PyYAML's safe_load "
-            f"(the esb-ctl reader, the regeneration check, the E2E runner) fails with \"{exc}\"; quote it",
-            node.start, node.end,
+            f'(the esb-ctl reader, the regeneration check, the E2E runner) fails with "{exc}"; quote it',
+            node.start,
+            node.end,
         )
+
+
+def _single_pair(item: Node) -> bool:
+    """Whether ``item`` (aliases followed) is a mapping of one pair: an omap or pairs entry."""
+    target = deref(item)
+    return type(target) is Mapping and len(target.pairs) == 1
 
 
 def _tag_problem(node) -> str | None:
@@ -240,7 +265,7 @@ def _tag_problem(node) -> str | None:
     if tag in _SEQ_TAGS:
         if t is not Sequence:
             return "expected a sequence node, but found mapping"
-        if tag != CORE + "seq" and any(type(deref(i)) is not Mapping or len(deref(i).pairs) != 1 for i in node.items):
+        if tag != CORE + "seq" and not all(_single_pair(i) for i in node.items):
             return f"expected a single mapping item in each {short_tag(tag)} entry"
         return None
     if tag in _MAP_TAGS:
@@ -264,6 +289,6 @@ def _head(text: str, node) -> tuple[int, int]:
 def quotable(node: Scalar) -> bool:
     """Whether quoting ``node``'s text keeps what it means to yaml.v3 (no anchor, no tag but a core scalar one)."""
     tag = node.tag
-    return node.anchor is None and (tag in (None, "!") or tag in {CORE + t for t in ("int", "float", "bool", "null", "timestamp", "str")})
-
-
+    return node.anchor is None and (
+        tag in (None, "!") or tag in {CORE + t for t in ("int", "float", "bool", "null", "timestamp", "str")}
+    )

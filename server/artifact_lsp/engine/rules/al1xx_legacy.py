@@ -20,7 +20,7 @@ AL100 = Rule(
     "A key your configuration lists as legacy (`extra-legacy-keys`, `extra-matrix-legacy-keys`).",
     "The contract will change again. List newly removed keys in the configuration and they are "
     "reported (and removable) like the built-in ones:\n\n"
-    f"```toml\n[tool.artifact-lsp.extra-legacy-keys]\n\"{spec.ENTRIES}[].build_args\" = \"the build section of template.yaml\"\n```",
+    f'```toml\n[tool.artifact-lsp.extra-legacy-keys]\n"{spec.ENTRIES}[].build_args" = "the build section of template.yaml"\n```',
     fix=removed.REMOVE,
     deprecated=True,
     files=("manifest", "json", "matrix"),
@@ -55,7 +55,9 @@ def legacy_artifact_json(ctx: Context) -> None:
     if folder is not None and os.path.exists(os.path.join(folder, "artifact.yml")):
         message = "artifact.json is the legacy manifest format and artifact.yml exists next to it: delete artifact.json"
     else:
-        message = "artifact.json is the legacy manifest format: regenerate the fixture as artifact.yml and delete this file"
+        message = (
+            "artifact.json is the legacy manifest format: regenerate the fixture as artifact.yml and delete this file"
+        )
     ctx.report(AL109, message, 0, min(end, 1) if end else 0)
 
 

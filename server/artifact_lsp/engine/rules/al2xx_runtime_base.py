@@ -62,15 +62,14 @@ def runtime_base_reference(ctx: Context) -> None:
     stack = [(root, "")]
     while stack:
         node, dotted = stack.pop()
-        t = type(node)
-        if t is Mapping:
+        if type(node) is Mapping:
             for key, value in node.pairs:
                 name = key.value if type(key) is Scalar else "?"
                 stack.append((value, f"{dotted}.{name}" if dotted else name))
-        elif t is Sequence:
+        elif type(node) is Sequence:
             for i, item in enumerate(node.items):
                 stack.append((item, f"{dotted}[{i}]"))
-        elif t is Scalar:
+        elif type(node) is Scalar:
             hit = _segments_hit(node.value, forbidden)
             if hit:
                 where = f"'{dotted}'" if dotted else "a value"

@@ -55,7 +55,9 @@ _TOP_REQUIRED = [k.path for k in spec.KEYS if k.required and "." not in k.path]
 _NESTED: dict[tuple, list] = {}
 for _key in spec.KEYS:
     _pattern = keypath.parse(_key.path)
-    if _key.type == "mapping" and _pattern in CHILDREN or _key.type == "list" and _pattern + (keypath.INDEX,) in CHILDREN:
+    if (_key.type == "mapping" and _pattern in CHILDREN) or (
+        _key.type == "list" and _pattern + (keypath.INDEX,) in CHILDREN
+    ):
         _NESTED.setdefault(_pattern[:-1], []).append((_pattern[-1], _pattern, _key.type))
 
 
@@ -65,7 +67,7 @@ def _containers(ctx: Context) -> list:
     root = ctx.root
     if type(root) is not Mapping:
         return []
-    out = [((), (), root, None)]
+    out: list[tuple[tuple, tuple, Mapping, Node | None]] = [((), (), root, None)]
     for pattern, path, mapping, _item in out:  # grows while it is walked: breadth first
         for name, child, kind in _NESTED.get(pattern, ()):
             if kind == "mapping":
@@ -111,6 +113,7 @@ class Fact(NamedTuple):
 
     @property
     def span(self) -> tuple[int, int]:
+        assert self.pair is not None, "only a present key has a span"
         return value_span(*self.pair)
 
 
@@ -147,11 +150,12 @@ def _facts(ctx: Context) -> dict:
             if type(value) is Alias:
                 value = deref(value)
             blank = is_blank_or_null(value)
-            if empty_null and type(value) is Scalar and value.is_null() or empty_blank and blank:
+            if (empty_null and type(value) is Scalar and value.is_null()) or (empty_blank and blank):
                 if missing:  # (an empty value of a required key: not a case the spec has)
                     add(missing, new(Fact, (key, path, name, mapping, item, pair, value, blank, False)))
                 continue
             # the common case, a key with a fine scalar, makes a fact for its value rule only
+            hits: tuple[str | None, ...]
             if blank:
                 hits = (missing, blank_rule)
             elif type(value) is Scalar:
@@ -188,7 +192,10 @@ for _key in spec.KEYS:
                 _key.empty == "null",
                 _key.empty == "blank" and _key.type != "text",
                 _KINDS.get(_key.type),  # what the value must be (None: a scalar, for "text")
-                *((_role, _key.rules[_role]) if _role in _key.rules else None for _role in ("missing", "blank", "type", "value")),
+                *(
+                    (_role, _key.rules[_role]) if _role in _key.rules else None
+                    for _role in ("missing", "blank", "type", "value")
+                ),
             )
         )
 
@@ -196,10 +203,13 @@ for _key in spec.KEYS:
 # ----------------------------------------------------------------------------- AL301
 
 AL301 = Rule(
-    "AL301", "missing-required-key", Severity.ERROR,
+    "AL301",
+    "missing-required-key",
+    Severity.ERROR,
     f"A required key is missing, null or blank ({', '.join(_shown(_with_rule('missing', 'AL301')))}).",
     "The deploy tool refuses the manifest with `<key> is required`. `null` counts as missing, and so "
-    "does a string of spaces.", files=_M,
+    "does a string of spaces.",
+    files=_M,
 )
 
 
@@ -219,16 +229,21 @@ def missing_required_key(ctx: Context) -> None:
 # ----------------------------------------------------------------------------- AL302, AL304: values
 
 AL302 = Rule(
-    "AL302", "unsupported-schema-version", Severity.ERROR,
+    "AL302",
+    "unsupported-schema-version",
+    Severity.ERROR,
     f'`{_SV}` must be `"{spec.MANIFEST_SCHEMA_VERSION}"` (the integer `{spec.MANIFEST_SCHEMA_VERSION}` is accepted too).',
-    f"Any other value is an unsupported major version: `unsupported {_SV}: \"2\" (supported: \"{spec.MANIFEST_SCHEMA_VERSION}\")`.",
+    f'Any other value is an unsupported major version: `unsupported {_SV}: "2" (supported: "{spec.MANIFEST_SCHEMA_VERSION}")`.',
     files=_M,
 )
 AL304 = Rule(
-    "AL304", "invalid-mode", Severity.ERROR,
+    "AL304",
+    "invalid-mode",
+    Severity.ERROR,
     f"`{_MODE}` is {' or '.join(f'`{v}`' for v, _doc in spec.MODES)} (firecracker is a containerd runtime, not a mode).",
     "Only two modes exist. `firecracker` runs under `containerd` (set the containerd runtime), so "
-    f"`{_MODE}: firecracker` is an error.", files=_M,
+    f"`{_MODE}: firecracker` is an error.",
+    files=_M,
 )
 
 
@@ -267,10 +282,12 @@ def invalid_mode(ctx: Context) -> None:
 # ----------------------------------------------------------------------------- AL303: types
 
 AL303 = Rule(
-    "AL303", "not-a-string", Severity.ERROR,
+    "AL303",
+    "not-a-string",
+    Severity.ERROR,
     "A key that must hold a string holds a mapping or a list.",
-    f"{', '.join(_shown(_with_rule('type', 'AL303'))[:-1])} and {_shown(_with_rule('type', 'AL303'))[-1]} "
-    "are strings.", files=_M,
+    f"{', '.join(_shown(_with_rule('type', 'AL303'))[:-1])} and {_shown(_with_rule('type', 'AL303'))[-1]} are strings.",
+    files=_M,
 )
 
 
@@ -294,10 +311,13 @@ def not_a_string(ctx: Context) -> None:
 # ----------------------------------------------------------------------------- AL305
 
 AL305 = Rule(
-    "AL305", "invalid-artifacts", Severity.ERROR,
+    "AL305",
+    "invalid-artifacts",
+    Severity.ERROR,
     f"The manifest is a mapping and `{_ENTRIES}` a non-empty list of mappings.",
     f"`{_ENTRIES}[]` holds at least one entry; its order is the deploy and merge order. Upstream "
-    f"wording: `{_ENTRIES} must contain at least one entry`.", files=_M,
+    f"wording: `{_ENTRIES} must contain at least one entry`.",
+    files=_M,
 )
 
 
@@ -333,7 +353,9 @@ def invalid_artifacts(ctx: Context) -> None:
 # ----------------------------------------------------------------------------- AL306
 
 AL306 = Rule(
-    "AL306", "invalid-runtime-config-dir", Severity.ERROR,
+    "AL306",
+    "invalid-runtime-config-dir",
+    Severity.ERROR,
     f"`{_DIR}` is relative to `{_ROOT}`, not `.`, and does not escape it.",
     "After lexical normalisation (`a/../b` is `b`) the path must not be absolute, must not be `.` "
     "and must not start with `..` (`..`, `../x`, `a/../../x` all escape the artifact root). "
@@ -371,10 +393,13 @@ def invalid_runtime_config_dir(ctx: Context) -> None:
 # ----------------------------------------------------------------------------- AL307
 
 AL307 = Rule(
-    "AL307", "invalid-source-template", Severity.ERROR,
+    "AL307",
+    "invalid-source-template",
+    Severity.ERROR,
     f"`{_TEMPLATE}` is a mapping; `{_PATH}` not blank; `{_SHA}` 64 lowercase hex characters.",
     f"`{_TEMPLATE}` is optional and checked only when present: `{_PATH} must not be blank`, "
-    f"`{_SHA} must not be blank`, `{_SHA} must be 64 lowercase hex characters`.", files=_M,
+    f"`{_SHA} must not be blank`, `{_SHA} must be 64 lowercase hex characters`.",
+    files=_M,
 )
 
 
@@ -400,6 +425,7 @@ def invalid_source_template(ctx: Context) -> None:
 def _regeneration_check(ctx: Context, fact: Fact) -> None:
     """The regeneration check's stricter reading: a real string (an unquoted number is "blank")
     and a sha256 matched without stripping."""
+    assert fact.pair is not None, "a value candidate is a present key"
     key, value = fact.pair
     node = fact.value
     if type(node) is not Scalar or node.is_null():
@@ -418,7 +444,7 @@ def _regeneration_check(ctx: Context, fact: Fact) -> None:
             f"{al0xx_yaml.describe_python(read)}, not a string"
         )
         if pattern is not None and str(read) != node.value:
-            message += f", and the esb-ctl reader says \"{fact.where} {fact.key.problem}\""
+            message += f', and the esb-ctl reader says "{fact.where} {fact.key.problem}"'
         plan = QuoteValue(fact.mapping, key, node) if type(value) is Scalar and al0xx_yaml.quotable(node) else None
         ctx.report(AL307, message + "; quote it", value.start, value.end, plan=plan)
     elif pattern is not None and read.strip() and read != read.strip() and pattern.match(read.strip()):
@@ -433,11 +459,14 @@ def _regeneration_check(ctx: Context, fact: Fact) -> None:
 # ----------------------------------------------------------------------------- AL308
 
 AL308 = Rule(
-    "AL308", "unknown-key", Severity.INFO,
+    "AL308",
+    "unknown-key",
+    Severity.INFO,
     "A key the contract does not define (the deploy tool ignores it).",
     "Unknown keys are ignored on purpose (forward compatibility), which is exactly why a typo or a "
     f"stale key goes unnoticed. A top-level `{_REMOVED['AL104']}` or a `{_REMOVED['AL108']}` outside `{_TEMPLATE}` is "
-    "reported here, not as a legacy key.", files=_M,
+    "reported here, not as a legacy key.",
+    files=_M,
 )
 _OPEN = {keypath.parse(k.path) for k in spec.KEYS if not k.closed}
 
@@ -453,18 +482,27 @@ def unknown_key(ctx: Context) -> None:
             if type(key) is not Scalar or key.value in known or key.value == "<<" or key.start in legacy_keys:
                 continue
             where = f"in {keypath.dotted(path)}" if path else "at the top level"
-            ctx.report(AL308, f"unknown key '{key.value}' {where} (the deploy tool ignores it)", key.start, key.end, key=key.value)
+            ctx.report(
+                AL308,
+                f"unknown key '{key.value}' {where} (the deploy tool ignores it)",
+                key.start,
+                key.end,
+                key=key.value,
+            )
 
 
 # ----------------------------------------------------------------------------- AL309
 
 AL309 = Rule(
-    "AL309", "invalid-producer-metadata", Severity.WARNING,
-    f"`{_AT}` is an RFC 3339 UTC time such as `\"{spec.TIME_EXAMPLE}\"`.",
+    "AL309",
+    "invalid-producer-metadata",
+    Severity.WARNING,
+    f'`{_AT}` is an RFC 3339 UTC time such as `"{spec.TIME_EXAMPLE}"`.',
     "Producer metadata is optional and no reader checks its format, but the producer writes "
     f'`{_AT}: "{spec.TIME_EXAMPLE}"` (UTC, quoted). This is format advice; a value of the wrong '
     f"type (a mapping, a list, an unquoted timestamp) or a `{_GEN}` that is not a mapping of "
-    f"{' and '.join(f'`{k}`' for k in _GEN_KEYS)} strings is an error, AL310.", files=_M,
+    f"{' and '.join(f'`{k}`' for k in _GEN_KEYS)} strings is an error, AL310.",
+    files=_M,
 )
 
 

@@ -34,7 +34,9 @@ _TEXT_KEYS = [k.path for k in spec.KEYS if k.type == "text"]
 _OWN_RULE = {k.path for k in spec.KEYS if k.rules.get("type") == "AL310"} | {spec.TEMPLATE_PATH, spec.TEMPLATE_SHA256}
 
 AL310 = Rule(
-    "AL310", "producer-metadata-type", Severity.ERROR,
+    "AL310",
+    "producer-metadata-type",
+    Severity.ERROR,
     f"`{_AT}`, {' or '.join(f'`{_GEN}.{k}`' for k in _GEN_KEYS)} is not a string, or `{_GEN}` not a mapping.",
     "The Go deploy reader decodes producer metadata into a string and a struct of two strings: "
     f"`{_GEN}: 5` fails with ``cannot unmarshal !!int `5` into artifactcore.ArtifactGenerator``, "
@@ -42,19 +44,25 @@ AL310 = Rule(
     "producer writes these values quoted, so an unquoted timestamp, boolean or number is a hand "
     "edit; quote it (the fix does, where the text is the value). `null` is allowed (the field "
     "is then empty). Format advice (an RFC 3339 time) is AL309.",
-    fix="Quotes an unquoted scalar value.", files=_M,
+    fix="Quotes an unquoted scalar value.",
+    files=_M,
 )
 AL311 = Rule(
-    "AL311", "yaml11-typed-value", Severity.ERROR,
+    "AL311",
+    "yaml11-typed-value",
+    Severity.ERROR,
     "A string field whose unquoted value YAML 1.1 reads as another type, so the Python reader sees other text.",
     "The esb-ctl reader (PyYAML, YAML 1.1) turns every field into a string with `str()` after "
-    "reading it: an unquoted `0755` is the octal integer 493 (`\"493\"`), `1.10` the float 1.1, "
-    f"`yes`/`on` the boolean True (`\"True\"`), `!!float 1` the float 1.0 (`unsupported {_SV}: "
-    "\"1.0\"`). The Go reader keeps the text. Quote the value so both read the same string.",
-    fix="Quotes the value (same text, now a string for every reader).", files=_M,
+    'reading it: an unquoted `0755` is the octal integer 493 (`"493"`), `1.10` the float 1.1, '
+    f'`yes`/`on` the boolean True (`"True"`), `!!float 1` the float 1.0 (`unsupported {_SV}: '
+    '"1.0"`). The Go reader keeps the text. Quote the value so both read the same string.',
+    fix="Quotes the value (same text, now a string for every reader).",
+    files=_M,
 )
 AL313 = Rule(
-    "AL313", "windows-path", Severity.WARNING,
+    "AL313",
+    "windows-path",
+    Severity.WARNING,
     "A path in the manifest looks like a Windows path (`C:\\x`, `C:/x`, `\\\\server\\share`, backslashes).",
     "ESB's readers are POSIX programs (the Go reader's `filepath` and the Python reader's `Path` on "
     "Linux): for them `C:\\x` is not absolute but one relative folder named `C:\\x` inside the "
@@ -84,7 +92,11 @@ def _written(ctx: Context, fact) -> str:
 
 def _quote_plan(fact):
     node = fact.value
-    return QuoteValue(fact.mapping, fact.pair[0], node) if type(fact.pair[1]) is Scalar and al0xx_yaml.quotable(node) else None
+    return (
+        QuoteValue(fact.mapping, fact.pair[0], node)
+        if type(fact.pair[1]) is Scalar and al0xx_yaml.quotable(node)
+        else None
+    )
 
 
 def _readable(node):
@@ -106,9 +118,14 @@ def go_reader_tags(ctx: Context) -> None:
         if type(node) is not Scalar:
             continue
         problem = al0xx_yaml.go_tag_problem(node)
-        if problem is not None and _readable(node)[0]:
+        if problem is not None and node.tag is not None and _readable(node)[0]:  # (a problem has a tag)
             tag = al0xx_yaml.short_tag(node.tag)
-            ctx.report(AL005, f"{fact.where}: the Go deploy reader cannot decode the tag '{tag}' here: \"{problem}\"", fact.pair[1].start, fact.pair[1].end)
+            ctx.report(
+                AL005,
+                f"{fact.where}: the Go deploy reader cannot decode the tag '{tag}' here: \"{problem}\"",
+                fact.pair[1].start,
+                fact.pair[1].end,
+            )
 
 
 # ----------------------------------------------------------------------------- AL310
@@ -124,14 +141,18 @@ def producer_metadata_type(ctx: Context) -> None:
         ctx.report(
             AL310,
             f"{fact.where} {fact.key.problem}: the Go deploy reader fails with "
-            f"\"cannot unmarshal {what} into artifactcore.ArtifactGenerator\"",
+            f'"cannot unmarshal {what} into artifactcore.ArtifactGenerator"',
             *fact.span,
         )
     for fact in _facts(ctx, [k for k in _OWN_RULE if k.startswith((_AT, _GEN + "."))]):
         node = fact.value
         if type(node) in (Mapping, Sequence):
             kind = "!!map" if type(node) is Mapping else "!!seq"
-            ctx.report(AL310, f"{fact.where} must be a string: the Go deploy reader fails with \"cannot unmarshal {kind} into string\"", *fact.span)
+            ctx.report(
+                AL310,
+                f'{fact.where} must be a string: the Go deploy reader fails with "cannot unmarshal {kind} into string"',
+                *fact.span,
+            )
             continue
         if type(node) is not Scalar or node.is_null() or node.resolved_tag() == al0xx_yaml.STR:
             continue
@@ -144,7 +165,9 @@ def producer_metadata_type(ctx: Context) -> None:
             f"{fact.where} must be a string: unquoted `{_written(ctx, fact)}` is "
             f"{al0xx_yaml.describe_python(read).replace('the ', 'a ', 1)} in YAML, and the producer writes "
             f"it as a quoted string; quote it",
-            fact.pair[1].start, fact.pair[1].end, plan=plan,
+            fact.pair[1].start,
+            fact.pair[1].end,
+            plan=plan,
         )
 
 
@@ -155,7 +178,11 @@ def _consequence(fact, read: str) -> str | None:
     """What the esb-ctl reader then says about the text it read."""
     read = read.strip()
     if fact.key.path == _SV:
-        return None if read == spec.MANIFEST_SCHEMA_VERSION else f'unsupported {_SV}: "{read}" (supported: "{spec.MANIFEST_SCHEMA_VERSION}")'
+        return (
+            None
+            if read == spec.MANIFEST_SCHEMA_VERSION
+            else f'unsupported {_SV}: "{read}" (supported: "{spec.MANIFEST_SCHEMA_VERSION}")'
+        )
     if fact.key.check == "relative-inside":
         problem = relative_path_problem(read)
         return f"{fact.where} {problem}" if problem else None
@@ -173,7 +200,7 @@ def yaml11_typed_value(ctx: Context) -> None:
             continue
         message = (
             f"{fact.where}: the esb-ctl reader (PyYAML, YAML 1.1) reads `{_written(ctx, fact)}` as "
-            f"{al0xx_yaml.describe_python(read)}, the Go reader as \"{node.value}\""
+            f'{al0xx_yaml.describe_python(read)}, the Go reader as "{node.value}"'
         )
         extra = _consequence(fact, str(read))
         if extra:

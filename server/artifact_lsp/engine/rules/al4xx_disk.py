@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from .. import files, keypath, spec
 from ..model import Rule, Severity
@@ -21,25 +20,34 @@ _SHA_PATTERN = PATTERNS[spec.TEMPLATE_SHA256]
 _FILES = " or ".join(f"`{name}`" for name in spec.CONFIG_FILES)
 
 AL401 = Rule(
-    "AL401", "missing-config-file", Severity.ERROR,
+    "AL401",
+    "missing-config-file",
+    Severity.ERROR,
     f"{_FILES} is missing under `<{_ROOT}>/<{_DIR}>/`.",
     f"Every entry needs {_FILES.replace(' or ', ' and ')} (and may have "
     f"{', '.join(f'`{name}`' for name in spec.OPTIONAL_CONFIG_FILES)}) in its "
     f"runtime config folder: `{_ROOT}` resolves from the manifest's folder (or is absolute), "
-    f"`{_DIR}` from the artifact root.", files=_M,
+    f"`{_DIR}` from the artifact root.",
+    files=_M,
 )
 AL402 = Rule(
-    "AL402", "invalid-config-file", Severity.ERROR,
+    "AL402",
+    "invalid-config-file",
+    Severity.ERROR,
     "`functions.yml`, `routing.yml` or `resources.yml` does not parse to a mapping.",
     "The applier reads each runtime config file as a YAML mapping; an empty file, a list or a "
-    "syntax error breaks the deploy.", files=_M,
+    "syntax error breaks the deploy.",
+    files=_M,
 )
 AL403 = Rule(
-    "AL403", "stale-source-template", Severity.INFO,
+    "AL403",
+    "stale-source-template",
+    Severity.INFO,
     f"`{_TEMPLATE}.{_SHA}` differs from the template file it names: the fixture is stale.",
     f"`{_SHA}` is the plain sha256 of the file at `{_TEMPLATE}.{_PATH}` (relative paths resolve from "
     "the repository root: the folder of `.artifact-lsp.toml` / `pyproject.toml`, else of `.git`). When "
-    "they differ the template changed after the fixture was produced: regenerate it.", files=_M,
+    "they differ the template changed after the fixture was produced: regenerate it.",
+    files=_M,
 )
 
 RULES = (AL401, AL402, AL403)
@@ -62,13 +70,13 @@ def config_files(ctx: Context) -> None:
 def stale_source_template(ctx: Context) -> None:
     if ctx.folder is None:
         return
-    repo_root = ctx.repo_root
-    repo_root = str(repo_root) if repo_root is not None else None
+    root = ctx.repo_root
+    repo_root = str(root) if root is not None else None
     for i, _item, entry in ctx.entries(spec.ENTRIES):
         _template(ctx, entry, i, repo_root)
 
 
-def _config_files(ctx: Context, folder: Path, entry: Mapping, i: int) -> None:
+def _config_files(ctx: Context, folder: str, entry: Mapping, i: int) -> None:
     root_pair = lookup(entry, _ROOT)
     dir_pair = lookup(entry, _DIR)
     if root_pair is None or dir_pair is None:
@@ -80,14 +88,20 @@ def _config_files(ctx: Context, folder: Path, entry: Mapping, i: int) -> None:
     root_text, dir_text = root_text.strip(), dir_text.strip()
     # one verdict per entry (cached in the server between keystrokes): plain string paths,
     # this runs for every entry of every manifest in a repository
-    problems = files.cached_fact("entry-config", (str(folder), root_text, dir_text), lambda: _entry_problems(str(folder), root_text, dir_text))
+    problems = files.cached_fact(
+        "entry-config", (str(folder), root_text, dir_text), lambda: _entry_problems(str(folder), root_text, dir_text)
+    )
     if not problems:
         return
     shown = f"{root_text.rstrip('/')}/{dir_text.rstrip('/')}"
     span = value_span(*dir_pair)
     for rule, name, verdict in problems:
         if name is None:
-            ctx.report(rule, f"{spec.ENTRIES}[{i}]: config folder '{shown}' does not exist (it must hold {' and '.join(REQUIRED)})", *span)
+            ctx.report(
+                rule,
+                f"{spec.ENTRIES}[{i}]: config folder '{shown}' does not exist (it must hold {' and '.join(REQUIRED)})",
+                *span,
+            )
         elif rule is AL401:
             ctx.report(rule, f"{spec.ENTRIES}[{i}]: '{shown}/{name}' is missing (required)", *span)
         else:
@@ -98,7 +112,7 @@ def _entry_problems(folder: str, root_text: str, dir_text: str) -> tuple:
     """What is wrong with an entry's config folder: ``(rule, file name or None, verdict)``."""
     config_dir = os.path.join(folder, root_text, dir_text)
     prefix = config_dir if config_dir.endswith(os.sep) else config_dir + os.sep
-    out = []
+    out: list[tuple[Rule, str | None, str | None]] = []
     missing = []
     for name in REQUIRED + OPTIONAL:
         verdict = _config_verdict(prefix + name)
@@ -107,7 +121,8 @@ def _entry_problems(folder: str, root_text: str, dir_text: str) -> tuple:
                 missing.append(name)
         elif verdict is not None:
             out.append((AL402, name, verdict))
-    if len(missing) == len(REQUIRED) and not files.is_dir(config_dir):
+    # files.is_dir and files.sha256_of take a str as well (os.stat); their annotations say Path
+    if len(missing) == len(REQUIRED) and not files.is_dir(config_dir):  # type: ignore[arg-type]
         return ((AL401, None, None),)
     out.extend((AL401, name, None) for name in missing)
     return tuple(out)
@@ -138,7 +153,11 @@ def _template(ctx: Context, entry: Mapping, i: int, repo_root: str | None) -> No
     base = "" if os.path.isabs(path) else repo_root
     if base is None:
         return
-    actual = files.cached_fact("sha256", (base, path), lambda: files.sha256_of(os.path.join(base, path) if base else path))
+    actual = files.cached_fact(
+        "sha256",
+        (base, path),
+        lambda: files.sha256_of(os.path.join(base, path) if base else path),  # type: ignore[arg-type]  # a str: see above
+    )
     if actual is None or actual == sha.strip():
         return
     ctx.report(

@@ -34,8 +34,14 @@ def legacy_matrix_fields(ctx: Context) -> None:
 
 RENAME = spec.RENAMED[0]
 AL503 = Rule(
-    RENAME.code, RENAME.name, Severity.ERROR, RENAME.summary, RENAME.docs, fix=RENAME.fix,
-    deprecated=True, files=_X,
+    RENAME.code,
+    RENAME.name,
+    Severity.ERROR,
+    RENAME.summary,
+    RENAME.docs,
+    fix=RENAME.fix,
+    deprecated=True,
+    files=_X,
 )
 _OLD = keypath.leaf(RENAME.path)
 _ENV = keypath.leaf(spec.MATRIX_ENV)
@@ -47,32 +53,44 @@ _ENTRY_KEYS = ", ".join(
 )
 _SUITE_KEYS = ", ".join(keypath.leaf(k.path) for k in spec.MATRIX_KEYS if k.path.startswith(spec.SUITES + ".<name>."))
 AL504 = Rule(
-    "AL504", "missing-artifact-manifest", Severity.ERROR,
+    "AL504",
+    "missing-artifact-manifest",
+    Severity.ERROR,
     f"A matrix entry has no (or a blank) `{_MANIFEST}`, or one that is a mapping or list, not a path.",
     f"Each entry deploys the committed manifest named by `{_MANIFEST}` (a path from the "
     "repository root, e.g. `e2e/artifacts/e2e-docker/artifact.yml`); it is required. The runner "
     f"turns whatever is there into text (`str()`), so `{_MANIFEST}: {{}}` becomes the path `{{}}` "
-    "and deploy fails with `artifact manifest not found` (reported by ``al5xx_runner``).", files=_X,
+    "and deploy fails with `artifact manifest not found` (reported by ``al5xx_runner``).",
+    files=_X,
 )
 AL505 = Rule(
-    "AL505", "artifact-manifest-not-found", Severity.ERROR,
+    "AL505",
+    "artifact-manifest-not-found",
+    Severity.ERROR,
     f"`{_MANIFEST}` names a file that does not exist.",
     "The path resolves from the repository root (the folder of `.artifact-lsp.toml` / "
-    "`pyproject.toml`, else of `.git`); the file must exist.", files=_X,
+    "`pyproject.toml`, else of `.git`); the file must exist.",
+    files=_X,
 )
 AL506 = Rule(
-    "AL506", "invalid-matrix", Severity.ERROR,
+    "AL506",
+    "invalid-matrix",
+    Severity.ERROR,
     f"The matrix is a mapping whose `{_LIST}` is a list of entry mappings.",
-    f"`{_LIST}: [{{{_ENTRY_KEYS}}}]` plus `{spec.SUITES}: {{name: {{{_SUITE_KEYS}}}}}`.", files=_X,
+    f"`{_LIST}: [{{{_ENTRY_KEYS}}}]` plus `{spec.SUITES}: {{name: {{{_SUITE_KEYS}}}}}`.",
+    files=_X,
 )
 AL507 = Rule(
-    "AL507", "unknown-suite", Severity.ERROR,
+    "AL507",
+    "unknown-suite",
+    Severity.ERROR,
     "A matrix entry names a suite the runner cannot find.",
     f"Every name in an entry's `{_SUITES}` must be a key of the top-level `{spec.SUITES}` mapping, "
     "defined as a non-empty mapping. The runner prints `[ERROR] Suite '<name>' not defined in "
     f"suites.` and skips the suite when the matrix has no top-level `{spec.SUITES}`, when the suite "
     f"is defined as `null` or `{{}}`, and when an entry's `{_SUITES}` is a string (read letter by "
-    "letter) or a mapping instead of a list of names (those cases are reported by ``al5xx_runner``).", files=_X,
+    "letter) or a mapping instead of a list of names (those cases are reported by ``al5xx_runner``).",
+    files=_X,
 )
 
 RULES = (AL501, AL502, AL503, AL504, AL505, AL506, AL507)
@@ -95,6 +113,7 @@ def esb_env_renamed(ctx: Context) -> None:
         if old is None:
             continue
         where = f"{_LIST}[{i}]"
+        plan: RenameKey | RemoveKey
         if lookup(entry, _ENV) is None:
             message, plan = RENAME.message_only_old, RenameKey(entry, old[0], RENAME.new)
         else:
@@ -118,7 +137,9 @@ def artifact_manifest(ctx: Context) -> None:
             if not path.is_absolute():
                 path = root / path
             if files.regular_file(path) is None:
-                ctx.report(AL505, f"{_label(entry, i)}: {_MANIFEST} '{text.strip()}' does not exist", *value_span(*pair))
+                ctx.report(
+                    AL505, f"{_label(entry, i)}: {_MANIFEST} '{text.strip()}' does not exist", *value_span(*pair)
+                )
 
 
 @check(AL506)
@@ -133,7 +154,9 @@ def invalid_matrix(ctx: Context) -> None:
         return
     pair = lookup(root, _LIST)
     if pair is None or is_blank_or_null(pair[1]):
-        ctx.report(AL506, f"{_LIST} is required: a list of entries", *(pair[0].start, pair[0].end) if pair else head_span(root))
+        ctx.report(
+            AL506, f"{_LIST} is required: a list of entries", *(pair[0].start, pair[0].end) if pair else head_span(root)
+        )
         return
     entries = deref(pair[1])
     if type(entries) is not Sequence:
@@ -164,6 +187,11 @@ def unknown_suite(ctx: Context) -> None:
         if type(suites) is not Sequence:
             continue
         for item in suites.items:
-            item = deref(item)
-            if type(item) is Scalar and item.value not in names:
-                ctx.report(AL507, f"{_label(entry, i)}: suite '{item.value}' is not defined under '{spec.SUITES}'", item.start, item.end)
+            suite = deref(item)
+            if type(suite) is Scalar and suite.value not in names:
+                ctx.report(
+                    AL507,
+                    f"{_label(entry, i)}: suite '{suite.value}' is not defined under '{spec.SUITES}'",
+                    suite.start,
+                    suite.end,
+                )

@@ -21,35 +21,48 @@ from .base import Context, check, head_span, lookup, related_to, value_span
 _X = ("matrix",)
 _SUITES, _LIST = spec.SUITES, spec.MATRIX_ENTRIES
 _ENV, _MANIFEST, _ENTRY_SUITES = (keypath.leaf(p) for p in (spec.MATRIX_ENV, spec.MATRIX_MANIFEST, spec.MATRIX_SUITES))
-_PROJECT, _ENV_DIR, _ENV_FILE = (keypath.leaf(p) for p in (spec.MATRIX_PROJECT, spec.MATRIX_ENV_DIR, spec.MATRIX_ENV_FILE))
+_PROJECT, _ENV_DIR, _ENV_FILE = (
+    keypath.leaf(p) for p in (spec.MATRIX_PROJECT, spec.MATRIX_ENV_DIR, spec.MATRIX_ENV_FILE)
+)
 _TARGETS, _EXCLUDE = keypath.leaf(spec.SUITE_TARGETS), keypath.leaf(spec.SUITE_EXCLUDE)
 _OLD = keypath.leaf(spec.RENAMED[0].path)
 
 AL508 = Rule(
-    "AL508", "matrix-wrong-type", Severity.ERROR,
+    "AL508",
+    "matrix-wrong-type",
+    Severity.ERROR,
     "A matrix value of a type the E2E runner crashes on.",
     f"The runner uses the values as it finds them: top-level `{_SUITES}` must be a mapping (`'str' "
     f"object has no attribute 'get'`), each suite a mapping whose `{_TARGETS}` and `{_EXCLUDE}` are lists "
     f"of strings, an entry's `{_ENTRY_SUITES}` a list of names, `{_ENV_DIR}`/`{_ENV_FILE}` strings (`null` or a "
     f"number raises `TypeError`), `{_ENV}` a string, not a list or mapping. Any of these stops the "
-    "whole E2E run with a traceback.", files=_X,
+    "whole E2E run with a traceback.",
+    files=_X,
 )
 AL509 = Rule(
-    "AL509", "blank-esb-project", Severity.ERROR,
+    "AL509",
+    "blank-esb-project",
+    Severity.ERROR,
     f"`{_PROJECT}` is given but blank.",
     f"The runner raises `matrix field '{_PROJECT}' must be non-empty when provided`. Leave the key "
     "out to use the default project (the fix removes it), or name the project.",
-    fix=f"Removes the blank `{_PROJECT}` (the default project is used).", files=_X,
+    fix=f"Removes the blank `{_PROJECT}` (the default project is used).",
+    files=_X,
 )
 AL510 = Rule(
-    "AL510", "env-settings-conflict", Severity.ERROR,
+    "AL510",
+    "env-settings-conflict",
+    Severity.ERROR,
     f"The same `{_ENV}` appears twice with a different `{_MANIFEST}` or `{_PROJECT}`.",
     f"The runner merges entries of the same `{_ENV}` into one scenario and raises `{_MANIFEST} "
     f"mismatch for env '<env>'` (or `{_PROJECT} mismatch`) when the second entry disagrees with the "
-    "first: one environment deploys one manifest of one project.", files=_X,
+    "first: one environment deploys one manifest of one project.",
+    files=_X,
 )
 AL511 = Rule(
-    "AL511", "unusable-env", Severity.ERROR,
+    "AL511",
+    "unusable-env",
+    Severity.ERROR,
     f"A matrix entry without a usable `{_ENV}` (missing, `null`, `''`, `false`, `0`, `{{}}`, `[]`).",
     "The runner prints `[ERROR] Invalid matrix entry format` and skips the entry: none of its "
     f"suites run, and the run still succeeds. (An entry that still says `{_OLD}` is AL503.)",
@@ -206,7 +219,11 @@ def _path_list(ctx: Context, pair, label: str) -> None:
         ctx.report(
             AL508,
             f"{label} must be a list of paths, not {_kind(value)}: "
-            + ("the runner iterates it and crashes with TypeError" if not _is_string(value) else "the runner would read the string letter by letter"),
+            + (
+                "the runner iterates it and crashes with TypeError"
+                if not _is_string(value)
+                else "the runner would read the string letter by letter"
+            ),
             *value_span(key, value),
         )
         return
@@ -215,7 +232,8 @@ def _path_list(ctx: Context, pair, label: str) -> None:
             ctx.report(
                 AL508,
                 f"{label} must hold paths (strings), not {_kind(item)}: the runner crashes with TypeError",
-                item.start, max(item.end, item.start + 1),
+                item.start,
+                max(item.end, item.start + 1),
             )
 
 
@@ -240,13 +258,17 @@ def _entry(ctx: Context, entry: Mapping, i: int, item, suites_pair, suites, defi
             what = f"env is {_kind(env)}" if env_pair else "env is missing"
             ctx.report(
                 AL511,
-                f"{label}: {what}: the runner prints \"[ERROR] Invalid matrix entry format\" and skips the entry",
+                f'{label}: {what}: the runner prints "[ERROR] Invalid matrix entry format" and skips the entry',
                 *where,
             )
     else:
         node = deref(env)
         if type(node) in (Mapping, Sequence):
-            ctx.report(AL508, f"{label}: env must be a string, not {_kind(env)}: the runner crashes with TypeError (unhashable)", *value_span(*env_pair))
+            ctx.report(
+                AL508,
+                f"{label}: env must be a string, not {_kind(env)}: the runner crashes with TypeError (unhashable)",
+                *value_span(*env_pair),
+            )
             usable = False
         elif not _is_string(env) and lookup(entry, _ENV_DIR) is None:
             ctx.report(
@@ -256,7 +278,8 @@ def _entry(ctx: Context, entry: Mapping, i: int, item, suites_pair, suites, defi
                 *value_span(*env_pair),
             )
         else:
-            name = deref(env).value
+            assert type(node) is Scalar, "a usable env (not falsy) that is no collection is a scalar"
+            name = node.value
             label = f"{label} ({name})"
 
     for field in (_ENV_DIR, _ENV_FILE):
@@ -270,7 +293,7 @@ def _entry(ctx: Context, entry: Mapping, i: int, item, suites_pair, suites, defi
             )
 
     project_pair = lookup(entry, _PROJECT)
-    project = DEFAULT_PROJECT
+    project: str | None = DEFAULT_PROJECT
     if project_pair is not None:
         ok, value = _py(project_pair[1])
         node = deref(project_pair[1])
@@ -280,7 +303,7 @@ def _entry(ctx: Context, entry: Mapping, i: int, item, suites_pair, suites, defi
                 ctx.report(
                     AL509,
                     f"{label}: {_PROJECT} is blank: the runner raises \"matrix field '{_PROJECT}' "
-                    f"must be non-empty when provided\" (leave it out for the default project)",
+                    f'must be non-empty when provided" (leave it out for the default project)',
                     *value_span(*project_pair),
                     plan=RemoveKey(entry, project_pair[0], "the blank"),
                 )
@@ -372,7 +395,12 @@ def _entry_suites(ctx: Context, label: str, spair, suites_pair, definitions) -> 
     for item in node.items:
         target = deref(item)
         if type(target) in (Mapping, Sequence):
-            ctx.report(AL508, f"{label}: a suite name must be a string, not {_kind(item)}: the runner crashes (unhashable)", item.start, max(item.end, item.start + 1))
+            ctx.report(
+                AL508,
+                f"{label}: a suite name must be a string, not {_kind(item)}: the runner crashes (unhashable)",
+                item.start,
+                max(item.end, item.start + 1),
+            )
             continue
         if type(target) is not Scalar:
             continue
@@ -387,7 +415,8 @@ def _entry_suites(ctx: Context, label: str, spair, suites_pair, definitions) -> 
                 AL507,
                 f"{label}: suite '{shown}' is not defined: the matrix has no top-level '{_SUITES}' "
                 f"(the runner prints \"[ERROR] Suite '{shown}' not defined in suites.\")",
-                item.start, max(item.end, item.start + 1),
+                item.start,
+                max(item.end, item.start + 1),
             )
             continue
         found = definitions.get(target.value) if type(target) is Scalar else None
@@ -399,7 +428,7 @@ def _entry_suites(ctx: Context, label: str, spair, suites_pair, definitions) -> 
                 AL507,
                 f"{label}: suite '{target.value}' is defined as {_kind(definition)}: the runner "
                 f"prints \"[ERROR] Suite '{target.value}' not defined in suites.\" and skips it",
-                item.start, max(item.end, item.start + 1),
+                item.start,
+                max(item.end, item.start + 1),
                 related=(related_to("defined empty here", name_node),),
             )
-

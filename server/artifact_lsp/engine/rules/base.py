@@ -111,10 +111,9 @@ def value_span(key: Node, value: Node | None) -> tuple[int, int]:
     """Where to point for a problem with a value: the value when it sits on one line."""
     if value is None:
         return key.start, key.end
-    t = type(value)
-    if t is Alias or (t is Scalar and value.end > value.start and value.style not in ("|", ">")):
+    if type(value) is Alias or (type(value) is Scalar and value.end > value.start and value.style not in ("|", ">")):
         return value.start, value.end
-    if t in (Mapping, Sequence) and value.flow:
+    if (type(value) is Mapping or type(value) is Sequence) and value.flow:
         return value.start, value.end
     return key.start, key.end
 

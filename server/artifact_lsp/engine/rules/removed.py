@@ -21,8 +21,14 @@ REMOVE = "Removes the key with its whole value (and the comment lines inside it)
 def rule_of(entry: spec.Removed) -> Rule:
     """The ``Rule`` of a ``spec.Removed`` entry."""
     return Rule(
-        entry.code, entry.name, SEVERITIES[entry.severity], entry.summary, entry.docs,
-        fix=REMOVE, deprecated=True, files=entry.files,
+        entry.code,
+        entry.name,
+        SEVERITIES[entry.severity],
+        entry.summary,
+        entry.docs,
+        fix=REMOVE,
+        deprecated=True,
+        files=entry.files,
     )
 
 
@@ -50,11 +56,16 @@ def _trie(table, rules: dict) -> dict:
         for part in parts[:-1]:
             node = node.setdefault(part, [None, {}])[1]
         when = f" was removed from the contract on {row.removed}" if row.removed else " was removed from the contract"
+
         def brace(text: str) -> str:
             return text.replace("{", "{{").replace("}", "}}")
 
         template = entry.message.format(
-            path="{path}", key=brace(parts[-1]), what=brace(row.what), when=brace(when), replaced_by=brace(row.replaced_by)
+            path="{path}",
+            key=brace(parts[-1]),
+            what=brace(row.what),
+            when=brace(when),
+            replaced_by=brace(row.replaced_by),
         )
         node.setdefault(parts[-1], [None, {}])[0] = (rules[entry.code], template)
     return root
@@ -116,7 +127,7 @@ def _walk(ctx: Context, node, trie: dict, dotted: str, level: int, outer) -> Non
             _walk(ctx, value, children, path, level + 1, plan)
     if not node.has_merge:
         return
-    for key, value, via in merged_pairs(node):
+    for key, _value, via in merged_pairs(node):
         found = trie.get(key.value)
         if found is None:
             continue
