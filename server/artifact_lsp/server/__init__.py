@@ -31,9 +31,10 @@ def serve(tcp: str | None = None) -> int:
     if tcp:
         host, _, port = tcp.rpartition(":")
         ls.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        ls.start_io()
-    return 0
+        return 0
+    from .transport import serve_stdio
+
+    return serve_stdio(ls)
 
 
 __all__ = ["create_server", "serve", "ArtifactLanguageServer"]
