@@ -55,6 +55,7 @@ class Configs:
         self.explicit = load_config_from(Path(args.config)) if args.config else None
         self.cache = ConfigCache()
         self.missing: list[str] = []  # paths given on the command line that do not exist
+        self.unreadable_folders: list[str] = []  # folders the walk could not list
         self._merged: dict[int, Config] = {}
 
     def _finish(self, config: Config) -> Config:
@@ -73,6 +74,11 @@ class Configs:
 
     def for_folder(self, folder: Path) -> Config:
         return self.for_path(Path(folder) / "_")
+
+    def folder_error(self, folder: str, exc: OSError) -> None:
+        """A folder the walk cannot list: its files are not checked, so say so (exit 2)."""
+        self.unreadable_folders.append(folder)
+        sys.stderr.write(f"error: {display_path(folder)}: cannot read the folder ({exc.strerror or exc}); its files were not checked\n")
 
 
 # --------------------------------------------------------------------------- check
@@ -137,7 +143,7 @@ def _iter_files(args, configs: "Configs"):
         shown_base = "" if shown_base in (".", "") else shown_base.rstrip(os.sep) + os.sep
         cut = len(base.rstrip(os.sep)) + 1
         for_path = configs.for_path
-        for path in discover([base], top_config, on_folder=note):
+        for path in discover([base], top_config, on_folder=note, on_error=configs.folder_error):
             yield path, shown_base + path[cut:], for_path(path)
 
 
@@ -206,11 +212,13 @@ def cmd_check(args, out, err) -> int:
     fmt = args.format
     jobs = _lint_all(_iter_files(args, configs), not args.no_disk, _workers(args), fmt)
     severities: list[int] = []  # of findings that came back already encoded as JSON
+    unreadable = 0
     for file_rows, problem, fragment in jobs:
         checked += 1
         if problem:
             err.write(f"error: {problem}\n")
             failed = True
+            unreadable += 1
         if fragment is not None:
             severities.extend(file_rows)
             if fragment:
@@ -219,14 +227,14 @@ def cmd_check(args, out, err) -> int:
         rows.extend(file_rows)
     if fmt == "text":
         if not (args.quiet and not rows):
-            out.write(format_text(rows, checked, _colour(args, out)))
+            out.write(format_text(rows, checked, _colour(args, out), unreadable + len(configs.unreadable_folders)))
     elif fmt == "json":
         out.write(format_json(rows, checked, encoded))
     elif fmt == "sarif":
         out.write(format_sarif(rows, checked, Path.cwd()))
     elif fmt == "github":
         out.write(format_github(rows, checked))
-    if failed or configs.missing:
+    if failed or configs.missing or configs.unreadable_folders:
         return EXIT_ERROR
     if args.fail_on == "never":
         return EXIT_CLEAN
@@ -272,7 +280,8 @@ def _collect(args) -> tuple[list[tuple[str, str, Config]], list[str]]:
     """Every file ``fix`` should look at as ``(path, shown path, config)`` (discovery as in
     ``check``), and the paths given that do not exist."""
     configs = Configs(args)
-    return list(_iter_files(args, configs)), configs.missing
+    found = list(_iter_files(args, configs))
+    return found, configs.missing + configs.unreadable_folders
 
 
 def cmd_fix(args, out, err) -> int:

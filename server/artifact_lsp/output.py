@@ -106,7 +106,14 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def summary_line(rows: list[Row], files: int) -> str:
+def summary_line(rows: list[Row], files: int, unreadable: int = 0) -> str:
+    """The last line of the text report. ``unreadable`` files and folders were not checked:
+    then the report never says that all checks passed."""
+    if unreadable:
+        not_checked = f"{_plural(unreadable, 'file or folder')} could not be read (see the errors above)"
+        if not rows:
+            return f"No problems in {_plural(files - min(unreadable, files), 'file')} checked, but {not_checked}."
+        return summary_line(rows, files) + f"\n{not_checked[0].upper()}{not_checked[1:]}."
     if not rows:
         return f"All checks passed! ({_plural(files, 'file')} checked)"
     by = {s: 0 for s in Severity}
@@ -122,7 +129,7 @@ def summary_line(rows: list[Row], files: int) -> str:
     return text
 
 
-def format_text(rows: list[Row], files: int, colour: bool) -> str:
+def format_text(rows: list[Row], files: int, colour: bool, unreadable: int = 0) -> str:
     lines = []
     for r in rows:
         mark = " [*]" if r.fixable else ""
@@ -134,7 +141,7 @@ def format_text(rows: list[Row], files: int, colour: bool) -> str:
             )
         else:
             lines.append(f"{r.path}:{r.line}:{r.col}: {r.code}{mark} {r.message}")
-    lines.append(summary_line(rows, files))
+    lines.append(summary_line(rows, files, unreadable))
     return "\n".join(lines) + "\n"
 
 

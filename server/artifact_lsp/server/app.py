@@ -269,7 +269,8 @@ def _kind_from_name(name: str) -> str:
 
 
 def uri_of(path: Path | str) -> str:
-    return Path(path).resolve().as_uri()
+    # not resolved: a symlinked manifest keeps its own name (as the client and the CLI see it)
+    return Path(os.path.abspath(path)).as_uri()
 
 
 def is_config_file(path: str) -> bool:
