@@ -1,6 +1,12 @@
-"""The language server with injected permission faults (tests run as root, who can read a
-chmod-000 file): ``ARTIFACT_LSP_TEST_UNREADABLE`` lists paths (``os.pathsep``-separated) whose
-``open`` / ``scandir`` raise ``PermissionError``, as they would for another user."""
+"""The language server with injected faults.
+
+- ``ARTIFACT_LSP_TEST_UNREADABLE`` lists paths (``os.pathsep``-separated) whose ``open`` /
+  ``scandir`` raise ``PermissionError``, as they would for another user (tests run as root,
+  who can read a chmod-000 file).
+- ``ARTIFACT_LSP_TEST_HOLD_DISK_LINT`` names a FIFO: every lint of a file from disk (the
+  workspace lint) waits until the test writes to it, so a test can hold workspace work in
+  flight for as long as it needs, without timing.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +38,24 @@ def fake_scandir(path="."):
 
 os.open = fake_open
 os.scandir = fake_scandir
+
+HOLD = os.environ.get("ARTIFACT_LSP_TEST_HOLD_DISK_LINT")
+if HOLD:
+    import threading
+
+    from artifact_lsp.engine import linter
+
+    _lint_path = linter.lint_path
+    _released = threading.Event()
+
+    def held_lint_path(*args, **kwargs):
+        if not _released.is_set():
+            with open(HOLD, "rb") as fifo:  # blocks until the test opens it for writing
+                fifo.read()
+            _released.set()
+        return _lint_path(*args, **kwargs)
+
+    linter.lint_path = held_lint_path
 
 if __name__ == "__main__":
     from artifact_lsp.cli import main

@@ -185,3 +185,34 @@ def test_an_unreadable_manifest_and_folder_are_reported(ws, clients):
     shown = client.wait(lambda m: m.get("method") == "window/showMessage", "a message about the folder")
     assert str(blocked_folder) in shown["params"]["message"]
     assert "Permission denied" in shown["params"]["message"]
+
+
+def test_a_keystroke_never_waits_behind_workspace_work(ws, clients, tmp_path):
+    """Workspace passes are held in flight (their file lints block on a FIFO); saves pile up
+    more workspace work; a keystroke on an open document is still linted and published."""
+    hold = tmp_path / "hold"
+    os.mkfifo(hold)
+    client = clients([sys.executable, str(HERE / "fault_server.py")], env={"ARTIFACT_LSP_TEST_HOLD_DISK_LINT": str(hold)})
+    client.start(ws, PUSH)
+    docker = ws / "e2e/artifacts/e2e-docker/artifact.yml"
+    text = docker.read_text()
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri(docker), "languageId": "yaml", "version": 1, "text": text}})
+    client.wait_published(uri(docker), lambda items: "AL104" in codes(items))
+    for _ in range(5):
+        client.notify("textDocument/didSave", {"textDocument": {"uri": uri(docker)}})
+        client.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": uri(stale(ws)), "type": 2}]})
+    roundtrip(client)
+    edited = text.replace("    id: ", "    idx: ", 1)
+    client.notify(
+        "textDocument/didChange",
+        {"textDocument": {"uri": uri(docker), "version": 2}, "contentChanges": [{"text": edited}]},
+    )
+    published = client.wait(
+        lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri(docker) and m["params"].get("version") == 2,
+        "the keystroke's diagnostics while workspace work is held",
+    )
+    assert codes(published["params"]["diagnostics"]) != []
+    assert not any(p["uri"] == uri(stale(ws)) for p in client.publications())  # the workspace is still held
+    with open(hold, "wb") as fifo:
+        fifo.write(b"go")
+    client.wait_published(uri(stale(ws)), lambda items: "AL103" in codes(items))
