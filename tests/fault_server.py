@@ -57,6 +57,46 @@ if HOLD:
 
     linter.lint_path = held_lint_path
 
+HOLD_BIG = os.environ.get("ARTIFACT_LSP_TEST_HOLD_BIG_LINT")
+if HOLD_BIG:
+    import threading
+
+    from artifact_lsp.engine import linter as _linter
+    from artifact_lsp.server import app as _app
+
+    _lint_text = _linter.lint_text
+    _big_released = threading.Event()
+
+    def held_lint_text(text, *args, **kwargs):
+        if len(text) > 256 * 1024 and not _big_released.is_set():
+            with open(HOLD_BIG, "rb") as fifo:
+                fifo.read()
+            _big_released.set()
+        return _lint_text(text, *args, **kwargs)
+
+    _app.lint_text = held_lint_text
+
+TRAP = os.environ.get("ARTIFACT_LSP_TEST_TRAP_OVER")
+if TRAP:
+    from artifact_lsp.engine import linter as _linter
+    from artifact_lsp.engine import navigate as _navigate
+    from artifact_lsp.engine import text as _text
+
+    limit = int(TRAP)
+
+    def trapped(function, name):
+        def wrapper(first, *args, **kwargs):
+            text = first if isinstance(first, str) else args[0]
+            if len(text) > limit:
+                raise AssertionError(f"{name} built from an oversized text ({len(text)} characters)")
+            return function(first, *args, **kwargs)
+
+        return wrapper
+
+    _text.LineIndex.__init__ = trapped(_text.LineIndex.__init__, "a line index")
+    _linter.parse = trapped(_linter.parse, "a parse")
+    _navigate.completion_context = trapped(_navigate.completion_context, "a completion context")
+
 if __name__ == "__main__":
     from artifact_lsp.cli import main
 

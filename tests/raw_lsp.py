@@ -4,6 +4,7 @@ order (which publications came, and when relative to a response) or the raw byte
 from __future__ import annotations
 
 import json
+import os
 import queue
 import subprocess
 import sys
@@ -32,11 +33,12 @@ class RawClient:
     def __init__(self, argv: list[str] | None = None):
         self.proc = subprocess.Popen(
             argv or [sys.executable, "-m", "artifact_lsp", "serve"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None if os.environ.get("RAW_LSP_STDERR") else subprocess.DEVNULL,
         )
         self.inbox: queue.Queue = queue.Queue()
         self.log: list[dict] = []
         self.next_id = 0
+        self.settings = None  # the answer to workspace/configuration (section artifactLsp)
         self.lock = threading.Lock()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -50,7 +52,7 @@ class RawClient:
                 if kind != "message":
                     continue
                 if "method" in value and "id" in value:
-                    result = [None] * len(value.get("params", {}).get("items", [])) if value["method"] == "workspace/configuration" else None
+                    result = [self.settings] * len(value.get("params", {}).get("items", [])) if value["method"] == "workspace/configuration" else None
                     self.send({"jsonrpc": "2.0", "id": value["id"], "result": result})
                 self.inbox.put(value)
         self.inbox.put(None)

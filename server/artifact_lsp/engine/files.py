@@ -42,15 +42,26 @@ class recording:
     as given: absolute when the linted file's path is)."""
 
     def __enter__(self) -> set:
+        global _recordings
         self.previous = getattr(_recorder, "paths", None)
         _recorder.paths = set()
+        with _lock:
+            _recordings += 1
         return _recorder.paths
 
     def __exit__(self, *exc) -> None:
+        global _recordings
         _recorder.paths = self.previous
+        with _lock:
+            _recordings -= 1
+
+
+_recordings = 0  # recordings on, in any thread: when 0 (the CLI, a keystroke alone) note() is free
 
 
 def note(path) -> None:
+    if not _recordings:
+        return
     paths = getattr(_recorder, "paths", None)
     if paths is not None:
         try:

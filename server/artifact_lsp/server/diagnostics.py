@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import threading
@@ -20,7 +21,7 @@ from pygls.uris import to_fs_path
 
 from ..engine import files, linter
 from . import workspace_lint
-from .app import ArtifactLanguageServer, Doc, is_config_file
+from .app import TRIM_AFTER_CHARS, ArtifactLanguageServer, Doc, is_config_file
 from .convert import diagnostic
 
 log = logging.getLogger("artifact_lsp.server")
@@ -50,6 +51,51 @@ def publish(ls: ArtifactLanguageServer, uri: str, items: list[dict], version: in
     ls.protocol._send_data({"jsonrpc": "2.0", "method": lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": params})
 
 
+# more findings than this: converted and JSON-encoded on a worker thread, so that a big
+# document's diagnostics never hold up the event loop (and the small documents' requests)
+OFF_LOOP_FINDINGS = 300
+
+
+async def converted(ls: ArtifactLanguageServer, result: linter.LintResult, uri: str) -> list[dict]:
+    """``diagnostics_of``, kept on the result (a pull, a push and the code actions of one
+    version convert once); big results are converted on a worker thread."""
+    key = (ls.encoding, ls.pull or ls.client_supports("text_document.publish_diagnostics.related_information"), uri)
+    cached = getattr(result, "_lsp_items", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    if len(result.findings) > OFF_LOOP_FINDINGS:
+        loop = asyncio.get_running_loop()
+        items = await loop.run_in_executor(_lane(ls, len(result.text)), diagnostics_of, ls, result, uri)
+    else:
+        items = diagnostics_of(ls, result, uri)
+    result._lsp_items = (key, items)
+    return items
+
+
+async def publish_async(ls: ArtifactLanguageServer, uri: str, items: list[dict], version: int | None = None) -> None:
+    """``publish``, with a big payload encoded on a worker thread and written as it is."""
+    if len(items) <= OFF_LOOP_FINDINGS or ls.protocol.writer is None:
+        publish(ls, uri, items, version)
+        return
+    params = {"uri": uri, "diagnostics": items}
+    if version is not None:
+        params["version"] = version
+    message = {"jsonrpc": "2.0", "method": lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": params}
+    loop = asyncio.get_running_loop()
+    data = await loop.run_in_executor(_lane(ls, len(items) * 200), _frame, message)
+    ls.protocol.writer.write(data)
+
+
+def _lane(ls: ArtifactLanguageServer, size: int):
+    """The big documents' thread for big work, so small documents never wait behind it."""
+    return ls.big_executor if size > TRIM_AFTER_CHARS else ls.executor
+
+
+def _frame(message: dict) -> bytes:
+    body = json.dumps(message).encode("utf-8")
+    return b"Content-Length: %d\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n" % len(body) + body
+
+
 def result_id(ls: ArtifactLanguageServer, doc: Doc) -> str:
     return f"{doc.version}:{ls.epoch}"
 
@@ -67,7 +113,8 @@ async def lint_and_push(ls: ArtifactLanguageServer, doc: Doc) -> None:
             if result is None:
                 continue  # the document moved on while linting: lint the newest version
             if not ls.pull:
-                publish(ls, doc.uri, diagnostics_of(ls, result, doc.uri), doc.result_version)
+                version = doc.result_version
+                await publish_async(ls, doc.uri, await converted(ls, result, doc.uri), version)
             return
     except asyncio.CancelledError:
         raise
@@ -339,7 +386,7 @@ def register(ls: ArtifactLanguageServer) -> None:
         rid = result_id(ls, doc)
         if params.previous_result_id == rid:
             return {"kind": "unchanged", "resultId": rid}
-        return {"kind": "full", "resultId": rid, "items": diagnostics_of(ls, result, uri)}
+        return {"kind": "full", "resultId": rid, "items": await converted(ls, result, uri)}
 
     @ls.feature(lsp.WORKSPACE_DIAGNOSTIC)
     async def pull_workspace(ls: ArtifactLanguageServer, params: lsp.WorkspaceDiagnosticParams):

@@ -90,8 +90,11 @@ class Framer:
         if self.state == "body":
             if len(self.buf) < self.length:
                 return False
-            body = bytes(self.buf[: self.length])
-            del self.buf[: self.length]
+            if len(self.buf) == self.length:  # the usual case: no copy of a big body
+                body, self.buf = self.buf, bytearray()
+            else:
+                body = self.buf[: self.length]
+                del self.buf[: self.length]
             self.state = "headers"
             self._reset()
             self._body(body, events)
@@ -185,14 +188,14 @@ class Framer:
                 return
             events.append(("message", obj))
 
-    def _body(self, body: bytes, events) -> None:
+    def _body(self, body: bytearray, events) -> None:
         try:
             obj = json.loads(body)
         except ValueError as exc:
             # a truncated body ran into the next message: read on from its header
             found = _HEADER.search(body, 1)
             if found is not None:
-                self.buf[:0] = body[found.start():]
+                self.buf[:0] = bytes(body[found.start():])
                 events.append(("problem", f"a message body was cut short ({found.start()} bytes)"))
             else:
                 events.append(("problem", f"a message body is not JSON: {exc}"))
