@@ -298,20 +298,69 @@ def _short(exc: BaseException) -> str:
 # --------------------------------------------------------------------------- the loop
 
 
-def serve_stdio(server, stdin=None, stdout=None) -> int:
+def serve_stdio_lazy(factory, stdin=None, stdout=None) -> int:
+    """``serve_stdio(factory())``, answering ``initialize`` before the server exists.
+
+    ``factory`` (which imports pygls, lsprotocol and the engine: most of the start-up) runs
+    on a thread while this one reads the first message. When it is ``initialize``, the answer
+    comes from ``capabilities`` at once; pygls still handles the request afterwards (its own
+    answer is dropped), and every later message waits for it, in order."""
+    stdin = stdin or sys.stdin.buffer
+    stdout = stdout or sys.stdout.buffer
+    made: dict = {}
+
+    def make() -> None:
+        try:
+            made["server"] = factory()
+        except BaseException as exc:  # reported on the main thread
+            made["error"] = exc
+
+    builder = threading.Thread(target=make, name="artifact-lsp-start", daemon=True)
+    builder.start()
+    framer = Framer()
+    pending: list = []
+    answered = None
+    fd = stdin.fileno()
+    while not any(kind == "message" for kind, _ in pending):
+        data = os.read(fd, 1 << 16)
+        if not data:
+            pending.extend(framer.close())
+            break
+        pending.extend(framer.feed(data))
+    first = next((value for kind, value in pending if kind == "message"), None)
+    if isinstance(first, dict) and first.get("method") == "initialize" and isinstance(first.get("id"), (int, str)) and first.get("jsonrpc") == "2.0":
+        from .capabilities import initialize_result
+
+        result = initialize_result(first.get("params"))
+        if result is not None:
+            body = json.dumps({"jsonrpc": "2.0", "id": first["id"], "result": result}).encode("utf-8")
+            stdout.write(b"Content-Length: %d\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n" % len(body) + body)
+            stdout.flush()
+            answered = (first["id"], result)
+    builder.join()
+    if "error" in made:
+        raise made["error"]
+    return serve_stdio(made["server"], stdin, stdout, framer=framer, pending=pending, answered=answered)
+
+
+def serve_stdio(server, stdin=None, stdout=None, *, framer=None, pending=(), answered=None) -> int:
     """Run ``server`` (a pygls LanguageServer) on stdio until ``exit`` or end of input.
 
     Returns the process exit code: 0 after ``shutdown``+``exit`` or end of input, 1 for an
-    ``exit`` without ``shutdown``."""
+    ``exit`` without ``shutdown``. ``framer``/``pending``: a stream already begun (events
+    read but not handled); ``answered``: ``(id, result)`` of an ``initialize`` already
+    answered, whose pygls answer is dropped."""
     from pygls.io_ import StdoutWriter
 
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout.buffer
     server._stop_event = threading.Event()
     server.protocol.set_writer(StdoutWriter(stdout))
+    if answered is not None:
+        _drop_answer(server.protocol, *answered)
     code = 0
     try:
-        code = asyncio.run(_run(server, stdin))
+        code = asyncio.run(_run(server, stdin, framer or Framer(), list(pending)))
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BrokenPipeError:
@@ -323,7 +372,31 @@ def serve_stdio(server, stdin=None, stdout=None) -> int:
     return code
 
 
-async def _run(server, stdin) -> int:
+def _drop_answer(protocol, msg_id, sent: dict) -> None:
+    """pygls' answer to the ``initialize`` answered early is not sent again; it is compared
+    with the early one (a difference is a bug: ``capabilities.CAPABILITIES`` is stale)."""
+    send = protocol._send_data
+
+    def send_data(data) -> None:
+        if getattr(data, "id", None) == msg_id and not isinstance(data, dict) and hasattr(data, "result"):
+            protocol._send_data = send
+            try:
+                computed = protocol._converter.unstructure(data.result)
+            except Exception:
+                computed = None
+            if computed != sent:
+                log.error("the early initialize answer differs from pygls': %s != %s", sent, computed)
+            return
+        if getattr(data, "id", None) == msg_id and hasattr(data, "error"):
+            protocol._send_data = send
+            log.error("initialize was answered early but pygls refused it: %s", getattr(data, "error", None))
+            return
+        send(data)
+
+    protocol._send_data = send_data
+
+
+async def _run(server, stdin, framer, pending) -> int:
     loop = asyncio.get_running_loop()
     done = loop.create_future()
     protocol = server.protocol
@@ -348,8 +421,10 @@ async def _run(server, stdin) -> int:
             elif kind == "problem":
                 log.error("protocol: %s", value)
 
+    if pending:
+        deliver(pending)
+
     def read() -> None:
-        framer = Framer()
         fd = stdin.fileno() if hasattr(stdin, "fileno") else None
         try:
             while not server._stop_event.is_set():
