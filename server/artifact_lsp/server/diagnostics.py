@@ -22,7 +22,7 @@ from pygls.uris import to_fs_path
 from ..engine import files, linter
 from . import workspace_lint
 from .app import TRIM_AFTER_CHARS, ArtifactLanguageServer, Doc, is_config_file
-from .convert import diagnostic
+from .convert import diagnostic, encode_diagnostics
 
 log = logging.getLogger("artifact_lsp.server")
 
@@ -86,6 +86,29 @@ async def publish_async(ls: ArtifactLanguageServer, uri: str, items: list[dict],
     ls.protocol.writer.write(data)
 
 
+async def push_result(ls: ArtifactLanguageServer, uri: str, result: linter.LintResult, version: int | None) -> None:
+    """Publish a document's diagnostics, encoded straight to JSON (``encode_diagnostics``);
+    a big result is encoded on a worker thread."""
+    if ls.protocol.writer is None:
+        publish(ls, uri, await converted(ls, result, uri), version)
+        return
+    related = ls.client_supports("text_document.publish_diagnostics.related_information")
+    args = (result.findings, result.index, ls.encoding, uri, related, version)
+    if len(result.findings) > OFF_LOOP_FINDINGS:
+        loop = asyncio.get_running_loop()
+        data = await loop.run_in_executor(_lane(ls, len(result.text)), _publish_frame, *args)
+    else:
+        data = _publish_frame(*args)
+    ls.protocol.writer.write(data)
+
+
+def _publish_frame(findings, index, encoding, uri, related, version) -> bytes:
+    items = encode_diagnostics(findings, index, encoding, uri, related) if findings else "[]"
+    tail = f', "version": {int(version)}}}}}' if version is not None else "}}"
+    body = ('{"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": {"uri": ' + json.dumps(uri) + ', "diagnostics": ' + items + tail).encode("utf-8")
+    return b"Content-Length: %d\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n" % len(body) + body
+
+
 def _lane(ls: ArtifactLanguageServer, size: int):
     """The big documents' thread for big work, so small documents never wait behind it."""
     return ls.big_executor if size > TRIM_AFTER_CHARS else ls.executor
@@ -113,8 +136,7 @@ async def lint_and_push(ls: ArtifactLanguageServer, doc: Doc) -> None:
             if result is None:
                 continue  # the document moved on while linting: lint the newest version
             if not ls.pull:
-                version = doc.result_version
-                await publish_async(ls, doc.uri, await converted(ls, result, doc.uri), version)
+                await push_result(ls, doc.uri, result, doc.result_version)
             return
     except asyncio.CancelledError:
         raise
