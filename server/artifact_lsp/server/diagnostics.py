@@ -21,7 +21,7 @@ from pygls.uris import to_fs_path
 
 from ..engine import files, linter
 from . import workspace_lint
-from .app import TRIM_AFTER_CHARS, ArtifactLanguageServer, Doc, is_config_file
+from .app import TRIM_AFTER_CHARS, ArtifactLanguageServer, Doc, is_config_file, trim_memory
 from .convert import diagnostic, encode_diagnostics
 
 log = logging.getLogger("artifact_lsp.server")
@@ -385,6 +385,10 @@ def register(ls: ArtifactLanguageServer) -> None:
             doc.task.cancel()
         if not ls.pull:
             publish(ls, doc.uri, [])
+        big = doc.result is not None and len(doc.result.text) > TRIM_AFTER_CHARS
+        doc.result = None
+        if big:  # give a big document's tree back to the OS, not only to the allocator
+            asyncio.get_running_loop().run_in_executor(ls.big_executor, _release_memory)
 
     @ls.feature(
         lsp.TEXT_DOCUMENT_DIAGNOSTIC,
@@ -467,6 +471,13 @@ def register(ls: ArtifactLanguageServer) -> None:
         relint_open(ls)
         # re-lint what the changes touch (and what depends on them), not the whole workspace
         schedule_workspace(ls, changed_paths_work(ls, paths))
+
+
+def _release_memory() -> None:
+    import gc
+
+    gc.collect()
+    trim_memory()
 
 
 async def _prime(ls: ArtifactLanguageServer, doc: Doc) -> None:
