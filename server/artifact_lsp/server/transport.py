@@ -25,6 +25,7 @@ import asyncio
 import json
 import logging
 import os
+import queue
 import re
 import sys
 import threading
@@ -298,6 +299,47 @@ def _short(exc: BaseException) -> str:
 # --------------------------------------------------------------------------- the loop
 
 
+class ThreadedWriter:
+    """Writes on a thread of its own, in order: the event loop never blocks on a client that
+    reads slowly (a big document's diagnostics are megabytes)."""
+
+    def __init__(self, stdout, on_broken=None):
+        self.stdout = stdout
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.broken = False
+        self.on_broken = on_broken or (lambda: None)
+        self.thread = threading.Thread(target=self._run, name="artifact-lsp-stdout", daemon=True)
+        self.thread.start()
+
+    def write(self, data: bytes) -> None:
+        if not self.broken:
+            self.queue.put(data)
+
+    def close(self) -> None:
+        """Send what is queued, then close."""
+        self.queue.put(None)
+        self.thread.join(timeout=30)
+        try:
+            self.stdout.close()
+        except OSError:
+            pass
+
+    def _run(self) -> None:
+        while True:
+            data = self.queue.get()
+            if data is None:
+                return
+            if self.broken:
+                continue
+            try:
+                self.stdout.write(data)
+                self.stdout.flush()
+            except (OSError, ValueError) as exc:  # the client is gone
+                self.broken = True
+                log.error("the connection to the client is lost: %r", exc)
+                self.on_broken()
+
+
 def serve_stdio_lazy(factory, stdin=None, stdout=None) -> int:
     """``serve_stdio(factory())``, answering ``initialize`` before the server exists.
 
@@ -350,17 +392,16 @@ def serve_stdio(server, stdin=None, stdout=None, *, framer=None, pending=(), ans
     ``exit`` without ``shutdown``. ``framer``/``pending``: a stream already begun (events
     read but not handled); ``answered``: ``(id, result)`` of an ``initialize`` already
     answered, whose pygls answer is dropped."""
-    from pygls.io_ import StdoutWriter
-
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout.buffer
     server._stop_event = threading.Event()
-    server.protocol.set_writer(StdoutWriter(stdout))
+    writer = ThreadedWriter(stdout)
+    server.protocol.set_writer(writer)
     if answered is not None:
         _drop_answer(server.protocol, *answered)
     code = 0
     try:
-        code = asyncio.run(_run(server, stdin, framer or Framer(), list(pending)))
+        code = asyncio.run(_run(server, stdin, framer or Framer(), list(pending), writer))
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BrokenPipeError:
@@ -396,7 +437,7 @@ def _drop_answer(protocol, msg_id, sent: dict) -> None:
     protocol._send_data = send_data
 
 
-async def _run(server, stdin, framer, pending) -> int:
+async def _run(server, stdin, framer, pending, writer) -> int:
     loop = asyncio.get_running_loop()
     done = loop.create_future()
     protocol = server.protocol
@@ -406,6 +447,7 @@ async def _run(server, stdin, framer, pending) -> int:
             done.set_result(code)
 
     session = Session(on_exit=finished)
+    writer.on_broken = lambda: loop.call_soon_threadsafe(finished, 0)
 
     def deliver(events) -> None:
         for kind, value in events:
