@@ -474,8 +474,14 @@ def register(ls: ArtifactLanguageServer) -> None:
 
 
 def _release_memory() -> None:
+    """After a big document closes: drop what was kept for its next edit (disk facts, the
+    JSON pieces of its diagnostics), collect, and give the heap back to the OS."""
     import gc
 
+    from . import convert
+
+    files.clear_facts()
+    convert._TAILS.clear()
     gc.collect()
     trim_memory()
 
