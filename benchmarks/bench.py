@@ -8,7 +8,9 @@ the ratio per row) and writes it as JSON.
 Workloads, identical for both servers:
 
 - startup: spawn -> ``initialize`` result;
-- a real-sized manifest (one entry with legacy keys) and a 2,000-entry manifest (~11k lines):
+- a real-sized manifest (one entry with legacy keys), a 2,000-entry manifest (~11k lines) with
+  every config folder on disk, and a findings-heavy 2,000-entry manifest (no config folder on
+  disk, legacy keys every 10th entry: 2,800 findings):
   ``didOpen`` -> first non-empty diagnostics; then ``--edits`` full-text edits (default 60) that
   remove and re-add a legacy key, each timed from ``didChange`` to the diagnostics *of that
   content* (p50, p95); resident memory of the server's process tree afterwards;
@@ -56,6 +58,7 @@ from lsp_bench import (
     SMALL,
     Client,
     big_manifest,
+    heavy_manifest,
     make_entry_folders,
     server_env,
 )
@@ -199,14 +202,17 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
         client.notify("workspace/didChangeConfiguration", {"settings": settings})
     await proc.stdin.drain()
     await asyncio.sleep(0.5)  # let a server fetch its configuration before the first document
-    for label, text, legacy_line in (
-        ("small", SMALL, "    image_prewarm: all\n"),
-        ("big", big_manifest(2000), "    image_prewarm: all\n"),
+    for label, text, legacy_line, folders in (
+        ("small", SMALL, "    image_prewarm: all\n", True),
+        ("big", big_manifest(2000), "    image_prewarm: all\n", True),
+        # findings-heavy: no config folder on disk, legacy keys every 10th entry
+        ("heavy", heavy_manifest(2000), "    image_prewarm: all\n", False),
     ):
         target = folder / label / "e2e" / "artifacts" / "env" / "artifact.yml"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
-        make_entry_folders(target.parent, text)
+        if folders:
+            make_entry_folders(target.parent, text)
         uri = target.as_uri()
         lines = text.splitlines(keepends=True)
         at = lines.index(legacy_line)
@@ -336,9 +342,13 @@ LSP_ROWS = (
     ("big_open_ms", "2,000-entry manifest: open -> first diagnostics", "ms"),
     ("big_edit_p50_ms", "2,000-entry manifest: edit -> diagnostics p50", "ms"),
     ("big_edit_p95_ms", "2,000-entry manifest: edit -> diagnostics p95", "ms"),
+    ("heavy_open_ms", "2,000 entries, every one with a finding: open -> first diagnostics", "ms"),
+    ("heavy_edit_p50_ms", "2,000 entries, every one with a finding: edit -> diagnostics p50", "ms"),
+    ("heavy_edit_p95_ms", "2,000 entries, every one with a finding: edit -> diagnostics p95", "ms"),
     ("rss_mib", "server RSS afterwards (process tree)", "MiB"),
     ("small_diagnostics", "small manifest: diagnostics published", ""),
     ("big_diagnostics", "2,000-entry manifest: diagnostics published", ""),
+    ("heavy_diagnostics", "2,000 entries, every one with a finding: diagnostics published", ""),
 )
 
 
@@ -347,11 +357,15 @@ def table(result: dict) -> list[dict]:
     baseline / artifact-lsp (above 1: artifact-lsp is faster or smaller)."""
     ours = next((r for r in result["lsp"] if r["server"] == "artifact-lsp"), {})
     theirs = next((r for r in result["lsp"] if r["server"] == "yaml-language-server"), {})
+    before = next((r for r in result["lsp"] if r["server"].startswith("artifact-lsp (")), None)
     rows = []
     for key, label, unit in LSP_ROWS:
         a, b = ours.get(key), theirs.get(key)
         ratio = (b / a) if unit and isinstance(a, (int, float)) and isinstance(b, (int, float)) and a > 0 else None
-        rows.append({"figure": label, "unit": unit, "artifact_lsp": a, "baseline": b, "baseline_name": "yaml-language-server", "ratio": ratio})
+        row = {"figure": label, "unit": unit, "artifact_lsp": a, "baseline": b, "baseline_name": "yaml-language-server", "ratio": ratio}
+        if before is not None:
+            row["compared"] = before.get(key)
+        rows.append(row)
     for row in result.get("cli", []):
         a, b = row["artifact_lsp_check_s"], row["safe_load_loop_s"]
         rows.append(
@@ -383,17 +397,25 @@ def print_table(result: dict, rows: list[dict]) -> None:
     print(f"artifact-lsp {m['artifact_lsp']}, yaml-language-server {result.get('yaml_language_server', '—')}, "
           f"load average at start {m['loadavg_at_start']}, {m['date']}")
     width = max(len(r["figure"]) for r in rows)
-    print(f"{'figure':<{width}}  {'artifact-lsp':>13}  {'baseline':>13}  {'ratio':>7}  baseline")
+    compared = any("compared" in r for r in rows)
+    extra = f"  {'compared':>13}" if compared else ""
+    print(f"{'figure':<{width}}{extra}  {'artifact-lsp':>13}  {'baseline':>13}  {'ratio':>7}  baseline")
     for r in rows:
         ratio = f"{r['ratio']:.1f}x" if r["ratio"] is not None else "—"
-        print(f"{r['figure']:<{width}}  {_fmt(r['artifact_lsp'], r['unit']):>13}  {_fmt(r['baseline'], r['unit']):>13}  {ratio:>7}  {r['baseline_name']}")
+        extra = f"  {_fmt(r.get('compared'), r['unit']):>13}" if compared else ""
+        print(f"{r['figure']:<{width}}{extra}  {_fmt(r['artifact_lsp'], r['unit']):>13}  {_fmt(r['baseline'], r['unit']):>13}  {ratio:>7}  {r['baseline_name']}")
 
 
 def markdown(result: dict, rows: list[dict]) -> str:
-    out = ["| figure | artifact-lsp | baseline | ratio (baseline / ours) | baseline is |", "|---|---:|---:|---:|---|"]
+    compared = result.get("compared")
+    if compared:
+        out = [f"| figure | {compared} | artifact-lsp | baseline | ratio (baseline / ours) | baseline is |", "|---|---:|---:|---:|---:|---|"]
+    else:
+        out = ["| figure | artifact-lsp | baseline | ratio (baseline / ours) | baseline is |", "|---|---:|---:|---:|---|"]
     for r in rows:
         ratio = f"{r['ratio']:.1f}×" if r["ratio"] is not None else "—"
-        out.append(f"| {r['figure']} | {_fmt(r['artifact_lsp'], r['unit'])} | {_fmt(r['baseline'], r['unit'])} | {ratio} | {r['baseline_name']} |")
+        first = f" {_fmt(r.get('compared'), r['unit'])} |" if compared else ""
+        out.append(f"| {r['figure']} |{first} {_fmt(r['artifact_lsp'], r['unit'])} | {_fmt(r['baseline'], r['unit'])} | {ratio} | {r['baseline_name']} |")
     return "\n".join(out) + "\n"
 
 
@@ -404,6 +426,11 @@ def main(argv=None) -> int:
     parser.add_argument("--markdown", action="store_true", help="also print the table as markdown")
     parser.add_argument("--no-cli", action="store_true", help="skip the CLI figures")
     parser.add_argument("--no-yaml-ls", action="store_true", help="measure artifact-lsp only")
+    parser.add_argument(
+        "--compare", type=Path, metavar="CHECKOUT",
+        help="also run the language server of another checkout of artifact-lsp (e.g. the main branch), "
+        "with this environment's libraries, as an extra column",
+    )
     parser.add_argument("--cli-counts", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--cli-repeat", type=int, default=3, help="runs per CLI figure (the median is kept)")
     parser.add_argument("--yaml-ls-cache", type=Path, default=CACHE, help=f"where yaml-language-server is installed (default {CACHE})")
@@ -425,6 +452,17 @@ def main(argv=None) -> int:
         lsp_bench.warm_up(lsp_bench.ours_argv())
         print("artifact-lsp ...", file=sys.stderr)
         result["lsp"].append(asyncio.run(run_server("artifact-lsp", lsp_bench.ours_argv(), ours, args.edits)))
+        if args.compare is not None:
+            other = tmp_path / "compared"
+            other.mkdir()
+            source = (args.compare / "server").resolve()
+            argv_old = [
+                sys.executable, "-c",
+                f"import sys; sys.path.insert(0, {str(source)!r}); from artifact_lsp.cli import main; sys.exit(main(['serve']))",
+            ]
+            result["compared"] = f"artifact-lsp ({args.compare})"
+            print(f"{result['compared']} ...", file=sys.stderr)
+            result["lsp"].append(asyncio.run(run_server(result["compared"], argv_old, other, args.edits)))
         if entry is not None:
             theirs = tmp_path / "yaml-ls"
             theirs.mkdir()

@@ -73,6 +73,26 @@ def big_manifest(entries: int = 2000) -> str:
     return head + body + tail
 
 
+ENTRY_HEAVY_LEGACY = """  - id: template-{i:05d}
+    artifact_root: entries/template-{i:05d}
+    runtime_config_dir: config
+    image_prewarm: all
+    bundle_manifest: bundle.json
+    runtime_meta:
+      runtime_hooks:
+        api_version: "1.0"
+"""
+
+
+def heavy_manifest(entries: int = 2000) -> str:
+    """Every entry has a finding: no config folder is on disk (AL401 on each), and every 10th
+    entry carries four legacy keys: 2,800 findings for 2,000 entries."""
+    head = 'schema_version: "1"\nproject: heavy\nenv: e2e-docker\nmode: docker\nartifacts:\n'
+    body = "".join((ENTRY_HEAVY_LEGACY if i % 10 == 0 else ENTRY_CLEAN).format(i=i) for i in range(entries))
+    tail = 'generated_at: "2026-02-27T18:28:02Z"\ngenerator:\n  name: esb\n  version: dev\n'
+    return head + body + tail
+
+
 def make_entry_folders(folder: Path, text: str) -> None:
     """Every entry's config folder exists, as in a real fixture: findings are the legacy keys."""
     import re

@@ -52,7 +52,7 @@ def iter_files(args, configs: "Configs"):
         shown_base = "" if shown_base in (".", "") else shown_base.rstrip(os.sep) + os.sep
         cut = len(base.rstrip(os.sep)) + 1
         for_path = configs.for_path
-        for path in discover([base], top_config, on_folder=note):
+        for path in discover([base], top_config, on_folder=note, on_error=configs.folder_error):
             yield path, shown_base + path[cut:], for_path(path)
 
 
@@ -90,7 +90,7 @@ def cmd_check(args, out, err) -> int:
         rows.extend(file_rows)
     if fmt == "text":
         if not (args.quiet and not rows):
-            unchecked = failed + len(configs.missing)
+            unchecked = failed + len(configs.missing) + len(configs.unreadable_folders)
             out.write(format_text(rows, checked, _colour(args, out), unchecked))
     elif fmt == "json":
         out.write(format_json(rows, checked, encoded))
@@ -99,7 +99,7 @@ def cmd_check(args, out, err) -> int:
         out.write(format_sarif(rows, checked, Path.cwd(), configs.for_folder(Path.cwd()).docs_url))
     elif fmt == "github":
         out.write(format_github(rows, checked))
-    if failed or configs.missing:
+    if failed or configs.missing or configs.unreadable_folders:
         return EXIT_ERROR
     if args.fail_on == "never":
         return EXIT_CLEAN

@@ -3,9 +3,11 @@ command line's options laid over it."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ..engine.config import Config, ConfigCache, OverlaidConfigs, load_config_from
+from .output import display_path
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -43,6 +45,7 @@ class Configs:
         self.explicit = load_config_from(Path(args.config)) if args.config else None
         self.cache = ConfigCache()
         self.missing: list[str] = []  # paths given on the command line that do not exist
+        self.unreadable_folders: list[str] = []  # folders the walk could not list
         self.overlaid = OverlaidConfigs(overlay, "command line")
 
     def for_path(self, path: Path) -> Config:
@@ -50,3 +53,10 @@ class Configs:
 
     def for_folder(self, folder: Path) -> Config:
         return self.for_path(Path(folder) / "_")
+
+    def folder_error(self, folder: str, exc: OSError) -> None:
+        """A folder the walk cannot list: its files are not checked, so say so (exit 2)."""
+        self.unreadable_folders.append(folder)
+        sys.stderr.write(
+            f"error: {display_path(folder)}: cannot read the folder ({exc.strerror or exc}); its files were not checked\n"
+        )

@@ -39,7 +39,8 @@ def _collect(args) -> tuple[list[tuple[str, str, Config]], list[str]]:
     """Every file ``fix`` should look at as ``(path, shown path, config)`` (discovery as in
     ``check``), and the paths given that do not exist."""
     configs = Configs(args)
-    return list(iter_files(args, configs)), configs.missing
+    found = list(iter_files(args, configs))
+    return found, configs.missing + configs.unreadable_folders
 
 
 def _write_text(out, text: str) -> None:

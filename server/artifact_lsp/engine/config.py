@@ -71,9 +71,14 @@ class Config:
     # ------------------------------------------------------------------ paths
     def relpath(self, path: Path) -> str:
         base = self.root or Path.cwd()
+        # lexically first: a symlinked manifest keeps its own place (and a symlink loop,
+        # which cannot be resolved, is still a path in the tree)
+        absolute, folder = os.path.abspath(path), os.path.abspath(base)
+        if absolute.startswith(folder.rstrip(os.sep) + os.sep):
+            return PurePosixPath(*Path(absolute[len(folder.rstrip(os.sep)) + 1:]).parts).as_posix()
         try:
             return PurePosixPath(Path(path).resolve().relative_to(base.resolve())).as_posix()
-        except ValueError:
+        except (ValueError, RuntimeError, OSError):
             return Path(path).as_posix()
 
     def is_excluded(self, path: Path) -> bool:

@@ -31,6 +31,45 @@ _facts: dict = {}
 _FACTS_MAX = 65536
 
 
+# ---------------------------------------------------------------- what a lint read (server only)
+# The language server re-lints an unopened manifest only when something it read changed. While
+# ``recording()`` is on (per thread), every path a rule asks this module about is noted.
+_recorder = threading.local()
+
+
+class recording:
+    """``with recording() as paths:`` collects the paths looked at on this thread (normalised,
+    as given: absolute when the linted file's path is)."""
+
+    def __enter__(self) -> set:
+        global _recordings
+        self.previous = getattr(_recorder, "paths", None)
+        _recorder.paths = set()
+        with _lock:
+            _recordings += 1
+        return _recorder.paths
+
+    def __exit__(self, *exc) -> None:
+        global _recordings
+        _recorder.paths = self.previous
+        with _lock:
+            _recordings -= 1
+
+
+_recordings = 0  # recordings on, in any thread: when 0 (the CLI, a keystroke alone) note() is free
+
+
+def note(path) -> None:
+    if not _recordings:
+        return
+    paths = getattr(_recorder, "paths", None)
+    if paths is not None:
+        try:
+            paths.add(os.path.normpath(os.path.join(*path) if isinstance(path, tuple) else os.fspath(path)))
+        except (TypeError, ValueError):
+            pass
+
+
 def set_facts_ttl(seconds: float) -> None:
     global _facts_ttl
     _facts_ttl = max(0.0, seconds)
@@ -46,6 +85,7 @@ def cached_fact(kind: str, path, compute):
 
     ``path`` is a path or any hashable key made of strings (e.g. a tuple of path parts).
     """
+    note(path)
     if _facts_ttl <= 0:
         return compute()
     key = (kind, path if isinstance(path, (str, tuple)) else os.fspath(path))
@@ -62,6 +102,7 @@ def cached_fact(kind: str, path, compute):
 
 def regular_file(path: Path) -> os.stat_result | None:
     """``stat`` of ``path`` when it is a regular file (symlinks followed), else None."""
+    note(path)
     try:
         st = os.stat(path)
     except (OSError, ValueError):
@@ -70,6 +111,7 @@ def regular_file(path: Path) -> os.stat_result | None:
 
 
 def is_dir(path: Path) -> bool:
+    note(path)
     try:
         return stat.S_ISDIR(os.stat(path).st_mode)
     except (OSError, ValueError):
@@ -106,6 +148,7 @@ def read_small(path, cap: int = SMALL_FILE_CAP) -> tuple[str | None, str | None]
     where ``why`` is ``"missing"`` (no such file, or not a regular file) or ``"unreadable"``
     (a regular file that cannot be read, or one over ``cap``). No ``stat`` besides the open
     file's: this runs for every config file of every entry in a repository."""
+    note(path)
     data = _read_regular(path, cap)
     if data is None:
         return None, "missing"

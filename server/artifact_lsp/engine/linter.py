@@ -6,6 +6,7 @@ findings. ``fix_text`` applies every proven fix, pass after pass, until none is 
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from dataclasses import dataclass, field
@@ -130,11 +131,30 @@ def lint_path(path: str | os.PathLike, config: Config, *, disk: bool = True) -> 
     except files.NotRegularFile:
         if not os.path.lexists(path):
             raise FileNotFoundError(2, "No such file or directory", str(path)) from None
-        return not_checked(path, kind, config, "not checked: not a regular file")
+        return not_checked(path, kind, config, f"not checked: {_not_regular_reason(path)}")
     text, problem = decode(data)
     if text is None:
         return not_checked(path, kind, config, problem, rule=document_rules.AL001)
     return lint_text(text, path=path, kind=kind, config=config, disk=disk)
+
+
+def _not_regular_reason(path) -> str:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop"
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return "a broken symbolic link"
+        return f"cannot be read ({exc.strerror or exc})"
+    return "not a regular file"
+
+
+def unreadable(path, config: Config, exc: OSError) -> LintResult:
+    """An AL004 result for a file that exists but cannot be read (the language server reports
+    it as a finding; the CLI reports an error and exits 2)."""
+    kind = kind_of(path) or "manifest"
+    return not_checked(path, kind, config, f"not checked: cannot read the file ({exc.strerror or exc})")
 
 
 def fix_text(text: str, *, path=None, kind: str | None = None, config: Config | None = None, max_passes: int = 16, result: LintResult | None = None):
@@ -183,7 +203,7 @@ def fix_edits(text: str, *, path=None, kind: str | None = None, config: Config |
     return text, fixed, edits
 
 
-def discover(paths, config: Config, *, on_folder=None):
+def discover(paths, config: Config, *, on_folder=None, on_error=None):
     """Yield the files to check under ``paths`` as path strings (files named directly are
     always checked, as given).
 
@@ -194,6 +214,9 @@ def discover(paths, config: Config, *, on_folder=None):
     ``on_folder(folder, markers)`` is called for every folder walked, before its files are
     yielded, with the names in it that mark a config or repository root (``CONFIG_MARKERS``):
     a config cache uses it to know where config files are without asking the disk again.
+
+    ``on_error(folder, exc)`` is called for a folder that cannot be listed (its files are
+    not checked: the caller must say so, never pass silently).
     """
     seen = set()
     default_include = config.include == DEFAULT_INCLUDE
@@ -207,7 +230,7 @@ def discover(paths, config: Config, *, on_folder=None):
             continue
         if not os.path.isdir(top):
             raise FileNotFoundError(2, "No such file or directory", top)
-        for folder, dirs, found, markers in _walk(top):
+        for folder, dirs, found, markers in _walk(top, on_error):
             if on_folder is not None:
                 on_folder(folder, markers)
             if excludes:
@@ -224,7 +247,7 @@ def discover(paths, config: Config, *, on_folder=None):
                 yield candidate
 
 
-def _walk(top: str):
+def _walk(top: str, on_error=None):
     """Walk folders depth first in name order, without following symlinked folders and
     without an ``lstat`` per entry (the directory entry says what it is).
 
@@ -260,7 +283,9 @@ def _walk(top: str):
                             dirs.append(entry.path)
                     except OSError:
                         continue
-        except OSError:
+        except OSError as exc:
+            if on_error is not None:
+                on_error(folder, exc)
             continue
         dirs.sort()
         yield folder, dirs, found, markers

@@ -1,20 +1,22 @@
 """The language server: ``artifact-lsp serve``. An adapter over the engine, one module per
-feature (``diagnostics``, ``actions``, ``reading``); ``app`` holds the shared state."""
+feature (``diagnostics``, ``actions``, ``reading``); ``app`` holds the shared state.
+
+Importing this package is cheap (pygls, lsprotocol and the engine are imported by
+``create_server``): ``serve`` answers ``initialize`` while they import.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
 
-from .app import ArtifactLanguageServer
-
 FACTS_TTL = 2.0
 
 
-def create_server() -> ArtifactLanguageServer:
-    from . import actions, diagnostics, reading, regenerate
-
+def create_server():
     from ..engine import files
+    from . import actions, diagnostics, reading, regenerate
+    from .app import ArtifactLanguageServer
 
     files.set_facts_ttl(FACTS_TTL)  # disk facts for a keystroke's lint; watchers clear them
     ls = ArtifactLanguageServer()
@@ -27,13 +29,35 @@ def create_server() -> ArtifactLanguageServer:
 
 def serve(tcp: str | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="artifact-lsp %(levelname)s %(message)s")
-    ls = create_server()
     if tcp:
+        ls = create_server()
         host, _, port = tcp.rpartition(":")
         ls.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        ls.start_io()
-    return 0
+        return 0
+    from .transport import serve_stdio_lazy
+
+    return serve_stdio_lazy(_long_lived_server)
+
+
+def _long_lived_server():
+    """The server, with the collector tuned for a long-lived process: everything imported
+    so far is frozen out of its scans, and young collections run less often (a lint makes
+    tens of thousands of short-lived, acyclic objects)."""
+    import gc
+
+    ls = create_server()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+    return ls
+
+
+def __getattr__(name: str):
+    if name == "ArtifactLanguageServer":
+        from .app import ArtifactLanguageServer
+
+        return ArtifactLanguageServer
+    raise AttributeError(name)
 
 
 __all__ = ["create_server", "serve", "ArtifactLanguageServer"]

@@ -72,6 +72,8 @@ class ArtifactLanguageServer(LanguageServer):
         self.configs = ConfigCache()
         self.epoch = 0  # bumps on every config/settings change: cached results go stale
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="artifact-lsp-lint")
+        # big documents lint in their own lane: small documents' requests never queue behind them
+        self.big_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifact-lsp-big")
         self.pull = False  # the client pulls document diagnostics
         self.workspace_pull_seen = False  # the client sends workspace/diagnostic requests
         self.pushed_workspace: set[str] = set()  # unopened files we pushed diagnostics for
@@ -180,7 +182,7 @@ class ArtifactLanguageServer(LanguageServer):
             doc.result = None  # never hold two trees of a big document at once
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self.executor, self.lint_now, text, doc.path, doc.kind)
+        result = await loop.run_in_executor(self.big_executor if big else self.executor, self.lint_now, text, doc.path, doc.kind)
         doc.last_cost = time.perf_counter() - started
         if big:
             trim_memory()
@@ -273,7 +275,8 @@ def _kind_from_name(name: str) -> str:
 
 
 def uri_of(path: Path | str) -> str:
-    return Path(path).resolve().as_uri()
+    # not resolved: a symlinked manifest keeps its own name (as the client and the CLI see it)
+    return Path(os.path.abspath(path)).as_uri()
 
 
 def is_config_file(path: str) -> bool:

@@ -6,6 +6,8 @@ out on every keystroke in a big manifest, and lsprotocol's cattrs round trip cos
 
 from __future__ import annotations
 
+import json
+
 from lsprotocol import types as lsp
 
 from ..engine.model import Finding, Severity, docs_link
@@ -71,6 +73,47 @@ def diagnostic(
     return out
 
 
+_TAILS: dict = {}  # (code, message, severity) -> the JSON of a diagnostic after its range
+_TAILS_MAX = 100_000
+
+
+def encode_diagnostics(findings, index: LineIndex, encoding: str, uri: str, related: bool = True) -> str:
+    """The JSON array text of ``[diagnostic(f, ...) for f in findings]``, built from pieces.
+
+    Everything but the range of a diagnostic is the same from one edit to the next (the
+    messages name the entry, not the line), so its JSON is encoded once and kept; each edit
+    only formats the ranges. A finding with related information is encoded whole."""
+    tails = _TAILS
+    if len(tails) > _TAILS_MAX:
+        tails.clear()
+    position = index.position
+    parts = []
+    for f in findings:
+        if related and f.related:
+            parts.append(json.dumps(diagnostic(f, index, encoding, uri, related)))
+            continue
+        rule = f.rule
+        key = (rule.code, f.message, f.severity)
+        tail = tails.get(key)
+        if tail is None:
+            head = {
+                "severity": _LSP_SEVERITY[f.severity],
+                "code": rule.code,
+                "codeDescription": {"href": rule.url},
+                "source": SOURCE,
+                "message": f.message,
+            }
+            if rule.deprecated:
+                head["tags"] = [DEPRECATED]
+            tail = tails[key] = json.dumps(head)[1:]
+        sl, sc = position(f.start, encoding)
+        el, ec = position(f.end, encoding)
+        parts.append(
+            f'{{"range": {{"start": {{"line": {sl}, "character": {sc}}}, "end": {{"line": {el}, "character": {ec}}}}}, {tail}'
+        )
+    return "[" + ", ".join(parts) + "]"
+
+
 def to_lsp_diagnostic(data: dict) -> lsp.Diagnostic:
     """A typed Diagnostic from our dict (for code actions, which lsprotocol serialises)."""
     r = data["range"]
@@ -113,6 +156,7 @@ def workspace_edit(uri: str, version: int | None, edits: list[lsp.TextEdit], doc
 __all__ = [
     "SOURCE",
     "diagnostic",
+    "encode_diagnostics",
     "encoding_of",
     "lsp_range",
     "offset_of",

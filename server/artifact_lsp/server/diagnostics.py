@@ -10,15 +10,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from pathlib import Path
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
 
 from ..engine import files, linter
-from .app import ArtifactLanguageServer, Doc, is_config_file, uri_of
-from .convert import diagnostic
+from . import workspace_lint
+from .app import TRIM_AFTER_CHARS, ArtifactLanguageServer, Doc, is_config_file, trim_memory
+from .convert import diagnostic, encode_diagnostics
 
 log = logging.getLogger("artifact_lsp.server")
 
@@ -28,7 +32,8 @@ WATCH_GLOBS = (
     "**/test_matrix.yaml",
     "**/.artifact-lsp.toml",
     "**/pyproject.toml",
-    "**/{functions,routing,resources}.yml",
+    "**/*.{yml,yaml}",  # config folders' files and the templates manifests hash
+    "**/runtime-base",
 )
 
 
@@ -48,6 +53,74 @@ def publish(ls: ArtifactLanguageServer, uri: str, items: list[dict], version: in
     ls.protocol._send_data({"jsonrpc": "2.0", "method": lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": params})
 
 
+# more findings than this: converted and JSON-encoded on a worker thread, so that a big
+# document's diagnostics never hold up the event loop (and the small documents' requests)
+OFF_LOOP_FINDINGS = 300
+
+
+async def converted(ls: ArtifactLanguageServer, result: linter.LintResult, uri: str) -> list[dict]:
+    """``diagnostics_of``, kept on the result (a pull, a push and the code actions of one
+    version convert once); big results are converted on a worker thread."""
+    key = (ls.encoding, ls.pull or ls.client_supports("text_document.publish_diagnostics.related_information"), uri)
+    cached = getattr(result, "_lsp_items", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    if len(result.findings) > OFF_LOOP_FINDINGS:
+        loop = asyncio.get_running_loop()
+        items = await loop.run_in_executor(_lane(ls, len(result.text)), diagnostics_of, ls, result, uri)
+    else:
+        items = diagnostics_of(ls, result, uri)
+    result._lsp_items = (key, items)
+    return items
+
+
+async def publish_async(ls: ArtifactLanguageServer, uri: str, items: list[dict], version: int | None = None) -> None:
+    """``publish``, with a big payload encoded on a worker thread and written as it is."""
+    if len(items) <= OFF_LOOP_FINDINGS or ls.protocol.writer is None:
+        publish(ls, uri, items, version)
+        return
+    params = {"uri": uri, "diagnostics": items}
+    if version is not None:
+        params["version"] = version
+    message = {"jsonrpc": "2.0", "method": lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": params}
+    loop = asyncio.get_running_loop()
+    data = await loop.run_in_executor(_lane(ls, len(items) * 200), _frame, message)
+    ls.protocol.writer.write(data)
+
+
+async def push_result(ls: ArtifactLanguageServer, uri: str, result: linter.LintResult, version: int | None) -> None:
+    """Publish a document's diagnostics, encoded straight to JSON (``encode_diagnostics``);
+    a big result is encoded on a worker thread."""
+    if ls.protocol.writer is None:
+        publish(ls, uri, await converted(ls, result, uri), version)
+        return
+    related = ls.client_supports("text_document.publish_diagnostics.related_information")
+    args = (result.findings, result.index, ls.encoding, uri, related, version)
+    if len(result.findings) > OFF_LOOP_FINDINGS:
+        loop = asyncio.get_running_loop()
+        data = await loop.run_in_executor(_lane(ls, len(result.text)), _publish_frame, *args)
+    else:
+        data = _publish_frame(*args)
+    ls.protocol.writer.write(data)
+
+
+def _publish_frame(findings, index, encoding, uri, related, version) -> bytes:
+    items = encode_diagnostics(findings, index, encoding, uri, related) if findings else "[]"
+    tail = f', "version": {int(version)}}}}}' if version is not None else "}}"
+    body = ('{"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": {"uri": ' + json.dumps(uri) + ', "diagnostics": ' + items + tail).encode("utf-8")
+    return b"Content-Length: %d\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n" % len(body) + body
+
+
+def _lane(ls: ArtifactLanguageServer, size: int):
+    """The big documents' thread for big work, so small documents never wait behind it."""
+    return ls.big_executor if size > TRIM_AFTER_CHARS else ls.executor
+
+
+def _frame(message: dict) -> bytes:
+    body = json.dumps(message).encode("utf-8")
+    return b"Content-Length: %d\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n" % len(body) + body
+
+
 def result_id(ls: ArtifactLanguageServer, doc: Doc) -> str:
     return f"{doc.version}:{ls.epoch}"
 
@@ -65,7 +138,7 @@ async def lint_and_push(ls: ArtifactLanguageServer, doc: Doc) -> None:
             if result is None:
                 continue  # the document moved on while linting: lint the newest version
             if not ls.pull:
-                publish(ls, doc.uri, diagnostics_of(ls, result, doc.uri), doc.result_version)
+                await push_result(ls, doc.uri, result, doc.result_version)
             return
     except asyncio.CancelledError:
         raise
@@ -92,63 +165,131 @@ def relint_open(ls: ArtifactLanguageServer) -> None:
 # --------------------------------------------------------------------------- workspace lint
 
 
-def _scan(ls: ArtifactLanguageServer, folders: list[Path], open_uris: set[str]) -> dict[str, tuple]:
-    """Blocking: lint every manifest under the workspace folders that is not open."""
-    out: dict[str, tuple] = {}
-    for folder in folders:
-        if not folder.is_dir():
-            continue
-        config = ls.config_for(folder / "_")
-        try:
-            paths = list(linter.discover([folder], config))
-        except OSError as exc:
-            log.warning("cannot walk %s: %s", folder, exc)
-            continue
-        for path in paths:
-            uri = uri_of(path)
-            if uri in open_uris or ls.serves(uri) is None:
-                continue
-            try:
-                result = linter.lint_path(path, ls.config_for(path))
-            except OSError:
-                continue
-            out[uri] = (diagnostics_of(ls, result, uri), f"disk:{ls.epoch}")
-    return out
+def _state(ls: ArtifactLanguageServer) -> None:
+    """The workspace lint's state on the server (made on first use)."""
+    if getattr(ls, "ws_index", None) is None:
+        ls.ws_index = workspace_lint.WorkspaceIndex()
+        ls.ws_pending = workspace_lint.Work()
+        ls.ws_cancel = threading.Event()
+        ls.ws_unreadable = set()  # folders already reported as unreadable
+        ls.doc_stamps = {}  # uri -> serial of its last open/close
+        ls.doc_serial = 0
+        # its own thread: a keystroke's lint (ls.executor) never queues behind a workspace pass
+        ls.workspace_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifact-lsp-workspace")
+        ls.workspace_ready = asyncio.Event()  # the first full pass is done
+
+
+def touch_doc(ls: ArtifactLanguageServer, uri: str) -> None:
+    """A document was opened or closed: a pass that began before does not publish for it."""
+    _state(ls)
+    ls.doc_serial += 1
+    ls.doc_stamps[uri] = ls.doc_serial
 
 
 async def lint_workspace(ls: ArtifactLanguageServer) -> None:
+    """Run passes until no work is pending (one pass at a time; requests merge)."""
+    _state(ls)
+    loop = asyncio.get_running_loop()
     try:
-        loop = asyncio.get_running_loop()
-        epoch = ls.epoch
-        results = await loop.run_in_executor(ls.executor, _scan, ls, ls.folders(), set(ls.docs))
-        if epoch != ls.epoch:
-            return  # settings changed meanwhile: a newer scan is coming
-        stale = set(ls.workspace_results) - set(results)
-        ls.workspace_results = results
-        if ls.workspace_pull_seen:
-            if ls.client_supports("workspace.diagnostics.refresh_support"):
-                ls.workspace_diagnostic_refresh(None)
-            return
-        for uri in stale:
-            if uri not in ls.docs:
-                publish(ls, uri, [])
-                ls.pushed_workspace.discard(uri)
-        for uri, (items, _rid) in results.items():
-            if uri in ls.docs:
-                continue
-            if items or uri in ls.pushed_workspace:
-                publish(ls, uri, items)
-                ls.pushed_workspace.add(uri)
+        while not ls.ws_pending.empty():
+            work, ls.ws_pending = ls.ws_pending, workspace_lint.Work()
+            ls.ws_cancel = cancel = threading.Event()
+            index = ls.ws_index
+            discover_in, relint = workspace_lint.plan(index, work, ls.folders())
+            known_under = {f: index.under(f) for f in discover_in}
+            serial = ls.doc_serial
+            results, problems = await loop.run_in_executor(
+                ls.workspace_executor, workspace_lint.run_pass, ls, discover_in, relint, known_under, set(ls.docs), cancel,
+                lambda result, uri: diagnostics_of(ls, result, uri),
+            )
+            _report_unreadable_folders(ls, problems)
+            if results is None:
+                continue  # stopped for a full rescan (already pending)
+            if work.full:
+                gone = set(index.entries) - set(results)
+                for path in gone:
+                    results[path] = None
+            _apply(ls, results, serial)
+            if work.full:
+                ls.workspace_ready.set()
     except asyncio.CancelledError:
         raise
     except Exception as exc:
         ls.report_server_error(exc, lint_workspace)
+        ls.workspace_ready.set()  # never leave a pull waiting on a pass that died
 
 
-def schedule_workspace(ls: ArtifactLanguageServer) -> None:
-    if ls.workspace_task is not None and not ls.workspace_task.done():
-        ls.workspace_task.cancel()
-    ls.workspace_task = asyncio.ensure_future(lint_workspace(ls))
+def _apply(ls: ArtifactLanguageServer, results: dict, serial: int) -> None:
+    """Store a pass's results and publish what changed."""
+    index = ls.ws_index
+    changed: list[tuple[str, list]] = []
+    for path, value in results.items():
+        old = index.entries.get(path)
+        if value is None:
+            if old is not None:
+                index.remove(path)
+                ls.workspace_results.pop(old.uri, None)
+                changed.append((old.uri, []))
+            continue
+        uri, items, deps = value
+        if ls.doc_stamps.get(uri, 0) > serial or uri in ls.docs:
+            continue  # opened or closed since the pass began: the open document speaks for it
+        rid = old.rid if old is not None and old.items == items else index.next_rid()
+        index.put(path, workspace_lint.Entry(uri, items, rid, deps))
+        ls.workspace_results[uri] = (items, rid)
+        if old is None or old.items != items:
+            changed.append((uri, items))
+    if not changed:
+        return
+    if ls.workspace_pull_seen:
+        if ls.client_supports("workspace.diagnostics.refresh_support"):
+            ls.workspace_diagnostic_refresh(None)
+        return
+    for uri, items in changed:
+        if uri in ls.docs:
+            continue
+        if items or uri in ls.pushed_workspace:
+            publish(ls, uri, items)
+            if items:
+                ls.pushed_workspace.add(uri)
+            else:
+                ls.pushed_workspace.discard(uri)
+
+
+def _report_unreadable_folders(ls: ArtifactLanguageServer, problems) -> None:
+    fresh = [(f, why) for f, why in problems if f not in ls.ws_unreadable]
+    if not fresh:
+        return
+    ls.ws_unreadable.update(f for f, _ in fresh)
+    shown = ", ".join(f"{f} ({why})" for f, why in fresh[:5]) + (f" and {len(fresh) - 5} more" if len(fresh) > 5 else "")
+    message = f"artifact-lsp: cannot read {'folders' if len(fresh) > 1 else 'the folder'} {shown}: the manifests in {'them' if len(fresh) > 1 else 'it'} are not checked"
+    log.warning(message)
+    ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=message))
+
+
+def schedule_workspace(ls: ArtifactLanguageServer, work: "workspace_lint.Work | None" = None) -> None:
+    """Ask for a workspace pass (``work`` None: everything). Merged into the pending work; a
+    full rescan stops the running pass at its next file."""
+    _state(ls)
+    work = work if work is not None else workspace_lint.Work(full=True)
+    if work.empty():
+        return
+    ls.ws_pending.merge(work)
+    if work.full:
+        ls.ws_cancel.set()
+    if ls.workspace_task is None or ls.workspace_task.done():
+        ls.workspace_task = asyncio.ensure_future(lint_workspace(ls))
+
+
+def changed_paths_work(ls: ArtifactLanguageServer, paths) -> "workspace_lint.Work":
+    """The pass that a set of changed paths needs."""
+    work = workspace_lint.Work()
+    for path in paths:
+        path = os.path.normpath(path)
+        if is_config_file(path):
+            work.folders.add(os.path.dirname(path))
+        work.paths.add(path)
+    return work
 
 
 # --------------------------------------------------------------------------- handlers
@@ -201,6 +342,7 @@ def register(ls: ArtifactLanguageServer) -> None:
         path, kind = served
         doc = Doc(item.uri, path, kind, item.version)
         ls.docs[item.uri] = doc
+        touch_doc(ls, item.uri)
         if item.uri in ls.pushed_workspace:
             ls.pushed_workspace.discard(item.uri)
             if ls.pull:
@@ -226,21 +368,29 @@ def register(ls: ArtifactLanguageServer) -> None:
     def did_save(ls: ArtifactLanguageServer, params: lsp.DidSaveTextDocumentParams):
         files.clear_facts()
         doc = ls.docs.get(params.text_document.uri)
-        if doc is not None and doc.kind == "matrix":
+        if doc is None or doc.path is None or doc.kind == "matrix":
             return
-        # a saved manifest may change what other files report (a matrix naming it)
-        if doc is not None:
-            schedule_workspace(ls)
+        # a saved manifest may change what other files report (a matrix naming it): re-lint
+        # those, not the whole workspace
+        _state(ls)
+        dependents = ls.ws_index.dependents(os.path.normpath(os.path.abspath(doc.path)))
+        if dependents:
+            schedule_workspace(ls, workspace_lint.Work(paths=set(dependents)))
 
     @ls.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: ArtifactLanguageServer, params: lsp.DidCloseTextDocumentParams):
         doc = ls.docs.pop(params.text_document.uri, None)
         if doc is None:
             return
+        touch_doc(ls, doc.uri)
         if doc.task is not None and not doc.task.done():
             doc.task.cancel()
         if not ls.pull:
             publish(ls, doc.uri, [])
+        big = doc.result is not None and len(doc.result.text) > TRIM_AFTER_CHARS
+        doc.result = None
+        if big:  # give a big document's tree back to the OS, not only to the allocator
+            asyncio.get_running_loop().run_in_executor(ls.big_executor, _release_memory)
 
     @ls.feature(
         lsp.TEXT_DOCUMENT_DIAGNOSTIC,
@@ -264,7 +414,7 @@ def register(ls: ArtifactLanguageServer) -> None:
         rid = result_id(ls, doc)
         if params.previous_result_id == rid:
             return {"kind": "unchanged", "resultId": rid}
-        return {"kind": "full", "resultId": rid, "items": diagnostics_of(ls, result, uri)}
+        return {"kind": "full", "resultId": rid, "items": await converted(ls, result, uri)}
 
     @ls.feature(lsp.WORKSPACE_DIAGNOSTIC)
     async def pull_workspace(ls: ArtifactLanguageServer, params: lsp.WorkspaceDiagnosticParams):
@@ -273,11 +423,16 @@ def register(ls: ArtifactLanguageServer) -> None:
             for uri in list(ls.pushed_workspace):  # the client pulls now: drop what we pushed
                 publish(ls, uri, [])
             ls.pushed_workspace.clear()
-        if ls.workspace_task is not None and not ls.workspace_task.done():
+        # right after `initialized` the first pass may not even have started: wait for it
+        # (and for a pass in flight), so the answer is never an empty workspace
+        _state(ls)
+        await ls.workspace_ready.wait()
+        while ls.workspace_task is not None and not ls.workspace_task.done():
             try:
                 await asyncio.shield(ls.workspace_task)
             except asyncio.CancelledError:
-                pass
+                if asyncio.current_task().cancelling():
+                    raise
         previous = {p.uri: p.value for p in (params.previous_result_ids or [])}
         items = []
         for uri, (diags, rid) in ls.workspace_results.items():
@@ -309,18 +464,28 @@ def register(ls: ArtifactLanguageServer) -> None:
     @ls.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched(ls: ArtifactLanguageServer, params: lsp.DidChangeWatchedFilesParams):
         files.clear_facts()
-        config_changed = False
-        for change in params.changes:
-            path = to_fs_path(change.uri) or ""
-            if is_config_file(path):
-                config_changed = True
-        if config_changed:
+        paths = [p for p in (to_fs_path(change.uri) for change in params.changes) if p]
+        if any(is_config_file(p) for p in paths):
             ls.configs = type(ls.configs)()
             ls.invalidate()
         else:
             ls.epoch += 1  # other files changed: disk rules may say something else now
         relint_open(ls)
-        schedule_workspace(ls)
+        # re-lint what the changes touch (and what depends on them), not the whole workspace
+        schedule_workspace(ls, changed_paths_work(ls, paths))
+
+
+def _release_memory() -> None:
+    """After a big document closes: drop what was kept for its next edit (disk facts, the
+    JSON pieces of its diagnostics), collect, and give the heap back to the OS."""
+    import gc
+
+    from . import convert
+
+    files.clear_facts()
+    convert._TAILS.clear()
+    gc.collect()
+    trim_memory()
 
 
 async def _prime(ls: ArtifactLanguageServer, doc: Doc) -> None:

@@ -62,6 +62,8 @@ def register(ls: ArtifactLanguageServer) -> None:
         if doc is None:
             return None
         text = _document_text(ls, uri)  # completion works on text that does not parse yet
+        if len(text) > ls.config_for(doc.path).max_file_size:
+            return None  # not checked (AL004): build nothing from it
         index = LineIndex(text)
         offset = offset_of(index, params.position, ls.encoding)
         ctx = navigate.completion_context(text, offset)

@@ -38,7 +38,8 @@ AL004 = Rule(
     "AL004",
     "file-not-checked",
     Severity.WARNING,
-    "The file is larger than `max-file-size` (default 8 MiB) or not a regular file, so it was not checked.",
+    "The file is larger than `max-file-size` (default 8 MiB), not a regular file (a symbolic link "
+    "loop, a FIFO), or cannot be read, so it was not checked.",
     "Manifests are a few KiB. A huge file is almost certainly not a manifest; raise `max-file-size` "
     "if it really is one.",
     files=ALL_FILES,
