@@ -39,7 +39,7 @@ def test_unreadable_manifest_is_an_error_not_a_pass(repo, cli, monkeypatch, targ
     assert run.code == 2, run
     assert f"error: {MATRIX}: cannot read: Permission denied" in run.err
     assert "All checks passed" not in run.out
-    assert "could not be read" in run.out
+    assert "1 path could not be checked (errors above)" in run.out
 
 
 def test_unreadable_folder_is_an_error_not_a_pass(repo, cli, monkeypatch):  # noqa: F811

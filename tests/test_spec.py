@@ -49,6 +49,11 @@ KNOWN_ELSEWHERE = {
     ("regen/settings.py", "name"),
     ("regen/snapshot.py", "mode"),
     ("regen/drift.py", "sha256"),
+    # protocol fields, not contract keys: a code action's document ``version``, a workspace
+    # folder's ``name``, a JSON-RPC message's ``id``
+    ("server/actions.py", "version"),
+    ("server/capabilities.py", "name"),
+    ("server/transport.py", "id"),
 }
 
 

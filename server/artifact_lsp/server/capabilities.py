@@ -22,10 +22,10 @@ CAPABILITIES = {
     "documentSymbolProvider": True,
     "codeActionProvider": {
         "codeActionKinds": ["quickfix", "source.fixAll", "source.fixAll.artifact-lsp"],
-        "resolveProvider": False,
+        "resolveProvider": True,
     },
     "codeLensProvider": {"resolveProvider": False},
-    "executeCommandProvider": {"commands": ["artifact-lsp.fixAll", "artifact-lsp.regenerate"]},
+    "executeCommandProvider": {"commands": ["artifact-lsp.fixAll", "artifact-lsp.regenerate", "artifact-lsp.undoRegeneration"]},
     "diagnosticProvider": {"interFileDependencies": True, "workspaceDiagnostics": True, "identifier": "artifact-lsp"},
     "workspace": {"workspaceFolders": {"supported": True, "changeNotifications": True}, "fileOperations": {}},
 }

@@ -73,11 +73,13 @@ def diagnostic(
     return out
 
 
-_TAILS: dict = {}  # (code, message, severity) -> the JSON of a diagnostic after its range
+_TAILS: dict = {}  # (code, message, severity, docs-url setting) -> the JSON of a diagnostic after its range
 _TAILS_MAX = 100_000
 
 
-def encode_diagnostics(findings, index: LineIndex, encoding: str, uri: str, related: bool = True) -> str:
+def encode_diagnostics(
+    findings, index: LineIndex, encoding: str, uri: str, related: bool = True, docs_url: str | None = None
+) -> str:
     """The JSON array text of ``[diagnostic(f, ...) for f in findings]``, built from pieces.
 
     Everything but the range of a diagnostic is the same from one edit to the next (the
@@ -90,16 +92,16 @@ def encode_diagnostics(findings, index: LineIndex, encoding: str, uri: str, rela
     parts = []
     for f in findings:
         if related and f.related:
-            parts.append(json.dumps(diagnostic(f, index, encoding, uri, related)))
+            parts.append(json.dumps(diagnostic(f, index, encoding, uri, related, docs_url)))
             continue
         rule = f.rule
-        key = (rule.code, f.message, f.severity)
+        key = (rule.code, f.message, f.severity, docs_url)
         tail = tails.get(key)
         if tail is None:
             head = {
                 "severity": _LSP_SEVERITY[f.severity],
                 "code": rule.code,
-                "codeDescription": {"href": rule.url},
+                "codeDescription": {"href": rule.url if docs_url is None else docs_link(docs_url, rule.code)},
                 "source": SOURCE,
                 "message": f.message,
             }

@@ -95,7 +95,7 @@ async def push_result(ls: ArtifactLanguageServer, uri: str, result: linter.LintR
         publish(ls, uri, await converted(ls, result, uri), version)
         return
     related = ls.client_supports("text_document.publish_diagnostics.related_information")
-    args = (result.findings, result.index, ls.encoding, uri, related, version)
+    args = (result.findings, result.index, ls.encoding, uri, related, version, result.docs_url)
     if len(result.findings) > OFF_LOOP_FINDINGS:
         loop = asyncio.get_running_loop()
         data = await loop.run_in_executor(_lane(ls, len(result.text)), _publish_frame, *args)
@@ -104,8 +104,8 @@ async def push_result(ls: ArtifactLanguageServer, uri: str, result: linter.LintR
     ls.protocol.writer.write(data)
 
 
-def _publish_frame(findings, index, encoding, uri, related, version) -> bytes:
-    items = encode_diagnostics(findings, index, encoding, uri, related) if findings else "[]"
+def _publish_frame(findings, index, encoding, uri, related, version, docs_url=None) -> bytes:
+    items = encode_diagnostics(findings, index, encoding, uri, related, docs_url) if findings else "[]"
     tail = f', "version": {int(version)}}}}}' if version is not None else "}}"
     body = ('{"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": {"uri": ' + json.dumps(uri) + ', "diagnostics": ' + items + tail).encode("utf-8")
     return b"Content-Length: %d\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n" % len(body) + body
