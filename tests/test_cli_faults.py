@@ -63,3 +63,18 @@ def test_symlink_loop_is_a_finding(repo, cli):  # noqa: F811
     os.symlink("artifact.yml", loop / "artifact.yml")
     run = cli("check", "--color", "never", "e2e/artifacts/loop")
     assert "AL004 not checked: a symbolic link loop" in run.out, run
+
+
+def test_fix_never_replaces_what_a_link_names_unless_it_is_a_regular_file(tmp_path):
+    """A manifest that is a link to a device (here a FIFO, as /dev/null would be) is not
+    rewritten: the atomic write refuses a target that is not a regular file."""
+    from artifact_lsp.cli.fix import _atomic_write
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    link = tmp_path / "artifact.yml"
+    os.symlink(fifo, link)
+    with pytest.raises(OSError, match="not a regular file"):
+        _atomic_write(link, b"x: 1\n")
+    assert fifo.is_fifo() and not (tmp_path / "pipe").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

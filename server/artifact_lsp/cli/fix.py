@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 
 from ..engine.config import Config
@@ -19,6 +21,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
     # write the file a symlink names, not over the link itself
     path = Path(os.path.realpath(path))
     st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        # never replace a device, FIFO or socket (a link to /dev/null must stay a device)
+        raise OSError(errno.EINVAL, "not a regular file")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
