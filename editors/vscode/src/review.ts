@@ -82,6 +82,22 @@ export function diffSides(file: ReviewFile, run = 0): { left: vscode.Uri; right:
   return { left, right, title: `${file.path} (regeneration: ${what})` };
 }
 
+/** Snapshot copies larger than this are not shown in a diff (the editor would stall). */
+export const MAX_SNAPSHOT_BYTES = 10 * 1024 * 1024;
+
+/** A snapshot copy's text for the diff's read-only side: a regular file up to `cap` bytes,
+ * read without blocking the extension host; otherwise a line saying why it is not shown. */
+export async function snapshotText(path: string, cap = MAX_SNAPSHOT_BYTES): Promise<string> {
+  try {
+    const st = await fs.promises.lstat(path);
+    if (!st.isFile()) return '(the snapshot entry is not a regular file)';
+    if (st.size > cap) return `(the snapshot copy is ${st.size} bytes, over the ${cap}-byte limit of the diff view: ${path})`;
+    return await fs.promises.readFile(path, 'utf8');
+  } catch (err) {
+    return `(the snapshot copy is gone: ${(err as Error).message})`;
+  }
+}
+
 export class RegenerationReview implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private last: { review: Review; root: string; run: number } | undefined;
@@ -93,13 +109,8 @@ export class RegenerationReview implements vscode.Disposable {
   ) {
     this.disposables.push(
       vscode.workspace.registerTextDocumentContentProvider(SNAPSHOT_SCHEME, {
-        provideTextDocumentContent(uri: vscode.Uri): string {
-          if (uri.path === '/empty') return '';
-          try {
-            return fs.readFileSync(uri.path, 'utf8');
-          } catch (err) {
-            return `(the snapshot copy is gone: ${(err as Error).message})`;
-          }
+        provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+          return uri.path === '/empty' ? Promise.resolve('') : snapshotText(uri.path);
         },
       }),
       vscode.commands.registerCommand('artifactLsp.reviewRegeneration', () => this.reviewLast()),

@@ -1,7 +1,10 @@
 // Unit tests for the regeneration review and undo (src/review.ts), with a scripted stand-in for
 // the `vscode` module: which buttons the user clicks, what they pick, what the server answers.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import Module from 'node:module';
+import * as os from 'node:os';
+import * as nodePath from 'node:path';
 import { describe, it } from 'node:test';
 
 interface FakeUri {
@@ -166,5 +169,21 @@ describe('regeneration review', () => {
     assert.equal(review.regeneratedBy('artifact-lsp.fixAll', args, OUTCOME, 'file:///ws'), undefined);
     assert.equal(review.regeneratedBy(review.SERVER_REGENERATE, args, null, 'file:///ws'), undefined);
     assert.equal(review.regeneratedBy(review.SERVER_REGENERATE, [], OUTCOME, undefined), undefined);
+  });
+
+  it('the snapshot side: a regular file\'s text, capped, a note when it is gone', async () => {
+    const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'al-review-'));
+    try {
+      const file = nodePath.join(dir, 'artifact.yml');
+      fs.writeFileSync(file, 'project: x\n');
+      assert.equal(await review.snapshotText(file), 'project: x\n');
+      assert.match(await review.snapshotText(file, 4), /11 bytes, over the 4-byte limit/);
+      assert.match(await review.snapshotText(dir), /not a regular file/);
+      fs.symlinkSync(file, nodePath.join(dir, 'link.yml'));
+      assert.match(await review.snapshotText(nodePath.join(dir, 'link.yml')), /not a regular file/);
+      assert.match(await review.snapshotText(nodePath.join(dir, 'gone.yml')), /the snapshot copy is gone/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
