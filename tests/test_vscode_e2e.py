@@ -13,7 +13,12 @@ What a person would do and see, in order (one VS Code session, tests share it):
    Cancel; Cancel restores the fixtures byte for byte;
 6. a settings change reaches the server (``workspace/configuration``), then *Regenerate
    fixtures* with the fake producer succeeds: the notification says so, the fixtures on disk
-   are rewritten and their diagnostics go away;
+   are rewritten and their diagnostics go away; the run's snapshot is kept in the profile's
+   user cache (never in the workspace);
+   then a real change (the template, so the manifests' sha256): **Review changes** opens a diff
+   editor against the snapshot (the code lens's one file at once; the palette's two from a
+   list), **Undo regeneration** (the command, then the notification's button) puts the pre-run
+   bytes back (screenshot: ``review-diff.png``);
 7. a second session in an untrusted workspace: diagnostics still work, *Regenerate fixtures* is
    refused by the extension (palette) and by the server (code lens);
 8. a third with ``artifactLsp.server.interpreter`` pointing at a Python older than 3.11:
