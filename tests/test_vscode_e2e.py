@@ -13,7 +13,12 @@ What a person would do and see, in order (one VS Code session, tests share it):
    Cancel; Cancel restores the fixtures byte for byte;
 6. a settings change reaches the server (``workspace/configuration``), then *Regenerate
    fixtures* with the fake producer succeeds: the notification says so, the fixtures on disk
-   are rewritten and their diagnostics go away;
+   are rewritten and their diagnostics go away; the run's snapshot is kept in the profile's
+   user cache (never in the workspace);
+   then a real change (the template, so the manifests' sha256): **Review changes** opens a diff
+   editor against the snapshot (the code lens's one file at once; the palette's two from a
+   list), **Undo regeneration** (the command, then the notification's button) puts the pre-run
+   bytes back (screenshot: ``review-diff.png``);
 7. a second session in an untrusted workspace: diagnostics still work, *Regenerate fixtures* is
    refused by the extension (palette) and by the server (code lens);
 8. a third with ``artifactLsp.server.interpreter`` pointing at a Python older than 3.11:
@@ -28,6 +33,7 @@ What a person would do and see, in order (one VS Code session, tests share it):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -37,10 +43,13 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 import vscode_harness as h
+
+from artifact_lsp import regen
 
 DOCKER = "e2e/artifacts/e2e-docker/artifact.yml"
 CONTAINERD = "e2e/artifacts/e2e-containerd/artifact.yml"
@@ -77,6 +86,13 @@ def _tree(root: Path) -> dict[str, bytes | None]:
 def _workspace_settings(ws: Path, **settings) -> None:
     (ws / ".vscode").mkdir(exist_ok=True)
     (ws / ".vscode" / "settings.json").write_text(json.dumps(settings, indent=2))
+
+
+def _state_dir(session) -> Path:
+    """Where the server keeps the workspace's regeneration snapshot: the code-server profile's
+    ``$XDG_CACHE_HOME/artifact-lsp/<hash of the workspace path>/`` (see ``regen.state_dir``)."""
+    with mock.patch.dict(os.environ, {"XDG_CACHE_HOME": session.profile.env()["XDG_CACHE_HOME"]}):
+        return regen.state_dir(session.ws)
 
 
 def _producer_env(mode: str) -> dict:
@@ -269,7 +285,12 @@ def test_regenerate_progress_can_be_cancelled(vscode):
     )
     wb.call("waitNoNotification", match=r"^Artifact LSP: Regenerate fixtures", timeout=10_000)
     assert _tree(fixtures) == before
-    assert not vscode.file(".artifact-lsp/regenerate/state.json").exists()
+    # the snapshot was taken in the user cache (never in the workspace) and dropped once the
+    # restore was checked: no interrupted-run state is left for a later run to trip over
+    assert not vscode.file(".artifact-lsp").exists()
+    state = _state_dir(vscode)
+    assert state.parent.is_dir(), f"no snapshot was taken in {state.parent}"
+    assert not state.exists(), sorted(p.name for p in state.iterdir())
     wb.call("clearNotifications")
 
 
@@ -313,6 +334,11 @@ def test_regenerate_fixtures_succeeds(vscode):
         assert gone not in new
     assert not vscode.file("e2e/artifacts/e2e-docker/entries/template-e2e-5f1c2a90/runtime-base").exists()
     assert "    source_template:\n      path: e2e/fixtures/template.e2e.yaml\n" in vscode.file(CONTAINERD).read_text()
+    # the run's snapshot is kept for "Undo regeneration", in the user cache, not the workspace
+    assert not vscode.file(".artifact-lsp").exists()
+    assert json.loads((_state_dir(vscode) / "state.json").read_text())["status"] == "succeeded"
+    # ...and the extension offers the review and the undo
+    wb.call("waitNotification", match=r"^Artifact LSP: the regeneration changed \d+ files\.$", timeout=30_000)
     # the server re-lints: the rewritten fixtures have no diagnostics left
     deadline = time.monotonic() + 30
     while True:
@@ -322,6 +348,83 @@ def test_regenerate_fixtures_succeeds(vscode):
             break
         assert time.monotonic() < deadline, left
         time.sleep(0.5)
+
+
+CHANGED = r"^Artifact LSP: the regeneration changed {} files?\.$"
+REVIEW_TITLE = "{} (regeneration: before ↔ after)"
+
+
+def _sha_line(text: str) -> str:
+    return re.search(r"sha256: [0-9a-f]{64}", text).group(0)
+
+
+def _close_editors(wb) -> None:
+    """No editor and no notification of an earlier step left to match."""
+    wb.call("command", title="View: Close All Editors")
+    wb.call("clearNotifications")
+    wb.call("waitNoNotification", match=r"^artifact-lsp: (undid|regenerated)|^Artifact LSP: the regeneration changed", timeout=20_000)
+
+
+def test_review_and_undo_a_regeneration(vscode):
+    """A regeneration that really changes the manifests (the template changed upstream, so
+    its sha256 does): "Review changes" opens a diff editor against the snapshot, "Undo
+    regeneration" (the palette command, then the notification's button) puts the pre-run
+    bytes back."""
+    wb = vscode.wb
+    fixtures = vscode.file("e2e/artifacts")
+    template = vscode.file("e2e/fixtures/template.e2e.yaml")
+    old_sha = _sha_line(vscode.file(DOCKER).read_text())
+    template.write_bytes(template.read_bytes() + b"# changed upstream\n")
+    new_sha = "sha256: " + hashlib.sha256(template.read_bytes()).hexdigest()
+    assert new_sha != old_sha
+
+    # 1. one environment, from its code lens: one changed file, its diff opens at once
+    _close_editors(wb)
+    before = _tree(fixtures)
+    wb.call("openFile", file=DOCKER)
+    wb.call("codeLens", match=r"^Regenerate fixtures \(e2e-docker\)$", timeout=20_000)
+    wb.call("waitNotification", match=CHANGED.format(1), timeout=90_000)
+    wb.call("waitNoNotification", match=r"^Artifact LSP: Regenerate fixtures", timeout=20_000)
+    assert new_sha in vscode.file(DOCKER).read_text()
+    assert _tree(fixtures) != before
+    wb.call("notificationButton", match=CHANGED.format(1), button="Review changes", untilGone=True, timeout=20_000)
+    diff = wb.call("diffEditor", titles=[REVIEW_TITLE.format(DOCKER)], original=old_sha, modified=new_sha, timeout=30_000)
+    wb.call("screenshot", path=str(h.ARTIFACTS / "review-diff.png"))
+    assert REVIEW_TITLE.format(DOCKER) in diff["active"], diff
+    assert new_sha not in diff["original"] and old_sha not in diff["modified"], diff
+    wb.call("command", title="Artifact LSP: Undo regeneration")
+    wb.call("waitNotification", match=r"^artifact-lsp: undid the regeneration of .*: \d+ path\(s\) restored", timeout=30_000)
+    assert _tree(fixtures) == before
+    assert not _state_dir(vscode).exists()  # the snapshot went with the undo
+
+    # 2. every environment, from the palette: two changed manifests, a list to pick from
+    _close_editors(wb)
+    wb.call("command", title="Artifact LSP: Regenerate fixtures")
+    wb.call("waitNotification", match=CHANGED.format(2), timeout=90_000)
+    wb.call("waitNoNotification", match=r"^Artifact LSP: Regenerate fixtures", timeout=20_000)
+    assert new_sha in vscode.file(CONTAINERD).read_text() and new_sha in vscode.file(DOCKER).read_text()
+    wb.call("notificationButton", match=CHANGED.format(2), button="Review changes", untilGone=True, timeout=20_000)
+    rows = wb.call("quickPickRows", match=re.escape(CONTAINERD), placeholder="Files the regeneration changed", accept=True, timeout=20_000)
+    assert [(r["label"], r["description"], r["checked"]) for r in rows] == [(CONTAINERD, "changed", True), (DOCKER, "changed", True)], rows
+    diff = wb.call("diffEditor", titles=[REVIEW_TITLE.format(CONTAINERD), REVIEW_TITLE.format(DOCKER)], original=old_sha, modified=new_sha, timeout=30_000)
+    assert sum(REVIEW_TITLE.format(path) in t for t in diff["tabs"] for path in (CONTAINERD, DOCKER)) == 2, diff
+    wb.call("command", title="Artifact LSP: Undo regeneration")
+    wb.call("waitNotification", match=r"^artifact-lsp: undid the regeneration of ", timeout=30_000)
+    assert _tree(fixtures) == before
+
+    # 3. the notification's own "Undo regeneration" button
+    _close_editors(wb)
+    wb.call("command", title="Artifact LSP: Regenerate fixtures")
+    wb.call("waitNotification", match=CHANGED.format(2), timeout=90_000)
+    wb.call("waitNoNotification", match=r"^Artifact LSP: Regenerate fixtures", timeout=20_000)
+    assert _tree(fixtures) != before
+    wb.call("notificationButton", match=CHANGED.format(2), button="Undo regeneration", untilGone=True, timeout=20_000)
+    wb.call("waitNotification", match=r"^artifact-lsp: undid the regeneration of ", timeout=30_000)
+    assert _tree(fixtures) == before
+    assert not _state_dir(vscode).exists()
+    assert not vscode.file(".artifact-lsp").exists()
+    template.write_bytes(template.read_bytes().removesuffix(b"# changed upstream\n"))
+    wb.call("clearNotifications")
 
 
 # --------------------------------------------------------------------------- untrusted

@@ -308,10 +308,14 @@ const ops = {
     }, timeout, 250);
   },
 
-  // click a button (by its label) on the notification whose message matches `match`
-  async notificationButton({ match, button, timeout }) {
+  // click a button (by its label) on the notification whose message matches `match`; with
+  // `untilGone` (a button that closes its notification: a message's choice), wait until the
+  // notification went away, clicking again while it is still there (a click that landed while
+  // the toasts moved, as another one came or went, is lost)
+  async notificationButton({ match, button, untilGone = false, timeout }) {
     const re = new RegExp(match);
-    return clickFresh(`a notification matching ${re} with a ${button} button`, async () => {
+    const what = `a notification matching ${re} with a ${button} button`;
+    const find = async () => {
       for (const item of await page.$$('.notifications-toasts .notification-list-item')) {
         const msg = await item.$eval('.notification-list-item-message', (e) => e.innerText).catch(() => '');
         if (!re.test(msg)) continue;
@@ -320,7 +324,70 @@ const ops = {
         }
       }
       return null;
+    };
+    if (!untilGone) return clickFresh(what, find, timeout);
+    let clicks = 0;
+    return until(`${what} to close once clicked`, async () => {
+      if (!(await find())) return clicks ? { clicks } : null;
+      if (clicks) log(`${button}: the notification is still there after ${clicks} click(s); clicking again`);
+      await clickFresh(what, find, timeout);
+      clicks += 1;
+      return null;
+    }, timeout, 250);
+  },
+
+  // the open quick pick's rows ({text, label, description, checked}) once one matches `match`; with `accept`,
+  // Enter (a multi-select pick accepts its ticked rows) and wait for the pick to close
+  async quickPickRows({ match = '.', placeholder, accept = false, timeout }) {
+    const re = new RegExp(match);
+    const widget = '.quick-input-widget:not([style*="display: none"])';
+    const rows = await until(`a quick pick row matching ${re}`, async () => {
+      if (placeholder) {
+        const ph = await page.$eval(`${widget} input`, (e) => e.getAttribute('placeholder') || e.getAttribute('aria-label') || '').catch(() => '');
+        if (!ph.includes(placeholder)) throw new Error(`placeholder ${JSON.stringify(ph)}`);
+      }
+      const found = await page.$$eval(`${widget} .quick-input-list .monaco-list-row`, (els) =>
+        els.map((e) => {
+          const box = e.querySelector('input[type=checkbox], .quick-input-list-checkbox, [role=checkbox]');
+          const checked = box ? (box.checked === true || box.getAttribute('aria-checked') === 'true' || box.classList.contains('checked')) : e.getAttribute('aria-checked') === 'true';
+          const part = (sel) => (e.querySelector(sel)?.innerText || '').replace(/\s+/g, ' ').trim();
+          return { text: e.innerText.replace(/\s+/g, ' ').trim(), label: part('.label-name'), description: part('.label-description'), checked };
+        }));
+      if (!found.some((r) => re.test(r.text))) throw new Error(`rows: ${JSON.stringify(found)}`);
+      return found;
     }, timeout);
+    if (accept) {
+      await page.keyboard.press('Enter');
+      await until('the quick pick to close', async () => !(await page.$(`${widget} .quick-input-list .monaco-list-row`)), timeout);
+    }
+    return rows;
+  },
+
+  // wait until a tab titled like each of `titles` is open and the active editor is a diff
+  // editor whose original side contains `original` and modified side `modified`; returns
+  // the tabs, both sides' text and the changed-line decorations
+  async diffEditor({ titles = [], original = '', modified = '', timeout }) {
+    const norm = (t) => t.replace(/\s+/g, ' ').trim();
+    return until(`diff editor tabs ${JSON.stringify(titles)}`, async () => {
+      const tabs = (await texts('.tabs-container .tab')).map(norm);
+      const missing = titles.filter((t) => !tabs.some((x) => x.includes(t)));
+      if (missing.length) throw new Error(`tabs: ${JSON.stringify(tabs)}`);
+      const group = '.editor-group-container.active .monaco-diff-editor';
+      if (!(await page.$(group))) throw new Error('the active editor is not a diff editor');
+      const side = (name) => page.$eval(`${group} .editor.${name} .view-lines`, (el) => el.innerText.replace(/\u00a0/g, ' ')).catch(() => '');
+      const result = {
+        tabs,
+        active: norm((await texts('.tabs-container .tab.active'))[0] || ''),
+        original: await side('original'),
+        modified: await side('modified'),
+        deleted: await page.$$eval(`${group} .editor.original .line-delete, ${group} .editor.original .char-delete`, (els) => els.length),
+        inserted: await page.$$eval(`${group} .editor.modified .line-insert, ${group} .editor.modified .char-insert`, (els) => els.length),
+      };
+      if (!result.original.includes(original) || !result.modified.includes(modified) || !result.deleted || !result.inserted) {
+        throw new Error(`diff: ${JSON.stringify(result).slice(0, 1500)}`);
+      }
+      return result;
+    }, timeout, 250);
   },
 
   // a modal dialog (workspace trust): its message, and click `button` when given

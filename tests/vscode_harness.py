@@ -330,6 +330,10 @@ DEFAULT_SETTINGS = {
     "git.enabled": False,
     "chat.commandCenter.enabled": False,
     "workbench.secondarySideBar.defaultVisibility": "hidden",
+    # a diff editor stays side by side with both sides whole (the review test reads both)
+    "diffEditor.renderSideBySide": True,
+    "diffEditor.useInlineViewWhenSpaceIsLimited": False,
+    "diffEditor.hideUnchangedRegions.enabled": False,
 }
 
 

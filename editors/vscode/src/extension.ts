@@ -24,7 +24,7 @@ import {
 } from 'vscode-languageclient/node';
 
 import { NotificationProgressFeature } from './progress';
-import { RegenerationReview } from './review';
+import { RegenerationReview, regeneratedBy } from './review';
 import {
   PROBE_SCRIPT,
   PythonExtensionInterpreter,
@@ -264,6 +264,18 @@ class Controller implements vscode.Disposable {
         return false;
       },
       middleware: {
+        // a code lens runs the server's regenerate command through the client: offer the
+        // review and the undo after it too (the palette command sends its request itself)
+        executeCommand: async (command, args, next) => {
+          const result = await next(command, args);
+          const ran = regeneratedBy(command, args, result, vscode.workspace.workspaceFolders?.[0]?.uri.toString());
+          if (ran !== undefined) {
+            const outcome = ran.outcome as RegenerateOutcome;
+            this.log(`regenerate (code lens): ${outcome.status}: ${outcome.message}`);
+            void this.onRegenerated?.(outcome, ran.uri);
+          }
+          return result;
+        },
         workspace: {
           // only the keys the server reads, only the ones set (see settings.ts)
           configuration: async (params, token, next) => {

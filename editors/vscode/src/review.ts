@@ -11,7 +11,9 @@
 
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { regenerateArgs } from './settings';
 
+export const SERVER_REGENERATE = 'artifact-lsp.regenerate';
 export const SERVER_UNDO = 'artifact-lsp.undoRegeneration';
 export const REVIEW_BUTTON = 'Review changes';
 export const UNDO_BUTTON = 'Undo regeneration';
@@ -35,6 +37,9 @@ export interface UndoResult {
   message: string;
 }
 
+/** The files a manifest review starts from (the server's FILE_KINDS). */
+const MANIFEST = /(^|\/)(artifact\.yml|artifact\.json|test_matrix\.yaml)$/;
+
 /** Sends `workspace/executeCommand` to the server. */
 export type Execute = (command: string, args: unknown[]) => Promise<unknown>;
 
@@ -53,18 +58,50 @@ export function reviewOf(outcome: unknown): Review | undefined {
   return { snapshot: typeof review.snapshot === 'string' ? review.snapshot : '', files };
 }
 
-/** The two sides of a file's diff: the snapshot copy (read-only) and the file now. */
-export function diffSides(file: ReviewFile): { left: vscode.Uri; right: vscode.Uri; title: string } {
+/**
+ * A server `artifact-lsp.regenerate` that VS Code ran itself (a code lens runs the server's
+ * command through the client, not through `artifactLsp.regenerateFixtures`): its outcome and
+ * the URI it ran on, so the review and the undo are offered after it too.
+ */
+export function regeneratedBy(command: string, args: unknown[] | undefined, outcome: unknown, fallbackUri: string | undefined): { outcome: unknown; uri: string } | undefined {
+  if (command !== SERVER_REGENERATE || outcome === null || outcome === undefined) return undefined;
+  const uri = regenerateArgs(args?.[0], fallbackUri)?.uri;
+  return uri === undefined ? undefined : { outcome, uri };
+}
+
+/**
+ * The two sides of a file's diff: the snapshot copy (read-only) and the file now. `run` tells
+ * the runs apart: every run's snapshot copy of a file has the same path, and VS Code keeps a
+ * virtual document it has shown, so without it a later review would show an earlier snapshot.
+ */
+export function diffSides(file: ReviewFile, run = 0): { left: vscode.Uri; right: vscode.Uri; title: string } {
   const empty = vscode.Uri.from({ scheme: SNAPSHOT_SCHEME, path: '/empty', query: file.path });
-  const left = file.before ? vscode.Uri.from({ scheme: SNAPSHOT_SCHEME, path: file.before }) : empty;
+  const left = file.before ? vscode.Uri.from({ scheme: SNAPSHOT_SCHEME, path: file.before, query: `run=${run}` }) : empty;
   const right = file.after ? vscode.Uri.file(file.after) : empty;
   const what = file.change === 'changed' ? 'before ↔ after' : file.change === 'added' ? 'added' : 'removed';
   return { left, right, title: `${file.path} (regeneration: ${what})` };
 }
 
+/** Snapshot copies larger than this are not shown in a diff (the editor would stall). */
+export const MAX_SNAPSHOT_BYTES = 10 * 1024 * 1024;
+
+/** A snapshot copy's text for the diff's read-only side: a regular file up to `cap` bytes,
+ * read without blocking the extension host; otherwise a line saying why it is not shown. */
+export async function snapshotText(path: string, cap = MAX_SNAPSHOT_BYTES): Promise<string> {
+  try {
+    const st = await fs.promises.lstat(path);
+    if (!st.isFile()) return '(the snapshot entry is not a regular file)';
+    if (st.size > cap) return `(the snapshot copy is ${st.size} bytes, over the ${cap}-byte limit of the diff view: ${path})`;
+    return await fs.promises.readFile(path, 'utf8');
+  } catch (err) {
+    return `(the snapshot copy is gone: ${(err as Error).message})`;
+  }
+}
+
 export class RegenerationReview implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
-  private last: { review: Review; root: string } | undefined;
+  private last: { review: Review; root: string; run: number } | undefined;
+  private runs = 0;
 
   constructor(
     private readonly execute: Execute,
@@ -72,13 +109,8 @@ export class RegenerationReview implements vscode.Disposable {
   ) {
     this.disposables.push(
       vscode.workspace.registerTextDocumentContentProvider(SNAPSHOT_SCHEME, {
-        provideTextDocumentContent(uri: vscode.Uri): string {
-          if (uri.path === '/empty') return '';
-          try {
-            return fs.readFileSync(uri.path, 'utf8');
-          } catch (err) {
-            return `(the snapshot copy is gone: ${(err as Error).message})`;
-          }
+        provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+          return uri.path === '/empty' ? Promise.resolve('') : snapshotText(uri.path);
         },
       }),
       vscode.commands.registerCommand('artifactLsp.reviewRegeneration', () => this.reviewLast()),
@@ -89,14 +121,15 @@ export class RegenerationReview implements vscode.Disposable {
   async offer(outcome: unknown, root: string): Promise<string | undefined> {
     const review = reviewOf(outcome);
     if (review === undefined) return undefined;
-    this.last = { review, root };
+    this.runs += 1;
+    this.last = { review, root, run: this.runs };
     const n = review.files.length;
     const pick = await vscode.window.showInformationMessage(
       `Artifact LSP: the regeneration changed ${n} file${n === 1 ? '' : 's'}.`,
       REVIEW_BUTTON,
       UNDO_BUTTON,
     );
-    if (pick === REVIEW_BUTTON) await this.review(review);
+    if (pick === REVIEW_BUTTON) await this.review(review, this.runs);
     else if (pick === UNDO_BUTTON) await this.undo(root);
     return pick;
   }
@@ -106,22 +139,27 @@ export class RegenerationReview implements vscode.Disposable {
       void vscode.window.showInformationMessage('Artifact LSP: no regeneration to review in this session.');
       return;
     }
-    await this.review(this.last.review);
+    await this.review(this.last.review, this.last.run);
   }
 
-  /** One file: its diff. More: a list to pick from (several at once), a diff per pick. */
-  async review(review: Review): Promise<void> {
+  /**
+   * One file: its diff. More: a list to pick from (several at once), a diff per pick. The
+   * manifests come ticked (the first file when there is none), so Enter alone opens them.
+   */
+  async review(review: Review, run = this.runs): Promise<void> {
     let files = review.files;
     if (files.length > 1) {
+      const manifests = new Set(files.filter((f) => MANIFEST.test(f.path)));
+      if (manifests.size === 0) manifests.add(files[0]);
       const picked = await vscode.window.showQuickPick(
-        files.map((f) => ({ label: f.path, description: f.change, file: f })),
+        files.map((f) => ({ label: f.path, description: f.change, picked: manifests.has(f), file: f })),
         { canPickMany: true, placeHolder: 'Files the regeneration changed: pick the ones to diff against the snapshot' },
       );
       if (picked === undefined) return;
       files = picked.map((p) => p.file);
     }
     for (const file of files) {
-      const { left, right, title } = diffSides(file);
+      const { left, right, title } = diffSides(file, run);
       await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: files.length === 1 });
     }
   }
