@@ -258,6 +258,9 @@ const ops = {
   async codeLens({ match, timeout }) {
     const re = new RegExp(match);
     await focusEditor();
+    // the lenses sit above the first line, and only what is scrolled into view is rendered:
+    // go to the top first (an earlier step or the restored view state may have scrolled away)
+    await page.keyboard.press('Control+Home');
     const clicked = await clickFresh(`a code lens matching ${re}`, async () => {
       for (const a of await page.$$('.contentWidgets .codelens-decoration a, .codelens-decoration a')) {
         if (re.test(((await a.innerText().catch(() => '')) || '').trim())) return a;
