@@ -139,7 +139,9 @@ class Client:
                     future.set_result(message.get("result"))
             elif message.get("method") == "textDocument/publishDiagnostics":
                 params = message["params"]
-                self.diagnostics.setdefault(params["uri"], []).append((now, params.get("version"), params["diagnostics"]))
+                self.diagnostics.setdefault(params["uri"], []).append(
+                    (now, params.get("version"), params["diagnostics"])
+                )
                 for waiter in list(self.waiters):
                     uri, predicate, future = waiter
                     if uri == params["uri"] and predicate(params) and not future.done():
@@ -222,8 +224,12 @@ CAPABILITIES = {
 async def run_server(name: str, argv: list[str], folder: Path, edits: int, settings: dict | None = None) -> dict:
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
-        *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-        limit=64 * 1024 * 1024, env=server_env(),
+        *argv,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        limit=64 * 1024 * 1024,
+        env=server_env(),
     )
     client = Client(proc)
     await client.request(
@@ -253,7 +259,9 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
         has = lambda p: len(p["diagnostics"]) > 0  # noqa: E731
         waiter = client.wait_diagnostics(uri, has)
         t0 = time.perf_counter()
-        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}})
+        client.notify(
+            "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}
+        )
         await client.proc.stdin.drain()
         t1 = await asyncio.wait_for(waiter, 120)
         out[f"{label}_open_ms"] = (t1 - t0) * 1000
@@ -269,7 +277,9 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
             version += 1
             new_text = without if i % 2 == 0 else text
             expect = version
-            waiter = client.wait_diagnostics(uri, lambda p, v=expect: p.get("version") in (v, None) and _fresh(client, uri, v))
+            waiter = client.wait_diagnostics(
+                uri, lambda p, v=expect: p.get("version") in (v, None) and _fresh(client, uri, v)
+            )
             t0 = time.perf_counter()
             client.notify(
                 "textDocument/didChange",
@@ -325,7 +335,10 @@ def main(argv=None) -> int:
     width = max(len(k[1]) for k in keys)
     print(f"{'figure':<{width}}  " + "  ".join(f"{r['server']:>14}" for r in rows))
     for key, label, unit in keys:
-        print(f"{label:<{width}}  " + "  ".join(f"{r[key]:>11.1f} {unit:<3}" if isinstance(r[key], float) else f"{r[key]:>14}" for r in rows))
+        print(
+            f"{label:<{width}}  "
+            + "  ".join(f"{r[key]:>11.1f} {unit:<3}" if isinstance(r[key], float) else f"{r[key]:>14}" for r in rows)
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2) + "\n")

@@ -52,10 +52,7 @@ class Child:
         os.mkfifo(self.fifo)
 
     def body(self, action: str) -> str:
-        return (
-            f"exec 3<>{self.fifo}; echo $BASHPID > {self.pidfile}; touch {self.ready}; "
-            f"read -r _ <&3; {action}"
-        )
+        return f"exec 3<>{self.fifo}; echo $BASHPID > {self.pidfile}; touch {self.ready}; read -r _ <&3; {action}"
 
     def wait_ready(self) -> str:
         """Shell lines that make the script wait until the child is ready."""
@@ -112,7 +109,7 @@ async def test_a_failed_run_stops_what_the_script_left_before_restoring(ws, chil
         "background": f"( {child.body('rm -rf e2e/artifacts/e2e-containerd')} ) </dev/null >/dev/null 2>&1 &",
         "setsid": f"setsid bash -c '{child.body('rm -rf e2e/artifacts/e2e-containerd')}' </dev/null >/dev/null 2>&1 &",
         # a new process group, same session
-        "own-group": f"python3 -c 'import os; os.setpgid(0, 0); os.execvp(\"bash\", [\"bash\", \"-c\", \"{child.body('rm -rf e2e/artifacts/e2e-containerd')}\"])' </dev/null >/dev/null 2>&1 &",
+        "own-group": f'python3 -c \'import os; os.setpgid(0, 0); os.execvp("bash", ["bash", "-c", "{child.body("rm -rf e2e/artifacts/e2e-containerd")}"])\' </dev/null >/dev/null 2>&1 &',
     }[how]
     write_script(
         ws / "e2e/scripts/bg.sh",

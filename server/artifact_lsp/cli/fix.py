@@ -74,8 +74,10 @@ def _fix_stdin(args, out, err) -> int:
         import difflib
 
         for line in difflib.unified_diff(
-            split_lines(text), split_lines(new_text),
-            fromfile=f"a/{buffer.shown}", tofile=f"b/{buffer.shown}",
+            split_lines(text),
+            split_lines(new_text),
+            fromfile=f"a/{buffer.shown}",
+            tofile=f"b/{buffer.shown}",
         ):
             out.write(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n")
     else:
@@ -142,7 +144,9 @@ def cmd_fix(args, out, err) -> int:
     verb = "Would fix" if args.diff else "Fixed"
     stream = err if args.diff else out
     if total_fixed:
-        stream.write(f"{verb} {total_fixed} problem{'s' if total_fixed != 1 else ''} in {changed_files} file{'s' if changed_files != 1 else ''}")
+        stream.write(
+            f"{verb} {total_fixed} problem{'s' if total_fixed != 1 else ''} in {changed_files} file{'s' if changed_files != 1 else ''}"
+        )
         stream.write(f"; {remaining} remaining.\n" if remaining else ".\n")
     else:
         checked = f"{len(files)} file{'s' if len(files) != 1 else ''} checked"

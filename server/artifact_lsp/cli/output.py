@@ -87,7 +87,7 @@ def display_path(path: Path) -> str:
     cwd, prefix = _CWD[0]
     if os.path.isabs(raw):
         if raw.startswith(prefix):
-            return raw[len(prefix):]
+            return raw[len(prefix) :]
     elif not raw.startswith(".."):
         return os.path.normpath(raw)
     try:
@@ -98,7 +98,12 @@ def display_path(path: Path) -> str:
 
 # --------------------------------------------------------------------------- text
 
-_COLOURS = {Severity.ERROR: "\x1b[31m", Severity.WARNING: "\x1b[33m", Severity.INFO: "\x1b[34m", Severity.HINT: "\x1b[2m"}
+_COLOURS = {
+    Severity.ERROR: "\x1b[31m",
+    Severity.WARNING: "\x1b[33m",
+    Severity.INFO: "\x1b[34m",
+    Severity.HINT: "\x1b[2m",
+}
 BOLD, DIM, RESET, CYAN = "\x1b[1m", "\x1b[2m", "\x1b[0m", "\x1b[36m"
 
 
@@ -119,11 +124,15 @@ def summary_line(rows: list[Row], files: int, unchecked: int = 0) -> str:
     by = {s: 0 for s in Severity}
     for r in rows:
         by[r.severity] += 1
-    parts = [_plural(by[s], s.label if s is not Severity.INFO else "info") for s in sorted(Severity, reverse=True) if by[s]]
+    parts = [
+        _plural(by[s], s.label if s is not Severity.INFO else "info") for s in sorted(Severity, reverse=True) if by[s]
+    ]
     parts = [p.replace("infos", "info") for p in parts]
     touched = len({r.path for r in rows})
     fixable = sum(r.fixable for r in rows)
-    text = f"Found {_plural(len(rows), 'problem')} ({', '.join(parts)}) in {_plural(touched, 'file')} of {files} checked."
+    text = (
+        f"Found {_plural(len(rows), 'problem')} ({', '.join(parts)}) in {_plural(touched, 'file')} of {files} checked."
+    )
     if fixable:
         text += f"\n[*] {fixable} fixable with `artifact-lsp fix`."
     return text
@@ -199,7 +208,6 @@ def format_json(rows: list[Row], files: int, encoded: list[str] | None = None) -
     """The JSON report; ``encoded`` holds fragments from ``json_items`` already made."""
     parts = [p for p in (encoded if encoded is not None else [json_items(rows)]) if p]
     return f'{{"files_checked": {files}, "findings": [{", ".join(parts)}]}}\n'
-
 
 
 # --------------------------------------------------------------------------- sarif

@@ -100,4 +100,6 @@ def lint_stdin(buffer: Stdin, disk: bool):
     if buffer.text is None:
         rule = document_rules.AL004 if buffer.problem.startswith("not checked") else document_rules.AL001
         return not_checked(buffer.path or STDIN, buffer.kind, buffer.config, buffer.problem, rule=rule)
-    return lint_text(buffer.text, path=buffer.path, kind=buffer.kind, config=buffer.config, disk=disk and buffer.path is not None)
+    return lint_text(
+        buffer.text, path=buffer.path, kind=buffer.kind, config=buffer.config, disk=disk and buffer.path is not None
+    )

@@ -144,7 +144,12 @@ def remove_key_edits(text: str, index: LineIndex, plan: RemoveKey) -> list[TextE
             while line < index.line_count and not index.line_text(line).strip(" \t"):
                 end = index.line_end(line, keep_break=True)
                 line += 1
-        if end == len(text) and kline > 0 and not text.endswith(("\n", "\r")) and not (pos > 0 and _keeps_final_break(text, pairs[pos - 1][1])):
+        if (
+            end == len(text)
+            and kline > 0
+            and not text.endswith(("\n", "\r"))
+            and not (pos > 0 and _keeps_final_break(text, pairs[pos - 1][1]))
+        ):
             # the last lines of a file without a final line break: the break before them
             # (and the blank lines above) go too, so the file still ends without one
             above = kline - 1
@@ -174,7 +179,11 @@ def _remove_flow(text: str, pairs, pos: int, mapping=None) -> list[TextEdit] | N
     value_end = max(value.end, key.end)
     start = _pair_start(text, key)
     if len(pairs) == 1:
-        if mapping is not None and text[mapping.start : mapping.start + 1] == "{" and text[mapping.end - 1 : mapping.end] == "}":
+        if (
+            mapping is not None
+            and text[mapping.start : mapping.start + 1] == "{"
+            and text[mapping.end - 1 : mapping.end] == "}"
+        ):
             return [TextEdit(mapping.start + 1, mapping.end - 1, "")]  # `{ id: x }` -> `{}`
         return [TextEdit(start, value_end, "")]
     if pos + 1 < len(pairs):

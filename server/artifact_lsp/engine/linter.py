@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 FILE_KINDS = {"artifact.yml": "manifest", "artifact.json": "json", "test_matrix.yaml": "matrix"}
 
+
 def kind_of(path: str | os.PathLike | None) -> str | None:
     """The kind of file a path names (by file name), or None when it is not one of ours."""
     if path is None:
@@ -157,13 +158,29 @@ def unreadable(path, config: Config, exc: OSError) -> LintResult:
     return not_checked(path, kind, config, f"not checked: cannot read the file ({exc.strerror or exc})")
 
 
-def fix_text(text: str, *, path=None, kind: str | None = None, config: Config | None = None, max_passes: int = 16, result: LintResult | None = None):
+def fix_text(
+    text: str,
+    *,
+    path=None,
+    kind: str | None = None,
+    config: Config | None = None,
+    max_passes: int = 16,
+    result: LintResult | None = None,
+):
     """Apply every proven fix. Returns ``(new_text, fixed findings)``."""
     new_text, fixed, _edits = fix_edits(text, path=path, kind=kind, config=config, max_passes=max_passes, result=result)
     return new_text, fixed
 
 
-def fix_edits(text: str, *, path=None, kind: str | None = None, config: Config | None = None, max_passes: int = 16, result: LintResult | None = None):
+def fix_edits(
+    text: str,
+    *,
+    path=None,
+    kind: str | None = None,
+    config: Config | None = None,
+    max_passes: int = 16,
+    result: LintResult | None = None,
+):
     """Apply every proven fix. Returns ``(new_text, fixed findings, edits)``: ``edits`` turn
     ``text`` into ``new_text`` (one set, on the original text, for one workspace edit).
 
@@ -191,7 +208,9 @@ def fix_edits(text: str, *, path=None, kind: str | None = None, config: Config |
         by_plan = {}
         for finding in candidates:
             by_plan.setdefault((id(finding.plan.mapping), id(finding.plan.key)), []).append(finding)
-        new_text, applied, pass_edits = combine(text, current.parsed, current.index, [f.plan for f in candidates], with_edits=True)
+        new_text, applied, pass_edits = combine(
+            text, current.parsed, current.index, [f.plan for f in candidates], with_edits=True
+        )
         if not applied:
             break
         for plan in applied:

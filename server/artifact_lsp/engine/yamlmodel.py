@@ -306,9 +306,7 @@ def parse(text: str, *, pure: bool = False) -> ParsedYaml:
                 start, end = event.start_mark.index, event.end_mark.index
                 node = Alias(event.anchor, start, end, targets[-1] if targets else None)
                 if not targets:
-                    problems.append(
-                        YamlProblem("alias", f"found undefined alias '*{event.anchor}'", start, end)
-                    )
+                    problems.append(YamlProblem("alias", f"found undefined alias '*{event.anchor}'", start, end))
                 out.aliases.append(node)
             elif t is End or event is None:
                 break
@@ -422,7 +420,12 @@ def _mapping_problem_events(text: str, *, pure: bool = False) -> str | None:
                 documents += 1
                 if documents > 1:
                     return "holds more than one YAML document"
-            elif first is None and t in (_ev.MappingStartEvent, _ev.SequenceStartEvent, _ev.ScalarEvent, _ev.AliasEvent):
+            elif first is None and t in (
+                _ev.MappingStartEvent,
+                _ev.SequenceStartEvent,
+                _ev.ScalarEvent,
+                _ev.AliasEvent,
+            ):
                 first = t
     except yaml.YAMLError as exc:
         message = _error_message(exc) if isinstance(exc, yaml.MarkedYAMLError) else str(exc).splitlines()[0]
@@ -481,7 +484,9 @@ class TooDeep(Exception):
     """Raised by ``canonical`` on trees deeper than it is willing to walk."""
 
 
-def canonical(node: Node | None, *, skip=frozenset(), rename=None, limit: int = 200, untag=frozenset(), quote=frozenset()):
+def canonical(
+    node: Node | None, *, skip=frozenset(), rename=None, limit: int = 200, untag=frozenset(), quote=frozenset()
+):
     """A comparable, alias-preserving picture of the data under ``node``.
 
     Mappings keep their order and duplicates (as tuples of pairs), aliases stay references by
