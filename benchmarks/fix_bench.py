@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lsp_bench import Client, ours_argv, server_env, warm_up  # noqa: E402
+from lsp_bench import Client, ours_argv, server_env, warm_up
 
 ENTRY = """  - id: template-{i:05d}
     artifact_root: entries/template-{i:05d}
@@ -69,7 +69,7 @@ async def timed_request(client: Client, method: str, params, timeout: float):
     t0 = time.perf_counter()
     try:
         result = await asyncio.wait_for(client.request(method, params), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return None, None
     return (time.perf_counter() - t0) * 1000, result
 

@@ -112,9 +112,8 @@ def _clean_mapping(mapping) -> bool:
 def plan_is_simple(plan, root) -> bool:
     """True when plain data can tell what the plan does: no duplicate keys, merge keys or aliases
     on the way from the root to the key (else another value may surface, or the mapping be dead)."""
-    from artifact_lsp.engine.yamlmodel import Mapping, Sequence
-
     from artifact_lsp.engine.model import RemoveTag
+    from artifact_lsp.engine.yamlmodel import Mapping, Sequence
 
     if isinstance(plan, RemoveTag):
         return False  # the data view cannot say what a tag was

@@ -23,7 +23,6 @@ import yaml
 from artifact_lsp import regen
 from artifact_lsp.cli import main
 from artifact_lsp.engine.config import load_config
-
 from regen_helpers import (
     CONTAINERD,
     CONTAINERD_MANIFEST,

@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 
 from artifact_lsp import regen
-
 from regen_helpers import (
     CONTAINERD,
     CONTAINERD_MANIFEST,

@@ -21,7 +21,6 @@ from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import LanguageClient, client_capabilities
 
 from artifact_lsp import regen
-
 from lsp_helpers import PROFILES, SERVER, diagnostics, open_doc, raw_request, replace_all, start, wait_pushed
 from regen_helpers import (
     CONTAINERD,

@@ -25,7 +25,6 @@ import pytest
 
 from artifact_lsp import regen
 from artifact_lsp.cli import main
-
 from regen_helpers import CONTAINERD, FIXTURES, make_workspace, tree, tree_diff, wait_until, write_script
 
 

@@ -60,7 +60,7 @@ def guess_kind(text: str) -> str:
     return "json" if text.lstrip("\ufeff \t\r\n").startswith("{") else "manifest"
 
 
-def read_stdin(args, configs: "Configs") -> Stdin:
+def read_stdin(args, configs: Configs) -> Stdin:
     """Read the buffer. With ``--stdin-filename`` it is linted as if it lived at that path
     (its config, its disk rules; the file itself need not exist); a bare ``-`` is shown as
     ``-``, gets the current folder's config, no disk rules and a kind guessed from the text."""

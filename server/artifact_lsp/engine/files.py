@@ -18,7 +18,7 @@ HASH_CAP = 64 * 1024 * 1024  # never hash more than this (a template is a few Ki
 SMALL_FILE_CAP = 4 * 1024 * 1024  # config files read to check they are mappings
 
 _lock = threading.Lock()
-_hash_cache: "OrderedDict[tuple, str | None]" = OrderedDict()
+_hash_cache: OrderedDict[tuple, str | None] = OrderedDict()
 _CACHE_SIZE = 4096
 
 

@@ -10,7 +10,6 @@ import errno
 import logging
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import files
@@ -18,8 +17,8 @@ from .config import ALWAYS_SKIPPED_DIRS, CONFIG_MARKERS, DEFAULT_INCLUDE, Config
 from .model import Finding, Rule
 from .rules import CHECKS, RULES
 from .rules import al0xx_document as document_rules
-from .rules.base import Context
 from .rules.al0xx_document import AL000
+from .rules.base import Context
 from .suppress import directives, is_suppressed
 from .text import LineIndex
 from .yamlmodel import ParsedYaml, YamlProblem, parse

@@ -22,7 +22,7 @@ class Severity(IntEnum):
     ERROR = 4
 
     @classmethod
-    def parse(cls, name: str) -> "Severity":
+    def parse(cls, name: str) -> Severity:
         return _SEVERITY_NAMES[name.lower()]
 
     @property

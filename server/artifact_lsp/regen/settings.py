@@ -52,7 +52,7 @@ class Settings:
     script_set: bool = False  # the script was configured (not the default)
 
     @classmethod
-    def from_dict(cls, raw: dict | None) -> "Settings":
+    def from_dict(cls, raw: dict | None) -> Settings:
         raw = raw or {}
         out = cls()
         if "script" in raw:
