@@ -47,9 +47,7 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-PROJECT = HERE.parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cli_bench
 import lsp_bench
@@ -63,6 +61,8 @@ from lsp_bench import (
     server_env,
 )
 
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
 YAML_LS_VERSION = "1.25.0"
 CACHE = PROJECT / ".cache" / "yaml-language-server"
 QUIET_S = 0.6  # no publication for this long: the server has said everything about a content

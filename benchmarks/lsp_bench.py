@@ -278,7 +278,7 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
             new_text = without if i % 2 == 0 else text
             expect = version
             waiter = client.wait_diagnostics(
-                uri, lambda p, v=expect: p.get("version") in (v, None) and _fresh(client, uri, v)
+                uri, lambda p, v=expect, u=uri: p.get("version") in (v, None) and _fresh(client, u, v)
             )
             t0 = time.perf_counter()
             client.notify(
