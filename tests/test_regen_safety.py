@@ -14,6 +14,7 @@ FIFO for writing without blocking, which fails with ENXIO exactly when no proces
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -79,10 +80,8 @@ class Child:
             pid = int(self.pidfile.read_text())
         except (OSError, ValueError):
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 @pytest.fixture

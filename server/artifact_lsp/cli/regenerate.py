@@ -3,6 +3,7 @@ command line: run, ``--check``, ``--undo``, ``--restore``, ``--discard``."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from .common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
@@ -79,10 +80,8 @@ def cmd_regenerate(args, out, err) -> int:
         import signal as _signal
 
         for sig in (_signal.SIGINT, _signal.SIGTERM):
-            try:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, cancel.set)
-            except (NotImplementedError, RuntimeError):
-                pass
         return await work(cancel)
 
     if args.check:

@@ -6,6 +6,7 @@ worker thread, never on its event loop.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -64,10 +65,8 @@ def note(path) -> None:
         return
     paths = getattr(_recorder, "paths", None)
     if paths is not None:
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             paths.add(os.path.normpath(os.path.join(*path) if isinstance(path, tuple) else os.fspath(path)))
-        except (TypeError, ValueError):
-            pass
 
 
 def set_facts_ttl(seconds: float) -> None:

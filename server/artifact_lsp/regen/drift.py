@@ -129,10 +129,9 @@ def compare_trees(
                 and a["kind"] == b["kind"] == "file"
                 and a["mode"] == b["mode"]
                 and Path(path).name in STAMP_FILES
-            ):
-                if _low_signal_only(old_bytes, new_bytes):
-                    stamp_only.append(key)
-                    continue
+            ) and _low_signal_only(old_bytes, new_bytes):
+                stamp_only.append(key)
+                continue
             item = {"path": key, "change": change}
             if change == "mode":
                 item["detail"] = f"mode {a['mode']:o} -> {b['mode']:o}"
