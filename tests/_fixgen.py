@@ -563,7 +563,10 @@ def manifest_doc(draw):
         artifacts_seq = Seq([to_flow(e) for e in entries], flow=True)
     else:
         artifacts_seq = Seq(entries, indentless=draw(st.booleans()))
-    artifacts = lambda flow: st.just(artifacts_seq)
+
+    def artifacts(flow):
+        return st.just(artifacts_seq)
+
     specs = draw(
         some_of(
             [

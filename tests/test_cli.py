@@ -17,7 +17,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import pytest
 import yaml
@@ -558,7 +558,7 @@ def test_no_disk_skips_rules_that_read_other_files(tmp_path, write_repo, monkeyp
 
 
 class _SpyPool(concurrent.futures.ProcessPoolExecutor):
-    made: list = []
+    made: ClassVar[list] = []
 
     def __init__(self, *args, **kwargs):
         _SpyPool.made.append(kwargs.get("max_workers"))
@@ -571,7 +571,7 @@ def test_parallel_run_gives_the_same_output_in_the_same_order(tmp_path, write_re
     for i in range(count):
         # different findings per file, some with a config folder and some without
         extra = (
-            ("  - id: e%d\n    artifact_root: x\n    runtime_config_dir: config\n" % i)
+            f"  - id: e{i}\n    artifact_root: x\n    runtime_config_dir: config\n"
             if i % 3 == 0
             else (
                 "  - artifact_root: x\n    runtime_config_dir: config\n"
@@ -920,7 +920,7 @@ def test_rule_all_lists_every_rule(cli):
     assert run.code == 0
     lines = run.out.splitlines()
     assert [line.split()[0] for line in lines] == list(RULES)
-    for line, rule in zip(lines, RULES.values()):
+    for line, rule in zip(lines, RULES.values(), strict=True):
         assert rule.name in line and rule.summary in line
         assert ("[*]" in line) is bool(rule.fix)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import pytest
@@ -485,7 +486,7 @@ def test_legacy_key_merged_in_by_a_merge_key_has_no_fix():
 
 def test_alias_bomb_elsewhere_does_not_stop_a_fix():
     bomb = 'x-a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
-    for prev, name in zip("abcdefgh", "bcdefghi"):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         bomb += f"x-{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]\n"
     text = bomb + HEAD + "  - artifact_root: r\n    id: x\n"
     assert fixed(text, "id") == bomb + HEAD + "  - artifact_root: r\n"
@@ -895,7 +896,7 @@ def test_diff_edits_reproduce_the_new_text(old):
     assert edits
     assert apply_edits(old, edits) == new
     ordered = sorted(edits, key=lambda e: e.start)
-    assert all(a.end <= b.start for a, b in zip(ordered, ordered[1:]))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(ordered))
 
 
 @pytest.mark.parametrize(

@@ -524,7 +524,7 @@ async def test_fixture_folders_outside_the_workspace_are_refused(tmp_path, folde
     ],
 )
 def test_bad_settings_are_refused(raw):
-    with pytest.raises(regen.Refused, match="regenerate."):
+    with pytest.raises(regen.Refused, match=r"regenerate\."):
         regen.Settings.from_dict(raw)
 
 
@@ -805,7 +805,7 @@ def test_cli_sigint_kills_restores_and_exits_130(ws, pidfile):
         wait_until(lambda: producers_alive(pidfile) or proc.poll() is not None, 15, what="the producer")
         assert proc.poll() is None, proc.communicate()
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=15)
+        _out, err = proc.communicate(timeout=15)
     finally:
         if proc.poll() is None:
             proc.kill()

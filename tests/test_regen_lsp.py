@@ -484,7 +484,7 @@ async def test_code_lens_on_manifests(client: LanguageClient):
 async def test_code_action_on_stale_and_runtime_base_diagnostics(client: LanguageClient):
     for manifest, code in [(DOCKER_MANIFEST, "AL202"), (CONTAINERD_MANIFEST, "AL403")]:
         doc_uri = open_doc(client, client.root / manifest)
-        diags = await diagnostics(client, doc_uri, lambda d: code in codes(d))
+        diags = await diagnostics(client, doc_uri, lambda d, c=code: c in codes(d))
         target = next(d for d in diags if d.code == code)
         actions = await code_actions(client, doc_uri, target)
         regen_actions = [

@@ -463,7 +463,7 @@ def compose_edits(first: list[TextEdit], second: list[TextEdit], text1: str, tex
         g1 = g2 = 0
         j = i
         while j < len(items) and items[j][0] <= b1:
-            s, e, which, edit = items[j]
+            _s, e, which, edit = items[j]
             b1 = max(b1, e)
             if which == 0:
                 g1 += len(edit.new_text) - (edit.end - edit.start)
