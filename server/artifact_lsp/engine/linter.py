@@ -110,7 +110,7 @@ def not_checked(path, kind: str, config: Config, message: str, *, rule: Rule = d
     return LintResult("", path, kind, parsed, [finding] if config.enabled(rule.code) else [], docs_url=config.docs_url)
 
 
-def decode(data: bytes) -> tuple[str | None, str | None]:
+def decode(data: bytes) -> tuple[str, None] | tuple[None, str]:
     """(text, None) or (None, problem) for the bytes of a file."""
     try:
         return data.decode("utf-8"), None
@@ -132,10 +132,10 @@ def lint_path(path: str | os.PathLike, config: Config, *, disk: bool = True) -> 
         if not os.path.lexists(path):
             raise FileNotFoundError(2, "No such file or directory", str(path)) from None
         return not_checked(path, kind, config, f"not checked: {_not_regular_reason(path)}")
-    text, problem = decode(data)
-    if text is None:
-        return not_checked(path, kind, config, problem, rule=document_rules.AL001)
-    return lint_text(text, path=path, kind=kind, config=config, disk=disk)
+    decoded = decode(data)
+    if decoded[0] is None:  # (None, problem)
+        return not_checked(path, kind, config, decoded[1], rule=document_rules.AL001)
+    return lint_text(decoded[0], path=path, kind=kind, config=config, disk=disk)
 
 
 def _not_regular_reason(path) -> str:
