@@ -37,11 +37,10 @@ BOM = "\ufeff"
 
 def _last_leaf(node: Node) -> Node:
     for _ in range(10_000):
-        t = type(node)
-        if t is Mapping and not node.flow and node.pairs:
+        if type(node) is Mapping and not node.flow and node.pairs:
             key, value = node.pairs[-1]
             node = value if value.end > value.start or type(value) is not Scalar else key
-        elif t is Sequence and not node.flow and node.items:
+        elif type(node) is Sequence and not node.flow and node.items:
             node = node.items[-1]
         else:
             return node
@@ -272,7 +271,7 @@ def prove(parsed: ParsedYaml, plans, new_text: str) -> bool:
     after = parse(new_text)
     if after.fatal or after.root is None:
         return False
-    counts = {}
+    counts: dict[str, int] = {}
     for p in parsed.problems:
         counts[p.kind] = counts.get(p.kind, 0) + 1
     for p in after.problems:
@@ -463,8 +462,8 @@ def compose_edits(first: list[TextEdit], second: list[TextEdit], text1: str, tex
         g1 = g2 = 0
         j = i
         while j < len(items) and items[j][0] <= b1:
-            _s, e, which, edit = items[j]
-            b1 = max(b1, e)
+            _start, end, which, edit = items[j]
+            b1 = max(b1, end)
             if which == 0:
                 g1 += len(edit.new_text) - (edit.end - edit.start)
             else:

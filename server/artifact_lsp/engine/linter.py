@@ -204,9 +204,10 @@ def fix_edits(
         candidates = current.fixable
         if not candidates:
             break
-        by_plan = {}
+        by_plan: dict[tuple[int, int], list[Finding]] = {}
         for finding in candidates:
-            by_plan.setdefault((id(finding.plan.mapping), id(finding.plan.key)), []).append(finding)
+            if finding.plan is not None:  # always so: `fixable` are the findings with a plan
+                by_plan.setdefault((id(finding.plan.mapping), id(finding.plan.key)), []).append(finding)
         new_text, applied, pass_edits = combine(
             text, current.parsed, current.index, [f.plan for f in candidates], with_edits=True
         )
