@@ -14,7 +14,7 @@ from .common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Configs
 from .stdin import lint_stdin, read_stdin, stdin_requested
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     import tempfile
 
     # write the file a symlink names, not over the link itself

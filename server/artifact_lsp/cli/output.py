@@ -78,7 +78,7 @@ def rows_of(result: LintResult, shown_path: str) -> list[Row]:
 _CWD: list = []
 
 
-def display_path(path: Path) -> str:
+def display_path(path: str | os.PathLike[str]) -> str:
     """``path`` relative to the current folder when it is below it (cheap: runs per file)."""
     raw = os.fspath(path)
     if not _CWD or _CWD[0][0] != os.getcwd():
@@ -121,7 +121,7 @@ def summary_line(rows: list[Row], files: int, unchecked: int = 0) -> str:
         return summary_line(rows, files).replace(" checked.", f" checked; {what}.", 1)
     if not rows:
         return f"All checks passed! ({_plural(files, 'file')} checked)"
-    by = {s: 0 for s in Severity}
+    by: dict[int, int] = {s: 0 for s in Severity}  # a Row has its severity as an int
     for r in rows:
         by[r.severity] += 1
     parts = [

@@ -85,8 +85,8 @@ def read_stdin(args, configs: Configs) -> Stdin:
     else:
         data = stream.read(config.max_file_size + 1)
     if len(data) > config.max_file_size:
-        problem = f"not checked: more than {config.max_file_size} bytes, over max-file-size ({config.max_file_size})"
-        return Stdin(None, problem, path, shown, kind or "manifest", config)
+        too_large = f"not checked: more than {config.max_file_size} bytes, over max-file-size ({config.max_file_size})"
+        return Stdin(None, too_large, path, shown, kind or "manifest", config)
     text, problem = decode(data)
     if kind is None:
         kind = guess_kind(text) if text is not None else "manifest"
@@ -98,6 +98,7 @@ def lint_stdin(buffer: Stdin, disk: bool):
     from ..engine.rules import al0xx_document as document_rules
 
     if buffer.text is None:
+        assert buffer.problem is not None  # read_stdin gives a problem whenever it gives no text
         rule = document_rules.AL004 if buffer.problem.startswith("not checked") else document_rules.AL001
         return not_checked(buffer.path or STDIN, buffer.kind, buffer.config, buffer.problem, rule=rule)
     return lint_text(

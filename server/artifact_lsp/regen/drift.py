@@ -126,14 +126,17 @@ def compare_trees(
             new_bytes = (produced / rel / path).read_bytes() if b and b["kind"] == "file" else None
             if (
                 change == "changed"
-                and a["kind"] == b["kind"] == "file"
+                and a is not None  # (always, when changed: for the type checker)
+                and b is not None
+                and old_bytes is not None  # both are files: their bytes were read
+                and new_bytes is not None
                 and a["mode"] == b["mode"]
                 and Path(path).name in STAMP_FILES
             ) and _low_signal_only(old_bytes, new_bytes):
                 stamp_only.append(key)
                 continue
             item = {"path": key, "change": change}
-            if change == "mode":
+            if change == "mode" and a is not None and b is not None:  # always both, for "mode"
                 item["detail"] = f"mode {a['mode']:o} -> {b['mode']:o}"
             if with_diff and change != "mode":
                 if (a and a["kind"] == "link") or (b and b["kind"] == "link"):

@@ -98,7 +98,9 @@ async def stop_run(pgid: int | None, marker: str | None) -> tuple[list[int], lis
         stopped.extend(p for p in pids if p not in stopped)
         _signal_run(pgid, pids, sig)
         deadline = time.monotonic() + KILL_GRACE
-        while time.monotonic() < deadline and await loop.run_in_executor(None, run_processes, pgid, marker):
+        while time.monotonic() < deadline:
+            if not await loop.run_in_executor(None, run_processes, pgid, marker):
+                break
             await asyncio.sleep(0.02)
     return stopped, await loop.run_in_executor(None, run_processes, pgid, marker)
 

@@ -104,6 +104,7 @@ def producer_argv(job: Job, env: Environment, root: Path, settings: Settings) ->
     fn=RT] --force --no-save-defaults``, then the environment's own ``args``."""
     output = root / output_of(env, settings)
     template = Path(env.template) if os.path.isabs(env.template) else root / env.template
+    assert job.producer is not None, "a producer job"  # plan() sets it for every producer job
     argv = [
         *job.producer,
         "--template", str(template),
@@ -152,8 +153,10 @@ async def _produce(
             res.code, res.tail, res.reason, failure if res.reason is None else None, res.stopped, res.survivors
         )
     folders = fixture_folders(root, settings)
-    stopped, survivors, tail = [], [], []
-    code = 0
+    stopped: list[int] = []
+    survivors: list[int] = []
+    tail: list[str] = []
+    code: int | None = 0
     for env in job.environments:
         if cancel is not None and cancel.is_set():
             return Produced(code, tail, "cancelled", None, stopped, survivors)
