@@ -169,8 +169,8 @@ class _Failed(Enum):
 
 def _read_regular(path: StrPath, cap: int, errors: bool = False) -> bytes | _Failed | None:
     """The bytes of the regular file at ``path``: ``None`` when it is missing or not a regular
-    file, ``_Failed.TOO_LARGE`` when it is over ``cap``, ``_Failed.UNREADABLE`` when it cannot be opened or
-    read. One open, one ``fstat`` and usually one read: this runs for every manifest and
+    file, ``_Failed.TOO_LARGE`` when it is over ``cap``, ``_Failed.UNREADABLE`` when it cannot
+    be opened or read. One open, one ``fstat`` and usually one read: this runs for every manifest and
     every config file of a repository.
 
     With ``errors=True`` a file that exists but cannot be opened or read raises ``OSError``.
