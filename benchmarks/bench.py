@@ -182,7 +182,7 @@ async def send_text(client: Client, uri: str, text: str, version: int) -> float:
     client.notify(
         "textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}
     )
-    await client.proc.stdin.drain()
+    await client.stdin.drain()
     return sent
 
 
@@ -211,7 +211,7 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
     client.notify("initialized", {})
     if settings:
         client.notify("workspace/didChangeConfiguration", {"settings": settings})
-    await proc.stdin.drain()
+    await client.stdin.drain()
     await asyncio.sleep(0.5)  # let a server fetch its configuration before the first document
     for label, text, legacy_line, folders in (
         ("small", SMALL, "    image_prewarm: all\n", True),
@@ -235,7 +235,7 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
         client.notify(
             "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}
         )
-        await proc.stdin.drain()
+        await client.stdin.drain()
         t1 = await asyncio.wait_for(waiter, 120)
         out[f"{label}_open_ms"] = (t1 - t0) * 1000
 
@@ -276,7 +276,7 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
         out[f"{label}_edit_p95_ms"] = percentile(latencies, 0.95)
         out[f"{label}_edits"] = len(latencies)
         client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
-        await proc.stdin.drain()
+        await client.stdin.drain()
     await asyncio.sleep(0.5)
     out["rss_mib"] = tree_rss_mib(proc.pid)
     await client.close()
@@ -375,8 +375,8 @@ LSP_ROWS = (
 def table(result: dict) -> list[dict]:
     """Rows of ``{figure, unit, artifact_lsp, baseline, baseline_name, ratio}``; ratio is
     baseline / artifact-lsp (above 1: artifact-lsp is faster or smaller)."""
-    ours = next((r for r in result["lsp"] if r["server"] == "artifact-lsp"), {})
-    theirs = next((r for r in result["lsp"] if r["server"] == "yaml-language-server"), {})
+    ours: dict = next((r for r in result["lsp"] if r["server"] == "artifact-lsp"), {})
+    theirs: dict = next((r for r in result["lsp"] if r["server"] == "yaml-language-server"), {})
     before = next((r for r in result["lsp"] if r["server"].startswith("artifact-lsp (")), None)
     rows = []
     for key, label, unit in LSP_ROWS:

@@ -105,12 +105,12 @@ async def bench_code_actions(folder: Path, counts: list[int], timeout: float) ->
         client.notify(
             "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}
         )
-        await proc.stdin.drain()
+        await client.stdin.drain()
         await asyncio.wait_for(waiter, 300)
         line = text.splitlines().index(f"  - id: template-{0:05d}")
         where = {"start": {"line": line, "character": 6}, "end": {"line": line, "character": 6}}
         params = {"textDocument": {"uri": uri}, "range": where, "context": {"diagnostics": [], "only": ["quickfix"]}}
-        row = {"entries": count}
+        row: dict[str, object] = {"entries": count}
         ms, actions = await timed_request(client, "textDocument/codeAction", params, timeout)
         row["code_action_ms"] = ms
         lazy = next((a for a in actions or [] if a["title"].startswith("Remove all legacy keys")), None)
@@ -136,7 +136,7 @@ async def bench_code_actions(folder: Path, counts: list[int], timeout: float) ->
 
 
 def bench_cli_fix(folder: Path, counts: list[int], timeout: float) -> dict:
-    out = {}
+    out: dict[int, float | None] = {}
     for count in counts:
         target = folder / f"cli{count}" / "artifact.yml"
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 SMALL = """# fixture (docker)
@@ -108,22 +109,25 @@ class Client:
     """A minimal LSP client: requests, notifications, and a diagnostics waiter."""
 
     def __init__(self, proc: asyncio.subprocess.Process):
+        assert proc.stdin is not None and proc.stdout is not None, "start the server with stdin/stdout pipes"
         self.proc = proc
+        self.stdin: asyncio.StreamWriter = proc.stdin
+        self.stdout: asyncio.StreamReader = proc.stdout
         self.next_id = 0
         self.pending: dict[int, asyncio.Future] = {}
         self.diagnostics: dict[str, list[tuple[float, int | None, list]]] = {}
-        self.waiters: list[tuple[str, object, asyncio.Future]] = []
+        self.waiters: list[tuple[str, Callable[..., bool], asyncio.Future]] = []
         self.reader = asyncio.ensure_future(self._read())
 
     async def _read(self):
-        stdout = self.proc.stdout
+        stdout = self.stdout
         while True:
             headers = {}
             while True:
-                line = await stdout.readline()
-                if not line:
+                raw = await stdout.readline()
+                if not raw:
                     return
-                line = line.decode().strip()
+                line = raw.decode().strip()
                 if not line:
                     break
                 name, _, value = line.partition(":")
@@ -157,20 +161,20 @@ class Client:
 
     def _write(self, payload):
         body = json.dumps(payload).encode()
-        self.proc.stdin.write(f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        self.stdin.write(f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
 
     async def request(self, method, params):
         self.next_id += 1
         future = asyncio.get_running_loop().create_future()
         self.pending[self.next_id] = future
         self._write({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
-        await self.proc.stdin.drain()
+        await self.stdin.drain()
         return await future
 
     def notify(self, method, params):
         self._write({"jsonrpc": "2.0", "method": method, "params": params})
 
-    def wait_diagnostics(self, uri, predicate) -> asyncio.Future:
+    def wait_diagnostics(self, uri: str, predicate: Callable[..., bool]) -> asyncio.Future:
         future = asyncio.get_running_loop().create_future()
         self.waiters.append((uri, predicate, future))
         return future
@@ -262,7 +266,7 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
         client.notify(
             "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}
         )
-        await client.proc.stdin.drain()
+        await client.stdin.drain()
         t1 = await asyncio.wait_for(waiter, 120)
         out[f"{label}_open_ms"] = (t1 - t0) * 1000
         out[f"{label}_findings"] = len(client.diagnostics[uri][-1][2])
@@ -285,7 +289,7 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
                 "textDocument/didChange",
                 {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": new_text}]},
             )
-            await client.proc.stdin.drain()
+            await client.stdin.drain()
             t1 = await asyncio.wait_for(waiter, 60)
             latencies.append((t1 - t0) * 1000)
             await asyncio.sleep(0.01)
@@ -301,7 +305,9 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
 
 def _fresh(client: Client, uri: str, version: int) -> bool:
     got = client.diagnostics.get(uri)
-    return bool(got) and got[-1][1] in (version, None)
+    if not got:
+        return False
+    return got[-1][1] in (version, None)
 
 
 def ours_argv() -> list[str]:
