@@ -39,7 +39,15 @@ ROOT = Path(__file__).resolve().parent.parent
 EXT = ROOT / "editors" / "vscode"
 EXT_COPY = ("package.json", "package-lock.json", "tsconfig.json", "esbuild.mjs", ".vscodeignore", "README.md")
 EXT_COPY_DIRS = ("src", "scripts", "bundled/tool")
-BUNDLED_MUST = ("artifact_lsp/__init__.py", "pygls/__init__.py", "lsprotocol/types.py", "cattrs/__init__.py", "attrs/__init__.py", "typing_extensions.py", "yaml/__init__.py")
+BUNDLED_MUST = (
+    "artifact_lsp/__init__.py",
+    "pygls/__init__.py",
+    "lsprotocol/types.py",
+    "cattrs/__init__.py",
+    "attrs/__init__.py",
+    "typing_extensions.py",
+    "yaml/__init__.py",
+)
 
 
 class ReleaseError(Exception):
@@ -54,7 +62,9 @@ def run(cmd: list[str], cwd: Path, env: dict | None = None) -> None:
     say(f"$ {' '.join(cmd)}   (in {cwd})")
     proc = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise ReleaseError(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+        raise ReleaseError(
+            f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+        )
 
 
 def version() -> str:
@@ -62,7 +72,7 @@ def version() -> str:
     text = (ROOT / "server" / "artifact_lsp" / "__init__.py").read_text(encoding="utf-8")
     m = re.search(r'^__version__ = "([^"]+)"$', text, re.MULTILINE)
     if not m:
-        raise ReleaseError("server/artifact_lsp/__init__.py has no __version__ = \"...\" line")
+        raise ReleaseError('server/artifact_lsp/__init__.py has no __version__ = "..." line')
     v = m.group(1)
     ext_version = json.loads((EXT / "package.json").read_text(encoding="utf-8"))["version"]
     if ext_version != v:
@@ -171,7 +181,9 @@ def release(out: Path, workdir: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the wheel, the sdist and the .vsix (one version).")
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="where the artifacts go (default: dist/)")
-    parser.add_argument("--workdir", type=Path, default=ROOT / ".cache" / "release" / "vscode", help="where the extension is built")
+    parser.add_argument(
+        "--workdir", type=Path, default=ROOT / ".cache" / "release" / "vscode", help="where the extension is built"
+    )
     args = parser.parse_args(argv)
     for tool in ("uv", "node", "npm"):
         if shutil.which(tool) is None:

@@ -47,9 +47,7 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-PROJECT = HERE.parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cli_bench
 import lsp_bench
@@ -63,6 +61,8 @@ from lsp_bench import (
     server_env,
 )
 
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
 YAML_LS_VERSION = "1.25.0"
 CACHE = PROJECT / ".cache" / "yaml-language-server"
 QUIET_S = 0.6  # no publication for this long: the server has said everything about a content
@@ -86,7 +86,16 @@ def ensure_yaml_ls(cache: Path, version: str) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     print(f"installing yaml-language-server@{version} into {cache} ...", file=sys.stderr)
     subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund", "--no-save", "--prefix", str(cache), f"yaml-language-server@{version}"],
+        [
+            npm,
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            "--prefix",
+            str(cache),
+            f"yaml-language-server@{version}",
+        ],
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -170,8 +179,10 @@ def percentile(values: list[float], q: float) -> float:
 async def send_text(client: Client, uri: str, text: str, version: int) -> float:
     """A full-text ``didChange``; returns when it was written."""
     sent = time.perf_counter()
-    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]})
-    await client.proc.stdin.drain()
+    client.notify(
+        "textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}
+    )
+    await client.stdin.drain()
     return sent
 
 
@@ -200,7 +211,7 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
     client.notify("initialized", {})
     if settings:
         client.notify("workspace/didChangeConfiguration", {"settings": settings})
-    await proc.stdin.drain()
+    await client.stdin.drain()
     await asyncio.sleep(0.5)  # let a server fetch its configuration before the first document
     for label, text, legacy_line, folders in (
         ("small", SMALL, "    image_prewarm: all\n", True),
@@ -221,8 +232,10 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
         # open -> first (non-empty) diagnostics
         waiter = client.wait_diagnostics(uri, lambda p: len(p["diagnostics"]) > 0)
         t0 = time.perf_counter()
-        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}})
-        await proc.stdin.drain()
+        client.notify(
+            "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}
+        )
+        await client.stdin.drain()
         t1 = await asyncio.wait_for(waiter, 120)
         out[f"{label}_open_ms"] = (t1 - t0) * 1000
 
@@ -239,7 +252,10 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
         out[f"{label}_diagnostics"] = counts["with"]
         by_count = counts["with"] != counts["without"]
         if not by_count:
-            print(f"warning: {name} {label}: both contents get {counts['with']} diagnostics; matching by version", file=sys.stderr)
+            print(
+                f"warning: {name} {label}: both contents get {counts['with']} diagnostics; matching by version",
+                file=sys.stderr,
+            )
 
         # timed edits: remove, add, remove, ... the legacy key
         latencies = []
@@ -260,7 +276,7 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
         out[f"{label}_edit_p95_ms"] = percentile(latencies, 0.95)
         out[f"{label}_edits"] = len(latencies)
         client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
-        await proc.stdin.drain()
+        await client.stdin.drain()
     await asyncio.sleep(0.5)
     out["rss_mib"] = tree_rss_mib(proc.pid)
     await client.close()
@@ -317,7 +333,11 @@ def machine() -> dict:
             mem = f"{int(fh.readline().split()[1]) / 1024 / 1024:.0f} GiB"
     except (OSError, ValueError, IndexError):
         pass
-    node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False).stdout.strip() if shutil.which("node") else ""
+    node = (
+        subprocess.run(["node", "--version"], capture_output=True, text=True, check=False).stdout.strip()
+        if shutil.which("node")
+        else ""
+    )
     load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else ""
     from artifact_lsp import __version__
 
@@ -355,14 +375,21 @@ LSP_ROWS = (
 def table(result: dict) -> list[dict]:
     """Rows of ``{figure, unit, artifact_lsp, baseline, baseline_name, ratio}``; ratio is
     baseline / artifact-lsp (above 1: artifact-lsp is faster or smaller)."""
-    ours = next((r for r in result["lsp"] if r["server"] == "artifact-lsp"), {})
-    theirs = next((r for r in result["lsp"] if r["server"] == "yaml-language-server"), {})
+    ours: dict = next((r for r in result["lsp"] if r["server"] == "artifact-lsp"), {})
+    theirs: dict = next((r for r in result["lsp"] if r["server"] == "yaml-language-server"), {})
     before = next((r for r in result["lsp"] if r["server"].startswith("artifact-lsp (")), None)
     rows = []
     for key, label, unit in LSP_ROWS:
         a, b = ours.get(key), theirs.get(key)
         ratio = (b / a) if unit and isinstance(a, (int, float)) and isinstance(b, (int, float)) and a > 0 else None
-        row = {"figure": label, "unit": unit, "artifact_lsp": a, "baseline": b, "baseline_name": "yaml-language-server", "ratio": ratio}
+        row = {
+            "figure": label,
+            "unit": unit,
+            "artifact_lsp": a,
+            "baseline": b,
+            "baseline_name": "yaml-language-server",
+            "ratio": ratio,
+        }
         if before is not None:
             row["compared"] = before.get(key)
         rows.append(row)
@@ -394,8 +421,10 @@ def _fmt(value, unit) -> str:
 def print_table(result: dict, rows: list[dict]) -> None:
     m = result["machine"]
     print(f"machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}, Python {m['python']}, node {m['node']}")
-    print(f"artifact-lsp {m['artifact_lsp']}, yaml-language-server {result.get('yaml_language_server', '—')}, "
-          f"load average at start {m['loadavg_at_start']}, {m['date']}")
+    print(
+        f"artifact-lsp {m['artifact_lsp']}, yaml-language-server {result.get('yaml_language_server', '—')}, "
+        f"load average at start {m['loadavg_at_start']}, {m['date']}"
+    )
     width = max(len(r["figure"]) for r in rows)
     compared = any("compared" in r for r in rows)
     extra = f"  {'compared':>13}" if compared else ""
@@ -403,37 +432,53 @@ def print_table(result: dict, rows: list[dict]) -> None:
     for r in rows:
         ratio = f"{r['ratio']:.1f}x" if r["ratio"] is not None else "—"
         extra = f"  {_fmt(r.get('compared'), r['unit']):>13}" if compared else ""
-        print(f"{r['figure']:<{width}}{extra}  {_fmt(r['artifact_lsp'], r['unit']):>13}  {_fmt(r['baseline'], r['unit']):>13}  {ratio:>7}  {r['baseline_name']}")
+        print(
+            f"{r['figure']:<{width}}{extra}  {_fmt(r['artifact_lsp'], r['unit']):>13}  {_fmt(r['baseline'], r['unit']):>13}  {ratio:>7}  {r['baseline_name']}"
+        )
 
 
 def markdown(result: dict, rows: list[dict]) -> str:
     compared = result.get("compared")
     if compared:
-        out = [f"| figure | {compared} | artifact-lsp | baseline | ratio (baseline / ours) | baseline is |", "|---|---:|---:|---:|---:|---|"]
+        out = [
+            f"| figure | {compared} | artifact-lsp | baseline | ratio (baseline / ours) | baseline is |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
     else:
-        out = ["| figure | artifact-lsp | baseline | ratio (baseline / ours) | baseline is |", "|---|---:|---:|---:|---|"]
+        out = [
+            "| figure | artifact-lsp | baseline | ratio (baseline / ours) | baseline is |",
+            "|---|---:|---:|---:|---|",
+        ]
     for r in rows:
         ratio = f"{r['ratio']:.1f}×" if r["ratio"] is not None else "—"
         first = f" {_fmt(r.get('compared'), r['unit'])} |" if compared else ""
-        out.append(f"| {r['figure']} |{first} {_fmt(r['artifact_lsp'], r['unit'])} | {_fmt(r['baseline'], r['unit'])} | {ratio} | {r['baseline_name']} |")
+        out.append(
+            f"| {r['figure']} |{first} {_fmt(r['artifact_lsp'], r['unit'])} | {_fmt(r['baseline'], r['unit'])} | {ratio} | {r['baseline_name']} |"
+        )
     return "\n".join(out) + "\n"
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edits", type=int, default=60, help="timed edits per manifest (at least 40; default 60)")
-    parser.add_argument("--json", type=Path, help="write the results here (default benchmarks/results/bench-<time>.json)")
+    parser.add_argument(
+        "--json", type=Path, help="write the results here (default benchmarks/results/bench-<time>.json)"
+    )
     parser.add_argument("--markdown", action="store_true", help="also print the table as markdown")
     parser.add_argument("--no-cli", action="store_true", help="skip the CLI figures")
     parser.add_argument("--no-yaml-ls", action="store_true", help="measure artifact-lsp only")
     parser.add_argument(
-        "--compare", type=Path, metavar="CHECKOUT",
+        "--compare",
+        type=Path,
+        metavar="CHECKOUT",
         help="also run the language server of another checkout of artifact-lsp (e.g. the main branch), "
         "with this environment's libraries, as an extra column",
     )
     parser.add_argument("--cli-counts", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--cli-repeat", type=int, default=3, help="runs per CLI figure (the median is kept)")
-    parser.add_argument("--yaml-ls-cache", type=Path, default=CACHE, help=f"where yaml-language-server is installed (default {CACHE})")
+    parser.add_argument(
+        "--yaml-ls-cache", type=Path, default=CACHE, help=f"where yaml-language-server is installed (default {CACHE})"
+    )
     parser.add_argument("--yaml-ls-version", default=YAML_LS_VERSION, help="the version npm installs when missing")
     args = parser.parse_args(argv)
     if args.edits < 40:
@@ -457,7 +502,8 @@ def main(argv=None) -> int:
             other.mkdir()
             source = (args.compare / "server").resolve()
             argv_old = [
-                sys.executable, "-c",
+                sys.executable,
+                "-c",
                 f"import sys; sys.path.insert(0, {str(source)!r}); from artifact_lsp.cli import main; sys.exit(main(['serve']))",
             ]
             result["compared"] = f"artifact-lsp ({args.compare})"

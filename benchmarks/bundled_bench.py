@@ -31,12 +31,23 @@ sys.path.insert(0, str(HERE))
 
 import bench  # noqa: E402
 
-KEYS = ("startup_ms", "small_open_ms", "small_edit_p50_ms", "small_edit_p95_ms", "big_open_ms", "big_edit_p50_ms", "big_edit_p95_ms", "rss_mib")
+KEYS = (
+    "startup_ms",
+    "small_open_ms",
+    "small_edit_p50_ms",
+    "small_edit_p95_ms",
+    "big_open_ms",
+    "big_edit_p50_ms",
+    "big_edit_p95_ms",
+    "rss_mib",
+)
 
 
 def describe(python: str, pure: bool) -> str:
     env = dict(os.environ, ARTIFACT_LSP_BUNDLED_YAML="1" if pure else "0")
-    return subprocess.run([python, str(LAUNCHER), "--describe"], capture_output=True, text=True, env=env, check=True).stdout.strip()
+    return subprocess.run(
+        [python, str(LAUNCHER), "--describe"], capture_output=True, text=True, env=env, check=True
+    ).stdout.strip()
 
 
 async def one(python: str, pure: bool, edits: int) -> dict:
@@ -47,7 +58,9 @@ async def one(python: str, pure: bool, edits: int) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--python", default=sys.executable, help="the interpreter (default: this one; it needs PyYAML with libyaml)")
+    parser.add_argument(
+        "--python", default=sys.executable, help="the interpreter (default: this one; it needs PyYAML with libyaml)"
+    )
     parser.add_argument("--edits", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2, help="runs per variant, alternating; the median is shown")
     parser.add_argument("--json", type=Path)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lsp_bench import Client, ours_argv, server_env, warm_up  # noqa: E402
+from lsp_bench import Client, ours_argv, server_env, warm_up
 
 ENTRY = """  - id: template-{i:05d}
     artifact_root: entries/template-{i:05d}
@@ -69,21 +69,29 @@ async def timed_request(client: Client, method: str, params, timeout: float):
     t0 = time.perf_counter()
     try:
         result = await asyncio.wait_for(client.request(method, params), timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return None, None
     return (time.perf_counter() - t0) * 1000, result
 
 
 async def bench_code_actions(folder: Path, counts: list[int], timeout: float) -> list[dict]:
     proc = await asyncio.create_subprocess_exec(
-        *ours_argv(), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-        limit=256 * 1024 * 1024, env=server_env(),
+        *ours_argv(),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        limit=256 * 1024 * 1024,
+        env=server_env(),
     )
     client = Client(proc)
     await client.request(
         "initialize",
-        {"processId": os.getpid(), "rootUri": folder.as_uri(), "workspaceFolders": [{"uri": folder.as_uri(), "name": "b"}],
-         "capabilities": CAPABILITIES},
+        {
+            "processId": os.getpid(),
+            "rootUri": folder.as_uri(),
+            "workspaceFolders": [{"uri": folder.as_uri(), "name": "b"}],
+            "capabilities": CAPABILITIES,
+        },
     )
     client.notify("initialized", {})
     rows = []
@@ -94,13 +102,15 @@ async def bench_code_actions(folder: Path, counts: list[int], timeout: float) ->
         target.write_text(text)
         uri = target.as_uri()
         waiter = client.wait_diagnostics(uri, lambda p: len(p["diagnostics"]) > 0)
-        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}})
-        await proc.stdin.drain()
+        client.notify(
+            "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}
+        )
+        await client.stdin.drain()
         await asyncio.wait_for(waiter, 300)
         line = text.splitlines().index(f"  - id: template-{0:05d}")
         where = {"start": {"line": line, "character": 6}, "end": {"line": line, "character": 6}}
         params = {"textDocument": {"uri": uri}, "range": where, "context": {"diagnostics": [], "only": ["quickfix"]}}
-        row = {"entries": count}
+        row: dict[str, object] = {"entries": count}
         ms, actions = await timed_request(client, "textDocument/codeAction", params, timeout)
         row["code_action_ms"] = ms
         lazy = next((a for a in actions or [] if a["title"].startswith("Remove all legacy keys")), None)
@@ -108,7 +118,11 @@ async def bench_code_actions(folder: Path, counts: list[int], timeout: float) ->
             ms, resolved = await timed_request(client, "codeAction/resolve", lazy, timeout * 10)
             row["resolve_ms"] = ms
             row["resolve_edits"] = len(resolved["edit"]["documentChanges"][0]["edits"]) if resolved else None
-        params = {"textDocument": {"uri": uri}, "range": where, "context": {"diagnostics": [], "only": ["source.fixAll"]}}
+        params = {
+            "textDocument": {"uri": uri},
+            "range": where,
+            "context": {"diagnostics": [], "only": ["source.fixAll"]},
+        }
         ms, _ = await timed_request(client, "textDocument/codeAction", params, timeout * 10)
         row["source_fix_all_ms"] = ms
         client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
@@ -122,7 +136,7 @@ async def bench_code_actions(folder: Path, counts: list[int], timeout: float) ->
 
 
 def bench_cli_fix(folder: Path, counts: list[int], timeout: float) -> dict:
-    out = {}
+    out: dict[int, float | None] = {}
     for count in counts:
         target = folder / f"cli{count}" / "artifact.yml"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -130,8 +144,12 @@ def bench_cli_fix(folder: Path, counts: list[int], timeout: float) -> dict:
         t0 = time.perf_counter()
         try:
             subprocess.run(
-                [sys.executable, "-m", "artifact_lsp", "fix", str(target)], env=server_env(),
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout, check=False,
+                [sys.executable, "-m", "artifact_lsp", "fix", str(target)],
+                env=server_env(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=timeout,
+                check=False,
             )
             out[count] = (time.perf_counter() - t0) * 1000
         except subprocess.TimeoutExpired:
@@ -178,15 +196,23 @@ def main(argv=None) -> int:
         folder = Path(tmp)
         if "line" not in skip:
             result["long_line"] = line = bench_long_line(args.line_entries)
-            print(f"long line ({args.line_entries} entries, {line['ascii_findings']} findings): "
-                  f"ASCII {fmt(line['ascii_ms'], 0)}, one non-ASCII character {fmt(line['non_ascii_ms'], 0)}")
+            print(
+                f"long line ({args.line_entries} entries, {line['ascii_findings']} findings): "
+                f"ASCII {fmt(line['ascii_ms'], 0)}, one non-ASCII character {fmt(line['non_ascii_ms'], 0)}"
+            )
         if "lsp" not in skip:
             warm_up(ours_argv())
             result["code_action"] = rows = asyncio.run(bench_code_actions(folder, counts, args.timeout))
             for row in rows:
-                print(f"{row['entries']:>5} entries: codeAction {fmt(row['code_action_ms'], args.timeout)}"
-                      + (f", resolve fix-all {fmt(row['resolve_ms'], args.timeout * 10)} ({row['resolve_edits']} edits)" if "resolve_ms" in row else "")
-                      + f", source.fixAll {fmt(row.get('source_fix_all_ms'), args.timeout * 10)}")
+                print(
+                    f"{row['entries']:>5} entries: codeAction {fmt(row['code_action_ms'], args.timeout)}"
+                    + (
+                        f", resolve fix-all {fmt(row['resolve_ms'], args.timeout * 10)} ({row['resolve_edits']} edits)"
+                        if "resolve_ms" in row
+                        else ""
+                    )
+                    + f", source.fixAll {fmt(row.get('source_fix_all_ms'), args.timeout * 10)}"
+                )
         if "cli" not in skip:
             result["cli_fix"] = cli = bench_cli_fix(folder, counts, args.cli_timeout)
             print("cli fix: " + ", ".join(f"{c} entries {fmt(ms, args.cli_timeout)}" for c, ms in cli.items()))

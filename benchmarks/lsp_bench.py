@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 SMALL = """# fixture (docker)
@@ -108,22 +109,25 @@ class Client:
     """A minimal LSP client: requests, notifications, and a diagnostics waiter."""
 
     def __init__(self, proc: asyncio.subprocess.Process):
+        assert proc.stdin is not None and proc.stdout is not None, "start the server with stdin/stdout pipes"
         self.proc = proc
+        self.stdin: asyncio.StreamWriter = proc.stdin
+        self.stdout: asyncio.StreamReader = proc.stdout
         self.next_id = 0
         self.pending: dict[int, asyncio.Future] = {}
         self.diagnostics: dict[str, list[tuple[float, int | None, list]]] = {}
-        self.waiters: list[tuple[str, object, asyncio.Future]] = []
+        self.waiters: list[tuple[str, Callable[..., bool], asyncio.Future]] = []
         self.reader = asyncio.ensure_future(self._read())
 
     async def _read(self):
-        stdout = self.proc.stdout
+        stdout = self.stdout
         while True:
             headers = {}
             while True:
-                line = await stdout.readline()
-                if not line:
+                raw = await stdout.readline()
+                if not raw:
                     return
-                line = line.decode().strip()
+                line = raw.decode().strip()
                 if not line:
                     break
                 name, _, value = line.partition(":")
@@ -139,7 +143,9 @@ class Client:
                     future.set_result(message.get("result"))
             elif message.get("method") == "textDocument/publishDiagnostics":
                 params = message["params"]
-                self.diagnostics.setdefault(params["uri"], []).append((now, params.get("version"), params["diagnostics"]))
+                self.diagnostics.setdefault(params["uri"], []).append(
+                    (now, params.get("version"), params["diagnostics"])
+                )
                 for waiter in list(self.waiters):
                     uri, predicate, future = waiter
                     if uri == params["uri"] and predicate(params) and not future.done():
@@ -155,20 +161,20 @@ class Client:
 
     def _write(self, payload):
         body = json.dumps(payload).encode()
-        self.proc.stdin.write(f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        self.stdin.write(f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
 
     async def request(self, method, params):
         self.next_id += 1
         future = asyncio.get_running_loop().create_future()
         self.pending[self.next_id] = future
         self._write({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
-        await self.proc.stdin.drain()
+        await self.stdin.drain()
         return await future
 
     def notify(self, method, params):
         self._write({"jsonrpc": "2.0", "method": method, "params": params})
 
-    def wait_diagnostics(self, uri, predicate) -> asyncio.Future:
+    def wait_diagnostics(self, uri: str, predicate: Callable[..., bool]) -> asyncio.Future:
         future = asyncio.get_running_loop().create_future()
         self.waiters.append((uri, predicate, future))
         return future
@@ -222,8 +228,12 @@ CAPABILITIES = {
 async def run_server(name: str, argv: list[str], folder: Path, edits: int, settings: dict | None = None) -> dict:
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
-        *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-        limit=64 * 1024 * 1024, env=server_env(),
+        *argv,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        limit=64 * 1024 * 1024,
+        env=server_env(),
     )
     client = Client(proc)
     await client.request(
@@ -253,8 +263,10 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
         has = lambda p: len(p["diagnostics"]) > 0  # noqa: E731
         waiter = client.wait_diagnostics(uri, has)
         t0 = time.perf_counter()
-        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}})
-        await client.proc.stdin.drain()
+        client.notify(
+            "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}
+        )
+        await client.stdin.drain()
         t1 = await asyncio.wait_for(waiter, 120)
         out[f"{label}_open_ms"] = (t1 - t0) * 1000
         out[f"{label}_findings"] = len(client.diagnostics[uri][-1][2])
@@ -269,13 +281,15 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
             version += 1
             new_text = without if i % 2 == 0 else text
             expect = version
-            waiter = client.wait_diagnostics(uri, lambda p, v=expect: p.get("version") in (v, None) and _fresh(client, uri, v))
+            waiter = client.wait_diagnostics(
+                uri, lambda p, v=expect, u=uri: p.get("version") in (v, None) and _fresh(client, u, v)
+            )
             t0 = time.perf_counter()
             client.notify(
                 "textDocument/didChange",
                 {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": new_text}]},
             )
-            await client.proc.stdin.drain()
+            await client.stdin.drain()
             t1 = await asyncio.wait_for(waiter, 60)
             latencies.append((t1 - t0) * 1000)
             await asyncio.sleep(0.01)
@@ -291,7 +305,9 @@ async def run_server(name: str, argv: list[str], folder: Path, edits: int, setti
 
 def _fresh(client: Client, uri: str, version: int) -> bool:
     got = client.diagnostics.get(uri)
-    return bool(got) and got[-1][1] in (version, None)
+    if not got:
+        return False
+    return got[-1][1] in (version, None)
 
 
 def ours_argv() -> list[str]:
@@ -325,7 +341,10 @@ def main(argv=None) -> int:
     width = max(len(k[1]) for k in keys)
     print(f"{'figure':<{width}}  " + "  ".join(f"{r['server']:>14}" for r in rows))
     for key, label, unit in keys:
-        print(f"{label:<{width}}  " + "  ".join(f"{r[key]:>11.1f} {unit:<3}" if isinstance(r[key], float) else f"{r[key]:>14}" for r in rows))
+        print(
+            f"{label:<{width}}  "
+            + "  ".join(f"{r[key]:>11.1f} {unit:<3}" if isinstance(r[key], float) else f"{r[key]:>14}" for r in rows)
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2) + "\n")

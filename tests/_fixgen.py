@@ -112,9 +112,8 @@ def _clean_mapping(mapping) -> bool:
 def plan_is_simple(plan, root) -> bool:
     """True when plain data can tell what the plan does: no duplicate keys, merge keys or aliases
     on the way from the root to the key (else another value may surface, or the mapping be dead)."""
-    from artifact_lsp.engine.yamlmodel import Mapping, Sequence
-
     from artifact_lsp.engine.model import RemoveTag
+    from artifact_lsp.engine.yamlmodel import Mapping, Sequence
 
     if isinstance(plan, RemoveTag):
         return False  # the data view cannot say what a tag was
@@ -259,7 +258,9 @@ def legacy_pairs(value) -> list:
     return out
 
 
-_PLAIN = re.compile(r"[A-Za-z0-9\u3040-\u30ff\u4e00-\u9fff\u00e9\U0001F300-\U0001FAFF][A-Za-z0-9 _./\u3040-\u30ff\u4e00-\u9fff\u00e9\U0001F300-\U0001FAFF-]*")
+_PLAIN = re.compile(
+    r"[A-Za-z0-9\u3040-\u30ff\u4e00-\u9fff\u00e9\U0001F300-\U0001FAFF][A-Za-z0-9 _./\u3040-\u30ff\u4e00-\u9fff\u00e9\U0001F300-\U0001FAFF-]*"
+)
 
 
 def _constructible(plain: str) -> bool:
@@ -524,9 +525,17 @@ def entry(draw):
         )
     )
     renderer = draw(
-        some_of([("name", str_value()), ("api_version", str_value("1.0")), ("template_digest", str_value())], required=("name",))
+        some_of(
+            [("name", str_value()), ("api_version", str_value("1.0")), ("template_digest", str_value())],
+            required=("name",),
+        )
     )
-    meta = draw(some_of([("runtime_hooks", map_value(hooks)), ("template_renderer", map_value(renderer))], required=("runtime_hooks",)))
+    meta = draw(
+        some_of(
+            [("runtime_hooks", map_value(hooks)), ("template_renderer", map_value(renderer))],
+            required=("runtime_hooks",),
+        )
+    )
     specs = draw(
         some_of(
             [
@@ -554,7 +563,10 @@ def manifest_doc(draw):
         artifacts_seq = Seq([to_flow(e) for e in entries], flow=True)
     else:
         artifacts_seq = Seq(entries, indentless=draw(st.booleans()))
-    artifacts = lambda flow: st.just(artifacts_seq)
+
+    def artifacts(flow):
+        return st.just(artifacts_seq)
+
     specs = draw(
         some_of(
             [
@@ -567,7 +579,9 @@ def manifest_doc(draw):
                 ("generator", map_value([("name", str_value("esb")), ("version", str_value())])),
                 (
                     "runtime_stack",
-                    map_value([("api_version", str_value("1")), ("mode", str_value("docker")), ("esb_version", str_value())]),
+                    map_value(
+                        [("api_version", str_value("1")), ("mode", str_value("docker")), ("esb_version", str_value())]
+                    ),
                 ),
                 ("id", str_value()),  # decoy: a top-level id is not legacy
             ],
@@ -605,7 +619,9 @@ def matrix_entry(draw):
 @st.composite
 def matrix_doc(draw):
     entries = draw(st.lists(matrix_entry(), min_size=1, max_size=3))
-    suites = map_value([("smoke", map_value([("description", str_value()), ("targets", seq_value()), ("exclude", seq_value())]))])
+    suites = map_value(
+        [("smoke", map_value([("description", str_value()), ("targets", seq_value()), ("exclude", seq_value())]))]
+    )
     matrix_seq = Seq(entries, indentless=draw(st.booleans()))
     specs = [("suites", suites), ("matrix", lambda flow: st.just(matrix_seq))]
     return draw(mapping(specs, flow=False))

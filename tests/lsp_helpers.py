@@ -87,7 +87,9 @@ def open_doc(client: LanguageClient, path: Path, text: str | None = None, versio
     client.text_document_did_open(
         lsp.DidOpenTextDocumentParams(
             text_document=lsp.TextDocumentItem(
-                uri=uri, language_id="json" if path.suffix == ".json" else "yaml", version=version,
+                uri=uri,
+                language_id="json" if path.suffix == ".json" else "yaml",
+                version=version,
                 text=path.read_text(encoding="utf-8") if text is None else text,
             )
         )

@@ -8,6 +8,7 @@ something. ``tree()`` lists a folder with kinds, modes, content hashes and link 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -163,14 +164,10 @@ def wait_dead(pidfile: Path, timeout: float = 5.0) -> None:
 def kill_leftovers(pidfile: Path) -> None:
     """Test cleanup: kill the process group of any producer still alive."""
     for pid in producers_alive(pidfile):
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(os.getpgid(pid), signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def console_script() -> str:

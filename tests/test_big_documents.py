@@ -53,7 +53,9 @@ def start(env: dict, ws: Path, settings: dict | None = None) -> RawClient:
 
 def open_text(client: RawClient, path: Path, text: str, version: int = 1) -> str:
     uri = path.as_uri()
-    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": version, "text": text}})
+    client.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": version, "text": text}}
+    )
     return uri
 
 
@@ -66,7 +68,9 @@ def test_an_oversized_document_costs_nothing(ws):
     client = start({"ARTIFACT_LSP_TEST_TRAP_OVER": str(limit)}, ws, {"maxFileSize": 10_000})
     try:
         big = ws / "e2e/artifacts/e2e-big/artifact.yml"
-        text = 'schema_version: "1"\nartifacts:\n' + "".join(f"  - id: x{i}\n    artifact_root: r\n" for i in range(2000))
+        text = 'schema_version: "1"\nartifacts:\n' + "".join(
+            f"  - id: x{i}\n    artifact_root: r\n" for i in range(2000)
+        )
         assert len(text) > limit
         uri = open_text(client, big, text)
         report = client.wait_published(uri)
@@ -75,10 +79,24 @@ def test_an_oversized_document_costs_nothing(ws):
             ("textDocument/completion", at(uri)),
             ("textDocument/hover", at(uri)),
             ("textDocument/documentSymbol", {"textDocument": {"uri": uri}}),
-            ("textDocument/codeAction", {**at(uri), "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 3}}, "context": {"diagnostics": []}}),
+            (
+                "textDocument/codeAction",
+                {
+                    **at(uri),
+                    "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 3}},
+                    "context": {"diagnostics": []},
+                },
+            ),
             ("textDocument/codeLens", {"textDocument": {"uri": uri}}),
         ):
-            answer = client.wait_response(client.request(method, {k: v for k, v in params.items() if k != "position"} if method in ("textDocument/codeAction",) else params))
+            answer = client.wait_response(
+                client.request(
+                    method,
+                    {k: v for k, v in params.items() if k != "position"}
+                    if method in ("textDocument/codeAction",)
+                    else params,
+                )
+            )
             assert "error" not in answer, (method, answer)
         errors = [m for m in client.log if m.get("method") == "window/logMessage" and m["params"]["type"] == 1]
         assert errors == [], errors

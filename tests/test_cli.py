@@ -17,7 +17,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import pytest
 import yaml
@@ -267,7 +267,11 @@ def test_missing_path_next_to_a_good_one(repo, cli, write_repo):
     # a clean file next to a missing one: still never "All checks passed!"
     write_repo(repo, {"clean/artifact.yml": CLEAN_MANIFEST, **_with_config_dir("clean")}, git=False)
     clean = cli("check", "clean/artifact.yml", "nope")
-    assert clean == Run(2, "No problems in 1 file checked, but 1 path could not be checked (errors above).\n", "error: nope: no such file or folder\n")
+    assert clean == Run(
+        2,
+        "No problems in 1 file checked, but 1 path could not be checked (errors above).\n",
+        "error: nope: no such file or folder\n",
+    )
 
 
 def test_excluded_folder_is_never_entered(repo, cli, monkeypatch):
@@ -325,7 +329,9 @@ def test_fixable_mark_only_on_fixable_findings(repo, cli):
 
 def test_clean_repository_summary_and_exit_0(tmp_path, write_repo, monkeypatch, cli):
     root = write_repo(
-        tmp_path / "clean", {".artifact-lsp.toml": "", "a/artifact.yml": CLEAN_MANIFEST, **_with_config_dir("a")}, git=False
+        tmp_path / "clean",
+        {".artifact-lsp.toml": "", "a/artifact.yml": CLEAN_MANIFEST, **_with_config_dir("a")},
+        git=False,
     )
     monkeypatch.chdir(root)
     run = cli("check")
@@ -399,7 +405,12 @@ def test_colour_on_a_real_pseudo_terminal(repo, no_color):
     try:
         env = subprocess_env(**({"NO_COLOR": "1"} if no_color else {}))
         proc = subprocess.run(
-            [sys.executable, "-m", "artifact_lsp", "check"], stdout=slave, stderr=subprocess.PIPE, cwd=repo, env=env, timeout=120
+            [sys.executable, "-m", "artifact_lsp", "check"],
+            stdout=slave,
+            stderr=subprocess.PIPE,
+            cwd=repo,
+            env=env,
+            timeout=120,
         )
         os.close(slave)
         slave = -1
@@ -426,7 +437,9 @@ def test_colour_on_a_real_pseudo_terminal(repo, no_color):
 
 
 def _only(tmp_path, write_repo, monkeypatch, manifest: str) -> Path:
-    root = write_repo(tmp_path / "one", {".artifact-lsp.toml": "", "a/artifact.yml": manifest, **_with_config_dir("a")}, git=False)
+    root = write_repo(
+        tmp_path / "one", {".artifact-lsp.toml": "", "a/artifact.yml": manifest, **_with_config_dir("a")}, git=False
+    )
     monkeypatch.chdir(root)
     return root
 
@@ -441,7 +454,12 @@ def test_exit_1_on_errors_and_0_with_fail_on_never(repo, cli):
 def test_warning_only_findings(tmp_path, write_repo, monkeypatch, cli):
     root = write_repo(
         tmp_path / "w",
-        {".artifact-lsp.toml": "", "a/artifact.yml": CLEAN_MANIFEST, **_with_config_dir("a"), "a/entries/one/runtime-base/x": "x\n"},
+        {
+            ".artifact-lsp.toml": "",
+            "a/artifact.yml": CLEAN_MANIFEST,
+            **_with_config_dir("a"),
+            "a/entries/one/runtime-base/x": "x\n",
+        },
         git=False,
     )
     monkeypatch.chdir(root)
@@ -466,7 +484,11 @@ def test_info_only_findings(tmp_path, write_repo, monkeypatch, cli):
 def test_severity_from_config_changes_the_exit_code(tmp_path, write_repo, monkeypatch, cli):
     root = write_repo(
         tmp_path / "s",
-        {".artifact-lsp.toml": 'severity = { AL308 = "error" }\n', "a/artifact.yml": CLEAN_MANIFEST + "note: x\n", **_with_config_dir("a")},
+        {
+            ".artifact-lsp.toml": 'severity = { AL308 = "error" }\n',
+            "a/artifact.yml": CLEAN_MANIFEST + "note: x\n",
+            **_with_config_dir("a"),
+        },
         git=False,
     )
     monkeypatch.chdir(root)
@@ -516,7 +538,9 @@ def test_no_disk_skips_rules_that_read_other_files(tmp_path, write_repo, monkeyp
             "templates/t.yaml": "AWSTemplateFormatVersion: x\n",
             "e2e/a/artifact.yml": manifest,  # no config folder: AL401
             "e2e/a/entries/one/runtime-base": None,  # AL202
-            str(MATRIX): "suites:\n  smoke:\n    targets: []\nmatrix:\n- env: dev\n  artifact_manifest: e2e/missing/artifact.yml\n  suites: [smoke]\n",
+            str(
+                MATRIX
+            ): "suites:\n  smoke:\n    targets: []\nmatrix:\n- env: dev\n  artifact_manifest: e2e/missing/artifact.yml\n  suites: [smoke]\n",
         },
         git=False,
     )
@@ -534,7 +558,7 @@ def test_no_disk_skips_rules_that_read_other_files(tmp_path, write_repo, monkeyp
 
 
 class _SpyPool(concurrent.futures.ProcessPoolExecutor):
-    made: list = []
+    made: ClassVar[list] = []
 
     def __init__(self, *args, **kwargs):
         _SpyPool.made.append(kwargs.get("max_workers"))
@@ -546,8 +570,13 @@ def test_parallel_run_gives_the_same_output_in_the_same_order(tmp_path, write_re
     files = {".artifact-lsp.toml": 'severity = { AL308 = "warning" }\n'}
     for i in range(count):
         # different findings per file, some with a config folder and some without
-        extra = ("  - id: e%d\n    artifact_root: x\n    runtime_config_dir: config\n" % i) if i % 3 == 0 else (
-            "  - artifact_root: x\n    runtime_config_dir: config\n" + ("    image_prewarm: all\n" if i % 3 == 1 else "    note: n\n")
+        extra = (
+            f"  - id: e{i}\n    artifact_root: x\n    runtime_config_dir: config\n"
+            if i % 3 == 0
+            else (
+                "  - artifact_root: x\n    runtime_config_dir: config\n"
+                + ("    image_prewarm: all\n" if i % 3 == 1 else "    note: n\n")
+            )
         )
         files[f"m{i:04d}/artifact.yml"] = 'schema_version: "1"\nproject: p\nenv: e\nmode: docker\nartifacts:\n' + extra
         if i % 5 == 0:
@@ -595,7 +624,9 @@ def test_parallel_run_uses_each_folders_nearest_config(tmp_path, write_repo, mon
     parallel = cli("check", "-j", "2", "--format", "json")
     assert _SpyPool.made == [2]
     assert parallel == serial
-    severities = {(Path(f["path"]).parts[0], f["code"], f["severity"]) for f in findings_of(serial) if f["code"] == "AL308"}
+    severities = {
+        (Path(f["path"]).parts[0], f["code"], f["severity"]) for f in findings_of(serial) if f["code"] == "AL308"
+    }
     assert severities == {("a", "AL308", "warning"), ("b", "AL308", "hint"), ("c", "AL308", "info")}
 
 
@@ -647,7 +678,10 @@ def test_explicit_config_file(repo, cli, tmp_path):
     config.write_text('select = ["AL105"]\n')
     run = cli("check", "--format", "json", "--config", str(config))
     # the named file replaces the discovered one, its exclude included: vendor/ is checked too
-    assert [(Path(f["path"]), f["code"]) for f in findings_of(run)] == [(DEV, "AL105"), (Path("vendor/x/artifact.yml"), "AL105")]
+    assert [(Path(f["path"]), f["code"]) for f in findings_of(run)] == [
+        (DEV, "AL105"),
+        (Path("vendor/x/artifact.yml"), "AL105"),
+    ]
     missing = cli("check", "--config", str(tmp_path / "none.toml"))
     assert missing.code == 2
     assert "none.toml" in missing.err
@@ -656,8 +690,13 @@ def test_explicit_config_file(repo, cli, tmp_path):
 def test_bad_config_in_a_subprocess_has_no_traceback(tmp_path, write_repo):
     root = write_repo(tmp_path / "bad", {".artifact-lsp.toml": 'ignroe = ["AL1"]\n', str(DEV): DEV_MANIFEST}, git=False)
     proc = subprocess.run(
-        [sys.executable, "-m", "artifact_lsp", "check"], cwd=root, capture_output=True, text=True, encoding="utf-8",
-        env=subprocess_env(), timeout=120,
+        [sys.executable, "-m", "artifact_lsp", "check"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=subprocess_env(),
+        timeout=120,
     )
     assert proc.returncode == 2
     assert proc.stdout == ""
@@ -752,7 +791,9 @@ def test_fix_keeps_crlf_without_bom_and_utf8_text(tmp_path, write_repo, monkeypa
     text = DEV_MANIFEST.replace("project: demo", "project: デモ # 🔥")
     path.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
     assert cli("fix").code == 0
-    assert path.read_bytes() == DEV_FIXED.replace("project: demo", "project: デモ # 🔥").replace("\n", "\r\n").encode("utf-8")
+    assert path.read_bytes() == DEV_FIXED.replace("project: demo", "project: デモ # 🔥").replace("\n", "\r\n").encode(
+        "utf-8"
+    )
 
 
 def test_fix_diff_prints_a_unified_diff_and_writes_nothing(repo, cli):
@@ -811,7 +852,11 @@ def test_fix_diff_of_a_file_without_final_newline(tmp_path, write_repo, monkeypa
 
 
 def test_fix_never_touches_artifact_json(tmp_path, write_repo, monkeypatch, cli):
-    root = write_repo(tmp_path / "j", {".artifact-lsp.toml": "", str(STAGE_JSON): STAGE_MANIFEST_JSON, **_with_config_dir("e2e/artifacts/stage")}, git=False)
+    root = write_repo(
+        tmp_path / "j",
+        {".artifact-lsp.toml": "", str(STAGE_JSON): STAGE_MANIFEST_JSON, **_with_config_dir("e2e/artifacts/stage")},
+        git=False,
+    )
     monkeypatch.chdir(root)
     before = (root / STAGE_JSON).read_bytes()
     mtime = os.stat(root / STAGE_JSON).st_mtime_ns
@@ -842,7 +887,9 @@ def test_fix_leaves_a_broken_file_alone(tmp_path, write_repo, monkeypatch, cli):
 @pytest.mark.skipif(sys.platform == "win32", reason="symlinks")
 def test_fix_through_a_symlink_writes_the_target_and_keeps_the_link(tmp_path, write_repo, monkeypatch, cli):
     root = write_repo(
-        tmp_path / "l", {".artifact-lsp.toml": "", "real/data.yml": DEV_MANIFEST, "a/x": "", **_with_config_dir("a")}, git=False
+        tmp_path / "l",
+        {".artifact-lsp.toml": "", "real/data.yml": DEV_MANIFEST, "a/x": "", **_with_config_dir("a")},
+        git=False,
     )
     link = root / "a/artifact.yml"
     link.symlink_to(root / "real/data.yml")
@@ -873,7 +920,7 @@ def test_rule_all_lists_every_rule(cli):
     assert run.code == 0
     lines = run.out.splitlines()
     assert [line.split()[0] for line in lines] == list(RULES)
-    for line, rule in zip(lines, RULES.values()):
+    for line, rule in zip(lines, RULES.values(), strict=True):
         assert rule.name in line and rule.summary in line
         assert ("[*]" in line) is bool(rule.fix)
 
@@ -904,7 +951,9 @@ def test_no_subcommand_is_exit_2(cli):
     assert "usage: artifact-lsp" in run.err
 
 
-@pytest.mark.parametrize("argv", [["check", "--format", "xml"], ["frobnicate"], ["check", "--bogus"], ["check", "-j", "two"]])
+@pytest.mark.parametrize(
+    "argv", [["check", "--format", "xml"], ["frobnicate"], ["check", "--bogus"], ["check", "-j", "two"]]
+)
 def test_bad_arguments_are_exit_2(cli, argv):
     run = cli(*argv)
     assert run.code == 2
@@ -914,7 +963,16 @@ def test_bad_arguments_are_exit_2(cli, argv):
 def test_help_is_exit_0(cli):
     run = cli("check", "--help")
     assert run.code == 0
-    for option in ("--format", "--fail-on", "--select", "--ignore", "--no-disk", "--color", "--extend-exclude", "--config"):
+    for option in (
+        "--format",
+        "--fail-on",
+        "--select",
+        "--ignore",
+        "--no-disk",
+        "--color",
+        "--extend-exclude",
+        "--config",
+    ):
         assert option in run.out
 
 
@@ -970,11 +1028,19 @@ def test_stdin_filename_runs_disk_rules_from_that_path(repo, cli, stdin):
 def test_stdin_filename_takes_the_config_of_that_path(repo, cli, stdin, write_repo):
     write_repo(repo, {"team/.artifact-lsp.toml": 'ignore = ["AL104"]\n', **_with_config_dir("team/env")}, git=False)
     stdin(DEV_MANIFEST)
-    codes = {f["code"] for f in findings_of(cli("check", "--format", "json", "--stdin-filename", "team/env/artifact.yml", "-"))}
+    codes = {
+        f["code"]
+        for f in findings_of(cli("check", "--format", "json", "--stdin-filename", "team/env/artifact.yml", "-"))
+    }
     assert codes == {"AL103", "AL105"}
     # control: the same buffer as a file under the repository root's config
     stdin(DEV_MANIFEST)
-    codes = {f["code"] for f in findings_of(cli("check", "--format", "json", "--stdin-filename", "e2e/artifacts/dev/artifact.yml", "-"))}
+    codes = {
+        f["code"]
+        for f in findings_of(
+            cli("check", "--format", "json", "--stdin-filename", "e2e/artifacts/dev/artifact.yml", "-")
+        )
+    }
     assert codes == {"AL103", "AL104", "AL105"}
 
 
@@ -1030,7 +1096,9 @@ def test_fix_stdin_prints_the_fixed_buffer(repo, cli, stdin):
     assert (repo / DEV).read_text() == DEV_MANIFEST  # the file itself is never written
     # nothing to fix: the buffer as it came
     stdin(DEV_FIXED)
-    assert cli("fix", "--stdin-filename", str(DEV)) == Run(0, DEV_FIXED, f"{DEV}: nothing to fix; 0 problems without an automatic fix.\n")
+    assert cli("fix", "--stdin-filename", str(DEV)) == Run(
+        0, DEV_FIXED, f"{DEV}: nothing to fix; 0 problems without an automatic fix.\n"
+    )
     # --diff: the diff instead
     stdin(DEV_MANIFEST)
     diff = cli("fix", "--diff", "--stdin-filename", str(DEV), "-")
@@ -1043,13 +1111,21 @@ def test_fix_stdin_keeps_bytes_through_a_real_pipe(repo):
     crlf = ("\ufeff# 日本語 🔥\n" + DEV_MANIFEST).replace("\n", "\r\n").encode("utf-8")
     proc = subprocess.run(
         [console_script(), "fix", "--stdin-filename", str(DEV), "-"],
-        cwd=repo, input=crlf, capture_output=True, env=subprocess_env(), timeout=120,
+        cwd=repo,
+        input=crlf,
+        capture_output=True,
+        env=subprocess_env(),
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ("\ufeff# 日本語 🔥\n" + DEV_FIXED).replace("\n", "\r\n").encode("utf-8")
     check = subprocess.run(
         [console_script(), "check", "--stdin-filename", str(DEV), "-"],
-        cwd=repo, input=crlf, capture_output=True, env=subprocess_env(), timeout=120,
+        cwd=repo,
+        input=crlf,
+        capture_output=True,
+        env=subprocess_env(),
+        timeout=120,
     )
     assert check.returncode == 1
     assert check.stdout.decode().splitlines()[0].startswith(f"{DEV}:6:1: AL103 [*] ")
@@ -1062,7 +1138,12 @@ def test_python_m_matches_in_process(repo, cli):
     in_process = cli("check", "--format", "json")
     proc = subprocess.run(
         [sys.executable, "-m", "artifact_lsp", "check", "--format", "json"],
-        cwd=repo, capture_output=True, text=True, encoding="utf-8", env=subprocess_env(), timeout=120,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=subprocess_env(),
+        timeout=120,
     )
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout == in_process.out
@@ -1072,7 +1153,12 @@ def test_python_m_matches_in_process(repo, cli):
 def test_python_m_text_has_no_colour_when_piped(repo, cli):
     proc = subprocess.run(
         [sys.executable, "-m", "artifact_lsp", "check"],
-        cwd=repo, capture_output=True, text=True, encoding="utf-8", env=subprocess_env(), timeout=120,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=subprocess_env(),
+        timeout=120,
     )
     assert proc.returncode == 1
     assert "\x1b[" not in proc.stdout
@@ -1080,7 +1166,9 @@ def test_python_m_text_has_no_colour_when_piped(repo, cli):
 
 
 def test_python_m_without_subcommand(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "artifact_lsp"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "artifact_lsp"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 2
     assert "usage: artifact-lsp" in proc.stderr
 
@@ -1089,13 +1177,31 @@ def test_console_script_check_fix_and_version(repo):
     script = console_script()
     version = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=120)
     assert (version.returncode, version.stdout) == (0, f"artifact-lsp {__version__}\n")
-    check = subprocess.run([script, "check", "--fail-on", "never"], cwd=repo, capture_output=True, text=True, encoding="utf-8", env=subprocess_env(), timeout=120)
+    check = subprocess.run(
+        [script, "check", "--fail-on", "never"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=subprocess_env(),
+        timeout=120,
+    )
     assert check.returncode == 0
     assert f"{DEV}:8:5: AL104 [*] " in check.stdout
-    fix = subprocess.run([script, "fix", str(DEV)], cwd=repo, capture_output=True, text=True, encoding="utf-8", env=subprocess_env(), timeout=120)
+    fix = subprocess.run(
+        [script, "fix", str(DEV)],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=subprocess_env(),
+        timeout=120,
+    )
     assert fix.returncode == 0, fix.stderr
     assert (repo / DEV).read_text() == DEV_FIXED
-    missing = subprocess.run([script, "check", "nope"], cwd=repo, capture_output=True, text=True, env=subprocess_env(), timeout=120)
+    missing = subprocess.run(
+        [script, "check", "nope"], cwd=repo, capture_output=True, text=True, env=subprocess_env(), timeout=120
+    )
     assert missing.returncode == 2
     assert missing.stderr == "error: nope: no such file or folder\n"
 
@@ -1107,7 +1213,10 @@ def test_broken_pipe_is_quiet(tmp_path, write_repo):
         files[f"m{i:03d}/artifact.yml"] = DEV_MANIFEST
     root = write_repo(tmp_path / "pipe", files, git=False)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "artifact_lsp", "check", "-j", "1"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "artifact_lsp", "check", "-j", "1"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env=subprocess_env(),
     )
     first = proc.stdout.readline()

@@ -15,9 +15,9 @@ import pytest
 
 from artifact_lsp import __version__
 from artifact_lsp.cli import main
+from artifact_lsp.cli.output import Row, format_github
 from artifact_lsp.engine.model import Severity
 from artifact_lsp.engine.rules import RULES
-from artifact_lsp.cli.output import Row, format_github
 
 HEAD = 'schema_version: "1"\nproject: demo\nenv: dev\nmode: docker\n'
 CLEAN = HEAD + "artifacts:\n  - artifact_root: entries/one\n    runtime_config_dir: config\n"
@@ -122,9 +122,9 @@ def test_json_report(repo, check):
 
 
 def test_json_items_is_exactly_what_json_dumps_writes():
+    from artifact_lsp.cli.output import Row, json_items
     from artifact_lsp.engine.model import Severity
     from artifact_lsp.engine.rules import RULES as ALL
-    from artifact_lsp.cli.output import Row, json_items
 
     awkward = ["plain", 'quote " and \\ backslash', "tab\tnew\nline", "日本語 😀", "\x00\x1f\u2028", "</script>"]
     rows = [

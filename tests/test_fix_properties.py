@@ -206,25 +206,47 @@ def test_suppression_keeps_the_data_and_silences_only_that_line(case):
         # the finding's line moved down by one: nothing of that code is left on it
         assert not [f for f in after.findings if f.code == finding.code and _line_of(new, f.start) == line + 1]
         # everything on other lines is still reported
-        others_before = Counter(
-            (f.code, f.message) for f in result.findings if _line_of(text, f.start) != line
-        )
-        others_after = Counter(
-            (f.code, f.message) for f in after.findings if _line_of(new, f.start) != line + 1
-        )
+        others_before = Counter((f.code, f.message) for f in result.findings if _line_of(text, f.start) != line)
+        others_after = Counter((f.code, f.message) for f in after.findings if _line_of(new, f.start) != line + 1)
         assert others_after == others_before
 
 
 # --------------------------------------------------------------------------- robustness
 
 
-
 _KEYS = [
-    "artifacts:", "matrix:", "id: x", "id:", "'id': y", "image_prewarm: all", "runtime_meta:",
-    "runtime_hooks:", "java_agent_digest: d", "runtime_stack: {a: 1}", "runtime_stack:",
-    "artifact_root: r", "runtime_config_dir: c", "source_template:", "parameters: {p: 1}", "parameters:",
-    "esb_env: e", "env: e", "deploy_driver: d", "env_vars:", "a: 1", "b: &a {id: 1, c: 2}", "c: *a",
-    "<<: *a", "d: |+", "e: >-", "text line", "# comment", "{id: x, a: 1}", "[{id: 1}]", "日本: 😀", "",
+    "artifacts:",
+    "matrix:",
+    "id: x",
+    "id:",
+    "'id': y",
+    "image_prewarm: all",
+    "runtime_meta:",
+    "runtime_hooks:",
+    "java_agent_digest: d",
+    "runtime_stack: {a: 1}",
+    "runtime_stack:",
+    "artifact_root: r",
+    "runtime_config_dir: c",
+    "source_template:",
+    "parameters: {p: 1}",
+    "parameters:",
+    "esb_env: e",
+    "env: e",
+    "deploy_driver: d",
+    "env_vars:",
+    "a: 1",
+    "b: &a {id: 1, c: 2}",
+    "c: *a",
+    "<<: *a",
+    "d: |+",
+    "e: >-",
+    "text line",
+    "# comment",
+    "{id: x, a: 1}",
+    "[{id: 1}]",
+    "日本: 😀",
+    "",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import pytest
@@ -117,8 +118,13 @@ def test_inline_comment_after_the_key_goes_with_it():
 
 
 def test_comment_at_the_key_column_after_the_block_is_kept():
-    text = HEAD + "  - artifact_root: r\n    image_prewarm: all\n    # next is the config dir\n    runtime_config_dir: c\n"
-    assert fixed(text, "image_prewarm") == HEAD + "  - artifact_root: r\n    # next is the config dir\n    runtime_config_dir: c\n"
+    text = (
+        HEAD + "  - artifact_root: r\n    image_prewarm: all\n    # next is the config dir\n    runtime_config_dir: c\n"
+    )
+    assert (
+        fixed(text, "image_prewarm")
+        == HEAD + "  - artifact_root: r\n    # next is the config dir\n    runtime_config_dir: c\n"
+    )
 
 
 def test_comment_above_the_key_is_kept():
@@ -146,7 +152,10 @@ def test_blank_lines_after_the_block_are_kept():
 
 
 def test_block_scalar_value_is_removed_whole():
-    text = HEAD + "  - artifact_root: r\n    bundle_manifest: |\n      line one\n\n      line three\n    runtime_config_dir: c\n"
+    text = (
+        HEAD
+        + "  - artifact_root: r\n    bundle_manifest: |\n      line one\n\n      line three\n    runtime_config_dir: c\n"
+    )
     assert fixed(text, "bundle_manifest") == HEAD + "  - artifact_root: r\n    runtime_config_dir: c\n"
 
 
@@ -164,7 +173,9 @@ def test_key_after_a_keep_block_scalar_does_not_feed_it_blank_lines():
         "    # the suites\n"
         "    suites: [smoke]\n"
     )
-    expected = "matrix:\n  - env: e2e\n    artifact_manifest: |+\n      a.yml\n\n    # the suites\n    suites: [smoke]\n"
+    expected = (
+        "matrix:\n  - env: e2e\n    artifact_manifest: |+\n      a.yml\n\n    # the suites\n    suites: [smoke]\n"
+    )
     assert fixed(text, "deploy_driver", kind="matrix") == expected
     new, _ = fix_text(text, kind="matrix")
     assert new == expected
@@ -189,13 +200,20 @@ def test_first_key_of_an_item_next_key_moves_up_onto_the_dash():
 
 
 def test_first_key_of_an_item_with_a_block_value():
-    text = HEAD + "  - runtime_meta:\n      runtime_hooks:\n        api_version: '1'\n      # inner\n    artifact_root: r\n"
+    text = (
+        HEAD
+        + "  - runtime_meta:\n      runtime_hooks:\n        api_version: '1'\n      # inner\n    artifact_root: r\n"
+    )
     assert fixed(text, "runtime_meta") == HEAD + "  - artifact_root: r\n"
 
 
 def test_first_key_of_an_indentless_item_with_a_wide_dash():
-    text = 'schema_version: "1"\nartifacts:\n-   image_prewarm: all  # old\n    artifact_root: r\n-   artifact_root: s\n'
-    assert fixed(text, "image_prewarm") == 'schema_version: "1"\nartifacts:\n-   artifact_root: r\n-   artifact_root: s\n'
+    text = (
+        'schema_version: "1"\nartifacts:\n-   image_prewarm: all  # old\n    artifact_root: r\n-   artifact_root: s\n'
+    )
+    assert (
+        fixed(text, "image_prewarm") == 'schema_version: "1"\nartifacts:\n-   artifact_root: r\n-   artifact_root: s\n'
+    )
 
 
 def test_comment_line_between_first_key_and_next_key_is_kept():
@@ -221,8 +239,14 @@ def test_only_key_of_an_item_with_a_block_value():
 
 
 def test_only_key_of_a_nested_mapping_becomes_an_empty_mapping():
-    text = HEAD + "  - artifact_root: r\n    source_template:\n      parameters:\n        Stage: dev\n    runtime_config_dir: c\n"
-    assert fixed(text, "parameters") == HEAD + "  - artifact_root: r\n    source_template:\n      {}\n    runtime_config_dir: c\n"
+    text = (
+        HEAD
+        + "  - artifact_root: r\n    source_template:\n      parameters:\n        Stage: dev\n    runtime_config_dir: c\n"
+    )
+    assert (
+        fixed(text, "parameters")
+        == HEAD + "  - artifact_root: r\n    source_template:\n      {}\n    runtime_config_dir: c\n"
+    )
 
 
 def test_parameters_among_source_template_keys():
@@ -234,7 +258,10 @@ def test_parameters_among_source_template_keys():
         "        Stage: dev\n"
         "      sha256: abc\n"
     )
-    assert fixed(text, "parameters") == HEAD + "  - artifact_root: r\n    source_template:\n      path: t.yaml\n      sha256: abc\n"
+    assert (
+        fixed(text, "parameters")
+        == HEAD + "  - artifact_root: r\n    source_template:\n      path: t.yaml\n      sha256: abc\n"
+    )
 
 
 # --------------------------------------------------------------------------- flow mappings
@@ -254,7 +281,18 @@ def test_parameters_among_source_template_keys():
         ("{artifact_root: r, id}", "{artifact_root: r}"),
         ("{artifact_root: r, id: x,}", "{artifact_root: r,}"),
     ],
-    ids=["first", "middle", "last", "only", "only-spaced", "double-quoted", "single-quoted", "nested-value", "no-value", "trailing-comma"],
+    ids=[
+        "first",
+        "middle",
+        "last",
+        "only",
+        "only-spaced",
+        "double-quoted",
+        "single-quoted",
+        "nested-value",
+        "no-value",
+        "trailing-comma",
+    ],
 )
 def test_flow_mapping_pairs(entry, expected):
     assert fixed(HEAD + f"  - {entry}\n", "id") == HEAD + f"  - {expected}\n"
@@ -267,8 +305,12 @@ def test_multi_line_flow_mapping():
 
 def test_flow_sequence_of_flow_entries():
     text = 'schema_version: "1"\nartifacts: [{id: a, artifact_root: r}, {artifact_root: s, id: b}]\n'
-    assert fixed(text, "id", nth=0) == 'schema_version: "1"\nartifacts: [{artifact_root: r}, {artifact_root: s, id: b}]\n'
-    assert fixed(text, "id", nth=1) == 'schema_version: "1"\nartifacts: [{id: a, artifact_root: r}, {artifact_root: s}]\n'
+    assert (
+        fixed(text, "id", nth=0) == 'schema_version: "1"\nartifacts: [{artifact_root: r}, {artifact_root: s, id: b}]\n'
+    )
+    assert (
+        fixed(text, "id", nth=1) == 'schema_version: "1"\nartifacts: [{id: a, artifact_root: r}, {artifact_root: s}]\n'
+    )
     new, fixed_findings = fix_text(text)
     assert new == 'schema_version: "1"\nartifacts: [{artifact_root: r}, {artifact_root: s}]\n'
     assert [f.code for f in fixed_findings] == ["AL104", "AL104"]
@@ -276,7 +318,9 @@ def test_flow_sequence_of_flow_entries():
 
 def test_nested_flow_value_in_a_block_entry():
     text = HEAD + "  - artifact_root: r\n    source_template: {path: t.yaml, parameters: {Stage: dev}, sha256: abc}\n"
-    assert fixed(text, "parameters") == HEAD + "  - artifact_root: r\n    source_template: {path: t.yaml, sha256: abc}\n"
+    assert (
+        fixed(text, "parameters") == HEAD + "  - artifact_root: r\n    source_template: {path: t.yaml, sha256: abc}\n"
+    )
 
 
 # --------------------------------------------------------------------------- explicit keys
@@ -286,11 +330,17 @@ def test_nested_flow_value_in_a_block_entry():
     "entry, expected",
     [
         ("  - artifact_root: r\n    ? id\n    : x\n", "  - artifact_root: r\n"),  # last pair
-        ("  - artifact_root: r\n    ? id\n    : x\n    runtime_config_dir: c\n", "  - artifact_root: r\n    runtime_config_dir: c\n"),
+        (
+            "  - artifact_root: r\n    ? id\n    : x\n    runtime_config_dir: c\n",
+            "  - artifact_root: r\n    runtime_config_dir: c\n",
+        ),
         ("  - ? id\n    : x\n    artifact_root: r\n", "  - artifact_root: r\n"),
         ("  - ? id\n    : x\n    ? artifact_root\n    : r\n", "  - ? artifact_root\n    : r\n"),
         ("  - ? id\n    : x\n", "  - {}\n"),
-        ("  - {artifact_root: r, ? id : x, runtime_config_dir: c}\n", "  - {artifact_root: r, runtime_config_dir: c}\n"),
+        (
+            "  - {artifact_root: r, ? id : x, runtime_config_dir: c}\n",
+            "  - {artifact_root: r, runtime_config_dir: c}\n",
+        ),
         ("  - {? id : x, ? artifact_root : r}\n", "  - {? artifact_root : r}\n"),
     ],
     ids=["last", "middle", "first-in-item", "before-explicit", "only", "flow", "flow-before-explicit"],
@@ -334,7 +384,9 @@ def test_last_key_after_a_block_scalar_in_a_file_without_a_final_line_break(bloc
 
 
 def test_crlf_files_keep_crlf_on_every_remaining_line():
-    text = (HEAD + "  - id: x\n    artifact_root: r\n    runtime_meta:\n      # c\n      a: 1\n    runtime_config_dir: c\n").replace("\n", "\r\n")
+    text = (
+        HEAD + "  - id: x\n    artifact_root: r\n    runtime_meta:\n      # c\n      a: 1\n    runtime_config_dir: c\n"
+    ).replace("\n", "\r\n")
     for key, expected in (
         ("id", HEAD + "  - artifact_root: r\n    runtime_meta:\n      # c\n      a: 1\n    runtime_config_dir: c\n"),
         ("runtime_meta", HEAD + "  - id: x\n    artifact_root: r\n    runtime_config_dir: c\n"),
@@ -385,7 +437,9 @@ def test_no_fix_when_the_value_holds_an_anchor_aliased_elsewhere():
 
 
 def test_no_fix_when_an_anchor_deeper_inside_the_value_is_aliased():
-    text = HEAD + "  - artifact_root: r\n    runtime_meta:\n      hooks: &h {a: 1}\n  - artifact_root: s\n    extra: *h\n"
+    text = (
+        HEAD + "  - artifact_root: r\n    runtime_meta:\n      hooks: &h {a: 1}\n  - artifact_root: s\n    extra: *h\n"
+    )
     result = lint(text)
     assert result.fixer.fix_for(finding_for(result, "runtime_meta")) is None
     new, _ = fix_text(text)
@@ -432,7 +486,7 @@ def test_legacy_key_merged_in_by_a_merge_key_has_no_fix():
 
 def test_alias_bomb_elsewhere_does_not_stop_a_fix():
     bomb = 'x-a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
-    for prev, name in zip("abcdefgh", "bcdefghi"):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         bomb += f"x-{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]\n"
     text = bomb + HEAD + "  - artifact_root: r\n    id: x\n"
     assert fixed(text, "id") == bomb + HEAD + "  - artifact_root: r\n"
@@ -459,7 +513,10 @@ def test_esb_env_is_renamed_when_env_is_missing():
 @pytest.mark.parametrize("quote", ['"', "'"])
 def test_quoted_esb_env_keeps_its_quotes(quote):
     text = f"matrix:\n  - {quote}esb_env{quote}: e2e\n    artifact_manifest: a.yml\n" + MATRIX_TAIL
-    assert fixed(text, "esb_env", kind="matrix") == f"matrix:\n  - {quote}env{quote}: e2e\n    artifact_manifest: a.yml\n" + MATRIX_TAIL
+    assert (
+        fixed(text, "esb_env", kind="matrix")
+        == f"matrix:\n  - {quote}env{quote}: e2e\n    artifact_manifest: a.yml\n" + MATRIX_TAIL
+    )
 
 
 def test_esb_env_in_a_flow_entry():
@@ -478,9 +535,13 @@ def test_esb_env_is_removed_when_env_exists():
     result = lint(text, "matrix")
     finding = finding_for(result, "esb_env")
     assert isinstance(finding.plan, RemoveKey)
-    assert fixed(text, "esb_env", kind="matrix") == "matrix:\n  - env: e2e\n    artifact_manifest: a.yml\n" + MATRIX_TAIL
+    assert (
+        fixed(text, "esb_env", kind="matrix") == "matrix:\n  - env: e2e\n    artifact_manifest: a.yml\n" + MATRIX_TAIL
+    )
     first = "matrix:\n  - esb_env: old\n    env: e2e\n    artifact_manifest: a.yml\n" + MATRIX_TAIL
-    assert fixed(first, "esb_env", kind="matrix") == "matrix:\n  - env: e2e\n    artifact_manifest: a.yml\n" + MATRIX_TAIL
+    assert (
+        fixed(first, "esb_env", kind="matrix") == "matrix:\n  - env: e2e\n    artifact_manifest: a.yml\n" + MATRIX_TAIL
+    )
 
 
 def test_matrix_fix_text_removes_driver_fields_and_renames():
@@ -497,8 +558,7 @@ def test_matrix_fix_text_removes_driver_fields_and_renames():
         "  suites:\n"
         "  - smoke\n"
         "\n"
-        "# - esb_env: e2e-firecracker\n"
-        + MATRIX_TAIL
+        "# - esb_env: e2e-firecracker\n" + MATRIX_TAIL
     )
     new, fixed_findings = fix_text(text, kind="matrix")
     assert new == (
@@ -510,8 +570,7 @@ def test_matrix_fix_text_removes_driver_fields_and_renames():
         "  suites:\n"
         "  - smoke\n"
         "\n"
-        "# - esb_env: e2e-firecracker\n"
-        + MATRIX_TAIL
+        "# - esb_env: e2e-firecracker\n" + MATRIX_TAIL
     )
     assert Counter(f.code for f in fixed_findings) == Counter({"AL503": 1, "AL501": 2, "AL502": 1})
 
@@ -521,9 +580,7 @@ def test_matrix_fix_text_removes_driver_fields_and_renames():
 
 def test_fix_text_removes_every_legacy_key_over_several_passes():
     text = (
-        "runtime_stack:\n  api_version: '1'\n  mode: docker\n  esb_version: dev\n"
-        + HEAD
-        + "  - id: template-e2e\n"
+        "runtime_stack:\n  api_version: '1'\n  mode: docker\n  esb_version: dev\n" + HEAD + "  - id: template-e2e\n"
         "    artifact_root: entries/t\n"
         "    runtime_config_dir: config\n"
         "    image_prewarm: all\n"
@@ -736,7 +793,9 @@ def test_suppression_inserts_a_directive_above_with_the_same_indentation():
     assert fix.title == "Ignore AL104 on this line"
     assert fix.preferred is False
     new = apply_edits(text, fix.edits)
-    assert new == HEAD + "  - artifact_root: r\n    # artifact-lsp: ignore[AL104]\n    id: x\n    runtime_config_dir: c\n"
+    assert (
+        new == HEAD + "  - artifact_root: r\n    # artifact-lsp: ignore[AL104]\n    id: x\n    runtime_config_dir: c\n"
+    )
     _suppressed_ok(text, "AL104", new)
     assert yaml.safe_load(new) == yaml.safe_load(text)
     assert result.fixer.suppression(finding) == fix
@@ -766,7 +825,13 @@ def test_suppression_on_the_first_line_and_with_crlf():
 def test_suppression_on_the_first_line_after_a_byte_order_mark(first, newline):
     """A file that starts with a BOM: the directive goes after it (before it, the YAML no longer
     parses), and it silences the line below (issue 10, item 6)."""
-    text = ("\ufeff" + first + "\n" + HEAD.replace('schema_version: "1"\n', "", "schema_version" in first) + "  - artifact_root: r\n").replace("\n", newline)
+    text = (
+        "\ufeff"
+        + first
+        + "\n"
+        + HEAD.replace('schema_version: "1"\n', "", "schema_version" in first)
+        + "  - artifact_root: r\n"
+    ).replace("\n", newline)
     result = lint(text)
     firsts = [f for f in result.findings if result.index.line_of(f.start) == 0]
     assert firsts, result.findings
@@ -782,7 +847,9 @@ def test_suppression_on_the_first_line_after_a_byte_order_mark(first, newline):
         if others:
             again = apply_edits(new, suppression_fix(new, after.index, others[0]).edits)
             assert again.startswith("\ufeff# artifact-lsp: ignore[") and again.count("artifact-lsp:") == 1
-            assert others[0].code not in [f.code for f in lint(again).findings if lint(again).index.line_of(f.start) == 1]
+            assert others[0].code not in [
+                f.code for f in lint(again).findings if lint(again).index.line_of(f.start) == 1
+            ]
 
 
 def test_fixes_keep_a_byte_order_mark_first():
@@ -815,7 +882,9 @@ def test_suppression_with_unicode_indentation_context():
     "old",
     [
         HEAD + "  - id: x\n    artifact_root: r\n    image_prewarm: all\n",
-        (HEAD + "  - artifact_root: r\n    runtime_meta:\n      a: 1\n    runtime_config_dir: c\n").replace("\n", "\r\n"),
+        (HEAD + "  - artifact_root: r\n    runtime_meta:\n      a: 1\n    runtime_config_dir: c\n").replace(
+            "\n", "\r\n"
+        ),
         HEAD + "  - artifact_root: r\n    id: x",
         "runtime_stack: 1\n" + HEAD + "  - {id: x, artifact_root: r}\n",
     ],
@@ -827,7 +896,7 @@ def test_diff_edits_reproduce_the_new_text(old):
     assert edits
     assert apply_edits(old, edits) == new
     ordered = sorted(edits, key=lambda e: e.start)
-    assert all(a.end <= b.start for a, b in zip(ordered, ordered[1:]))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(ordered))
 
 
 @pytest.mark.parametrize(
@@ -857,7 +926,11 @@ CORPUS = corpus_files()
 
 def _corpus_params():
     if not CORPUS:
-        return [pytest.param(None, marks=pytest.mark.skip(reason="the ESB corpus (../shared/corpus/esb-history) is not available"))]
+        return [
+            pytest.param(
+                None, marks=pytest.mark.skip(reason="the ESB corpus (../shared/corpus/esb-history) is not available")
+            )
+        ]
     return [pytest.param(p, id=p.name) for p in CORPUS]
 
 

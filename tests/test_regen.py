@@ -23,7 +23,6 @@ import yaml
 from artifact_lsp import regen
 from artifact_lsp.cli import main
 from artifact_lsp.engine.config import load_config
-
 from regen_helpers import (
     CONTAINERD,
     CONTAINERD_MANIFEST,
@@ -50,7 +49,13 @@ def quick_kill(monkeypatch, tmp_path):
     # snapshots go to the user cache folder: a private one per test
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(regen.process, "KILL_GRACE", 0.5)
-    for name in ("FAKE_PRODUCER_MODE", "FAKE_PRODUCER_VERSION", "FAKE_PRODUCER_LINES", "FAKE_PRODUCER_PIDFILE", "FAKE_PRODUCER_STAMP"):
+    for name in (
+        "FAKE_PRODUCER_MODE",
+        "FAKE_PRODUCER_VERSION",
+        "FAKE_PRODUCER_LINES",
+        "FAKE_PRODUCER_PIDFILE",
+        "FAKE_PRODUCER_STAMP",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -140,7 +145,10 @@ async def test_success_rewrites_fixtures_and_summarises(ws):
     }
     assert f"{DOCKER}/notes/secret.txt" in summary["removed"]
     assert f"{CONTAINERD}/artifact.json" in summary["removed"]
-    assert f"{DOCKER}/entries/template-e2e-5f1c2a90/runtime-base/runtime-hooks/python/sitecustomize.py" in summary["removed"]
+    assert (
+        f"{DOCKER}/entries/template-e2e-5f1c2a90/runtime-base/runtime-hooks/python/sitecustomize.py"
+        in summary["removed"]
+    )
     assert {DOCKER_MANIFEST, CONTAINERD_MANIFEST} <= set(summary["changed"])
     # the first regeneration changes real content: nothing is "timestamp only"
     assert summary["timestampOnly"] == []
@@ -199,7 +207,9 @@ async def test_timestamp_only_churn_is_detected_when_kept(ws):
     assert "2030-01-02" in (ws / DOCKER_MANIFEST).read_text()
 
     # a new producer version is low-signal too
-    third = await regen.run(ws, settings(ws, timestamps="keep", extra_env={"FAKE_PRODUCER_VERSION": "fake-2"}), reporter=Recorder())
+    third = await regen.run(
+        ws, settings(ws, timestamps="keep", extra_env={"FAKE_PRODUCER_VERSION": "fake-2"}), reporter=Recorder()
+    )
     assert third.ok, third.message
     assert yaml.safe_load((ws / DOCKER_MANIFEST).read_text())["generator"]["version"] == "fake-2"
     assert third.summary["timestampOnly"] == [CONTAINERD_MANIFEST, DOCKER_MANIFEST]
@@ -239,10 +249,12 @@ async def test_stamp_only_manifests_get_their_committed_bytes_back(ws):
     (ws / "e2e/fixtures/other.yaml").write_text("Resources: {}\n")
     write_script(
         ws / "e2e/scripts/one_changes.sh",
-        "#!/usr/bin/env bash\nset -eu\ne2e/scripts/regenerate_artifacts.sh \"$@\"\n"
+        '#!/usr/bin/env bash\nset -eu\ne2e/scripts/regenerate_artifacts.sh "$@"\n'
         "sed -i 's#e2e/fixtures/template.e2e.yaml#e2e/fixtures/other.yaml#' e2e/artifacts/e2e-docker/artifact.yml\n",
     )
-    third = await regen.run(ws, settings(ws, script="e2e/scripts/one_changes.sh", **stamp("2032-01-01T00:00:00Z")), reporter=Recorder())
+    third = await regen.run(
+        ws, settings(ws, script="e2e/scripts/one_changes.sh", **stamp("2032-01-01T00:00:00Z")), reporter=Recorder()
+    )
     assert third.ok, third.message
     assert third.summary["changed"] == [DOCKER_MANIFEST]
     assert third.summary["stampsRestored"] == [CONTAINERD_MANIFEST]
@@ -385,7 +397,9 @@ wait
 async def test_cancel_event_kills_and_restores(ws, pidfile):
     before = tree(ws / FIXTURES)
     cancel = asyncio.Event()
-    task = asyncio.ensure_future(regen.run(ws, settings(ws, "hang", pidfile, timeout=60), reporter=Recorder(), cancel=cancel))
+    task = asyncio.ensure_future(
+        regen.run(ws, settings(ws, "hang", pidfile, timeout=60), reporter=Recorder(), cancel=cancel)
+    )
     await _wait_for_producer(pidfile, task)
     assert state_dir(ws).is_dir() and regen.read_state(ws)["status"] == "running"
     cancel.set()
@@ -421,7 +435,9 @@ async def _wait_for_producer(pidfile: Path, task) -> None:
 
 async def test_one_run_at_a_time(ws, pidfile):
     cancel = asyncio.Event()
-    first = asyncio.ensure_future(regen.run(ws, settings(ws, "hang", pidfile, timeout=60), reporter=Recorder(), cancel=cancel))
+    first = asyncio.ensure_future(
+        regen.run(ws, settings(ws, "hang", pidfile, timeout=60), reporter=Recorder(), cancel=cancel)
+    )
     await _wait_for_producer(pidfile, first)
     started = time.monotonic()
     second = await regen.run(ws, settings(ws), reporter=Recorder())
@@ -446,7 +462,9 @@ def _outside_script(tmp_path: Path) -> tuple[Path, Path]:
     return script, marker
 
 
-@pytest.mark.parametrize("case", ["absolute", "dotdot", "symlink-out", "symlinked-folder-out", "missing", "not-executable", "folder"])
+@pytest.mark.parametrize(
+    "case", ["absolute", "dotdot", "symlink-out", "symlinked-folder-out", "missing", "not-executable", "folder"]
+)
 async def test_refused_scripts_run_nothing_and_snapshot_nothing(tmp_path, case):
     ws = make_workspace(tmp_path)
     outside, marker = _outside_script(tmp_path)
@@ -495,10 +513,18 @@ async def test_fixture_folders_outside_the_workspace_are_refused(tmp_path, folde
 
 @pytest.mark.parametrize(
     "raw",
-    [{"script": ""}, {"args": "x"}, {"args": [1]}, {"env": {"A": 1}}, {"timeout": 0}, {"timeout": True}, {"fixtures": [""]}],
+    [
+        {"script": ""},
+        {"args": "x"},
+        {"args": [1]},
+        {"env": {"A": 1}},
+        {"timeout": 0},
+        {"timeout": True},
+        {"fixtures": [""]},
+    ],
 )
 def test_bad_settings_are_refused(raw):
-    with pytest.raises(regen.Refused, match="regenerate."):
+    with pytest.raises(regen.Refused, match=r"regenerate\."):
         regen.Settings.from_dict(raw)
 
 
@@ -576,7 +602,7 @@ async def test_output_lines_crlf_empty_and_unterminated(tmp_path):
 
 async def test_stderr_tail_keeps_the_last_lines(tmp_path):
     ws = make_workspace(tmp_path, extras=False)
-    write_script(ws / "noisy.sh", "#!/bin/sh\nfor i in $(seq 1 100); do echo \"line $i\" >&2; done\nexit 7\n")
+    write_script(ws / "noisy.sh", '#!/bin/sh\nfor i in $(seq 1 100); do echo "line $i" >&2; done\nexit 7\n')
     outcome = await regen.run(ws, regen.Settings(script="noisy.sh"), reporter=Recorder())
     assert outcome.status == "failed" and outcome.exit_code == 7
     assert outcome.stderr_tail[-1] == "line 100"
@@ -687,7 +713,9 @@ def test_cli_success_json(ws):
 
 
 def test_cli_success_text_names_changes_and_findings_with_places(ws):
-    first = _cli(ws, "e2e-docker", "--env", "FAKE_PRODUCER_MODE=ok", "--env", "FAKE_PRODUCER_STAMP=2030-01-01T00:00:00Z")
+    first = _cli(
+        ws, "e2e-docker", "--env", "FAKE_PRODUCER_MODE=ok", "--env", "FAKE_PRODUCER_STAMP=2030-01-01T00:00:00Z"
+    )
     assert first.returncode == 0, first.stderr
     assert "arg: 'e2e-docker'" in first.stdout
     assert "6 contract finding(s) left" in first.stdout
@@ -696,7 +724,12 @@ def test_cli_success_text_names_changes_and_findings_with_places(ws):
     assert out.index("  changed (1):") < out.index(f"    {DOCKER_MANIFEST}")
     removed = [line for line in out if line.startswith("  removed (")]
     assert len(removed) == 1
-    for rel in ("notes/secret.txt", "notes/blob.bin", "private-folder/x.txt", "entries/template-e2e-5f1c2a90/config/resources.yml"):
+    for rel in (
+        "notes/secret.txt",
+        "notes/blob.bin",
+        "private-folder/x.txt",
+        "entries/template-e2e-5f1c2a90/config/resources.yml",
+    ):
         assert f"    {DOCKER}/{rel}" in out[out.index(removed[0]) :]
     # every finding left, with its place (e2e-containerd was not regenerated)
     assert any(line.startswith(f"    {CONTAINERD_MANIFEST}:") and " AL403 " in line for line in out)
@@ -706,7 +739,9 @@ def test_cli_success_text_names_changes_and_findings_with_places(ws):
         assert re.fullmatch(r"    \S+:[1-9]\d*:[1-9]\d* AL\d{3} .+", line), line
     assert f"    {CONTAINERD_MANIFEST}:10:15 AL403 " in "\n".join(out)
     # the same run again, only the stamp differs: the committed stamp is kept, nothing changed
-    second = _cli(ws, "e2e-docker", "--env", "FAKE_PRODUCER_MODE=ok", "--env", "FAKE_PRODUCER_STAMP=2031-01-01T00:00:00Z")
+    second = _cli(
+        ws, "e2e-docker", "--env", "FAKE_PRODUCER_MODE=ok", "--env", "FAKE_PRODUCER_STAMP=2031-01-01T00:00:00Z"
+    )
     assert second.returncode == 0, second.stderr
     assert "0 added, 0 changed, 0 removed" in second.stdout
     assert "kept the committed generated_at/generator.version of 1 manifest(s)" in second.stdout
@@ -770,7 +805,7 @@ def test_cli_sigint_kills_restores_and_exits_130(ws, pidfile):
         wait_until(lambda: producers_alive(pidfile) or proc.poll() is not None, 15, what="the producer")
         assert proc.poll() is None, proc.communicate()
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=15)
+        _out, err = proc.communicate(timeout=15)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -848,7 +883,17 @@ def test_summary_names_every_file_manifests_first_and_groups_past_twenty():
         "added": many + ["e2e/artifacts/e2e-new/artifact.yml", "e2e/artifacts/e2e-new/other/a.txt"],
         "removed": [],
         "stampsRestored": ["e2e/artifacts/e2e-containerd/artifact.yml"],
-        "findings": {"items": [{"path": "e2e/artifacts/e2e-docker/artifact.yml", "line": 3, "column": 7, "code": "AL403", "message": "stale"}]},
+        "findings": {
+            "items": [
+                {
+                    "path": "e2e/artifacts/e2e-docker/artifact.yml",
+                    "line": 3,
+                    "column": 7,
+                    "code": "AL403",
+                    "message": "stale",
+                }
+            ]
+        },
     }
     assert regen.format_summary(summary) == [
         "  changed (2):",
@@ -919,7 +964,11 @@ def test_resolve_lays_the_overlay_over_the_config_file_env_per_variable(tmp_path
         encoding="utf-8",
     )
     bare = regen.resolve(tmp_path)
-    assert (bare.script, bare.timeout, bare.env) == ("tools/regen.sh", 30.0, {"ARTIFACT_PRODUCER_CMD": "producer", "KEEP": "1"})
+    assert (bare.script, bare.timeout, bare.env) == (
+        "tools/regen.sh",
+        30.0,
+        {"ARTIFACT_PRODUCER_CMD": "producer", "KEEP": "1"},
+    )
     over = regen.resolve(tmp_path, {"env": {"ESB_CMD": "esb", "KEEP": "2"}, "timeout": None, "fixtures": ["fx"]})
     assert over.env == {"ARTIFACT_PRODUCER_CMD": "producer", "KEEP": "2", "ESB_CMD": "esb"}
     assert (over.script, over.timeout, over.fixtures) == ("tools/regen.sh", 30.0, ["fx"])
@@ -935,9 +984,13 @@ def test_the_cli_and_the_server_resolve_settings_the_same_way(tmp_path):
     from artifact_lsp.cli.regenerate import _overlay
     from artifact_lsp.server.regenerate import settings_for
 
-    (tmp_path / ".artifact-lsp.toml").write_text('[regenerate]\nenv = { ARTIFACT_PRODUCER_CMD = "p" }\n', encoding="utf-8")
+    (tmp_path / ".artifact-lsp.toml").write_text(
+        '[regenerate]\nenv = { ARTIFACT_PRODUCER_CMD = "p" }\n', encoding="utf-8"
+    )
     args = build_parser().parse_args(["regenerate", "--env", "ESB_CMD=esb", "--timeout", "5"])
     from_cli = regen.resolve(tmp_path, _overlay(args))
-    server = SimpleNamespace(settings=SimpleNamespace(raw={"regenerate": {"env": {"ESB_CMD": "esb"}, "timeout": 5, "script": None}}))
+    server = SimpleNamespace(
+        settings=SimpleNamespace(raw={"regenerate": {"env": {"ESB_CMD": "esb"}, "timeout": 5, "script": None}})
+    )
     assert settings_for(server, tmp_path) == from_cli
     assert from_cli.env == {"ARTIFACT_PRODUCER_CMD": "p", "ESB_CMD": "esb"}

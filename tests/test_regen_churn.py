@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 
 from artifact_lsp import regen
-
 from regen_helpers import (
     CONTAINERD,
     CONTAINERD_MANIFEST,
@@ -69,11 +68,18 @@ def esb_shaped(tmp_path: Path, name: str = "esb") -> Path:
     return make_workspace(tmp_path, name)
 
 
-def no_script(tmp_path: Path, name: str = "noscript", producer: str = "config", docker_template: str = "e2e/fixtures/template.e2e.yaml") -> Path:
+def no_script(
+    tmp_path: Path,
+    name: str = "noscript",
+    producer: str = "config",
+    docker_template: str = "e2e/fixtures/template.e2e.yaml",
+) -> Path:
     root = make_workspace(tmp_path, name)
     shutil.rmtree(root / "e2e/scripts")
-    line = 'producer = ["python3", "tools/fake_producer.py", "artifact", "generate"]\n' if producer == "config" else (
-        'env = { ARTIFACT_PRODUCER_CMD = "python3 tools/fake_producer.py" }\n'
+    line = (
+        'producer = ["python3", "tools/fake_producer.py", "artifact", "generate"]\n'
+        if producer == "config"
+        else ('env = { ARTIFACT_PRODUCER_CMD = "python3 tools/fake_producer.py" }\n')
     )
     (root / ".artifact-lsp.toml").write_text(NO_SCRIPT_CONFIG.format(producer=line, docker_template=docker_template))
     return root
@@ -126,12 +132,23 @@ def full_listing(root: Path) -> dict[str, tuple]:
                 content = hashlib.sha256(path.read_bytes()).hexdigest()
             elif stat.S_ISLNK(st.st_mode):
                 content = os.readlink(path)
-            out[path.relative_to(root).as_posix()] = (stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size, content, st.st_ino)
+            out[path.relative_to(root).as_posix()] = (
+                stat.S_IFMT(st.st_mode),
+                stat.S_IMODE(st.st_mode),
+                st.st_mtime_ns,
+                st.st_size,
+                content,
+                st.st_ino,
+            )
     return out
 
 
 def listing_diff(before: dict, after: dict) -> list[str]:
-    return [f"{k}: {before.get(k)} -> {after.get(k)}" for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+    return [
+        f"{k}: {before.get(k)} -> {after.get(k)}"
+        for k in sorted(set(before) | set(after))
+        if before.get(k) != after.get(k)
+    ]
 
 
 # --------------------------------------------------------------------------- the configuration reproduces the script
@@ -170,7 +187,13 @@ def test_missing_script_says_how_to_configure_either_way(tmp_path):
     (root / "e2e/scripts/regenerate_artifacts.sh").unlink()
     done = cli(root)
     assert done.returncode == 2
-    for hint in ("regenerate.script", "regenerate.producer", "ESB_CMD", "ARTIFACT_PRODUCER_CMD", "regenerate.environments"):
+    for hint in (
+        "regenerate.script",
+        "regenerate.producer",
+        "ESB_CMD",
+        "ARTIFACT_PRODUCER_CMD",
+        "regenerate.environments",
+    ):
         assert hint in done.stderr, done.stderr
     assert not (root / ".artifact-lsp").exists()
 
@@ -193,7 +216,9 @@ def test_stamp_only_regeneration_leaves_git_status_clean(tmp_path, shape):
     # --keep-timestamps: the churn is left (and named)
     third = cli(root, "--keep-timestamps", env={STAMP: "2032-01-01T00:00:00Z"})
     assert third.returncode == 0, show(third)
-    assert sorted(git(root, "status", "--porcelain").split()) == sorted(["M", "M", CONTAINERD_MANIFEST, DOCKER_MANIFEST])
+    assert sorted(git(root, "status", "--porcelain").split()) == sorted(
+        ["M", "M", CONTAINERD_MANIFEST, DOCKER_MANIFEST]
+    )
     assert "only generated_at / generator.version changed (2):" in third.stdout
 
 
@@ -213,7 +238,10 @@ def test_a_real_change_is_kept_and_named_the_stamp_only_file_restored(tmp_path):
     lines = done.stdout.splitlines()
     assert "  changed (1):" in lines and f"    {DOCKER_MANIFEST}" in lines
     assert lines.index("  changed (1):") + 1 == lines.index(f"    {DOCKER_MANIFEST}")
-    assert f"    {CONTAINERD_MANIFEST}" in lines[lines.index("  committed generated_at / generator.version kept (only the stamp changed) (1):") :]
+    assert (
+        f"    {CONTAINERD_MANIFEST}"
+        in lines[lines.index("  committed generated_at / generator.version kept (only the stamp changed) (1):") :]
+    )
     assert "1 changed" in done.stdout
 
 
@@ -224,7 +252,11 @@ def test_failure_restores(tmp_path, shape):
     done = cli(root, env={"FAKE_PRODUCER_MODE": "fail"})
     assert done.returncode == 1
     assert tree_diff(before, tree(root / FIXTURES)) == []
-    what = "the regenerate script failed with exit code" if shape == "esb" else "the producer failed for e2e-docker with exit code 3"
+    what = (
+        "the regenerate script failed with exit code"
+        if shape == "esb"
+        else "the producer failed for e2e-docker with exit code 3"
+    )
     assert what in done.stderr and "the fixtures were restored" in done.stderr
 
 
@@ -237,7 +269,11 @@ def test_a_manifest_failing_the_scripts_check_fails_the_run(tmp_path):
     )
     before = tree(root / FIXTURES)
     config = root / ".artifact-lsp.toml"
-    config.write_text(config.read_text().replace('"python3", "tools/fake_producer.py", "artifact", "generate"', '"python3", "tools/bad_producer.py"'))
+    config.write_text(
+        config.read_text().replace(
+            '"python3", "tools/fake_producer.py", "artifact", "generate"', '"python3", "tools/bad_producer.py"'
+        )
+    )
     done = cli(root)
     assert done.returncode == 1
     assert "the manifest the producer wrote for e2e-docker artifacts[0].id must not exist" in done.stderr

@@ -21,7 +21,6 @@ from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import LanguageClient, client_capabilities
 
 from artifact_lsp import regen
-
 from lsp_helpers import PROFILES, SERVER, diagnostics, open_doc, raw_request, replace_all, start, wait_pushed
 from regen_helpers import (
     CONTAINERD,
@@ -99,7 +98,9 @@ async def vscode(lsp_client: LanguageClient, tmp_path):
 async def pull_with_refresh(lsp_client: LanguageClient, tmp_path):
     """Neovim's capabilities plus workspace/diagnostic/refresh support."""
     caps = client_capabilities("neovim")
-    workspace = attrs.evolve(caps.workspace, diagnostics=lsp.DiagnosticWorkspaceClientCapabilities(refresh_support=True))
+    workspace = attrs.evolve(
+        caps.workspace, diagnostics=lsp.DiagnosticWorkspaceClientCapabilities(refresh_support=True)
+    )
     caps = attrs.evolve(caps, workspace=workspace)
     lsp_client.profile = "neovim+refresh"
     await _session(lsp_client, tmp_path, "neovim", capabilities=caps)
@@ -268,7 +269,10 @@ async def test_timestamp_only_churn_over_lsp(vscode: LanguageClient):
     assert {"path": CONTAINERD_MANIFEST, "line": 10, "column": 15, "code": "AL403"}.items() <= next(
         i for i in second["summary"]["findings"]["items"] if i["code"] == "AL403"
     ).items()
-    assert "kept the committed generated_at/generator.version of 1 manifest(s)" in shown(client, "regenerated:")[-1].message
+    assert (
+        "kept the committed generated_at/generator.version of 1 manifest(s)"
+        in shown(client, "regenerated:")[-1].message
+    )
     assert "6 contract finding(s) left" in second["message"]
 
     # the setting turns it off: the new stamp stays, named as stamp-only
@@ -293,7 +297,9 @@ async def test_failure_restores_and_shows_exit_code_and_stderr(client: LanguageC
     assert tree_diff(before, tree(client.root / FIXTURES)) == []
     assert not regen.state_dir(client.root).exists()
     # stderr went to the log as it came
-    assert "[regenerate] producer: cannot render routing.yml: template error" in [m.message for m in client.log_messages]
+    assert "[regenerate] producer: cannot render routing.yml: template error" in [
+        m.message for m in client.log_messages
+    ]
     errors = [m for m in client.messages if m.type == lsp.MessageType.Error]
     assert len(errors) == 1
     assert "exit code 3" in errors[0].message and "template error" in errors[0].message
@@ -478,10 +484,12 @@ async def test_code_lens_on_manifests(client: LanguageClient):
 async def test_code_action_on_stale_and_runtime_base_diagnostics(client: LanguageClient):
     for manifest, code in [(DOCKER_MANIFEST, "AL202"), (CONTAINERD_MANIFEST, "AL403")]:
         doc_uri = open_doc(client, client.root / manifest)
-        diags = await diagnostics(client, doc_uri, lambda d: code in codes(d))
+        diags = await diagnostics(client, doc_uri, lambda d, c=code: c in codes(d))
         target = next(d for d in diags if d.code == code)
         actions = await code_actions(client, doc_uri, target)
-        regen_actions = [a for a in actions if isinstance(a.get("command"), dict) and a["command"]["command"] == COMMAND]
+        regen_actions = [
+            a for a in actions if isinstance(a.get("command"), dict) and a["command"]["command"] == COMMAND
+        ]
         assert len(regen_actions) == 1, actions
         action = regen_actions[0]
         env = manifest.split("/")[2]
@@ -489,7 +497,9 @@ async def test_code_action_on_stale_and_runtime_base_diagnostics(client: Languag
         assert env in action["title"] and "Regenerate fixtures" in action["title"]
         assert action["command"]["arguments"] == [{"uri": doc_uri, "targets": [env]}]
         # a diagnostic of another kind gets no regenerate action
-        other = next(d for d in diags if d.code not in ("AL202", "AL403") and d.range.start.line != target.range.start.line)
+        other = next(
+            d for d in diags if d.code not in ("AL202", "AL403") and d.range.start.line != target.range.start.line
+        )
         actions = await code_actions(client, doc_uri, other)
         assert actions, "the other diagnostic has its own actions"
         assert not [a for a in actions if isinstance(a.get("command"), dict) and a["command"]["command"] == COMMAND]
@@ -497,7 +507,9 @@ async def test_code_action_on_stale_and_runtime_base_diagnostics(client: Languag
         result = await execute(client, *action["command"]["arguments"])
         assert result["status"] == "succeeded", result
         assert manifest in result["summary"]["changed"]
-        assert all(k.startswith(f"{FIXTURES}/{env}/") for k in result["summary"]["changed"] + result["summary"]["removed"])
+        assert all(
+            k.startswith(f"{FIXTURES}/{env}/") for k in result["summary"]["changed"] + result["summary"]["removed"]
+        )
         # the editor reloads the rewritten file: the diagnostic is gone
         replace_all(client, doc_uri, (client.root / manifest).read_text(), 2)
         assert await diagnostics(client, doc_uri, lambda d: not d) == []
@@ -546,7 +558,6 @@ async def test_server_killed_mid_run_then_cli_restore(vscode: LanguageClient):
     assert not regen.state_dir(client.root).exists()
 
 
-
 async def test_shutdown_during_a_run_stops_it_and_restores(vscode: LanguageClient):
     """An editor closing mid-run: shutdown waits for the run to stop and restore."""
     client = vscode
@@ -592,7 +603,9 @@ async def test_progress_shows_the_newest_line_after_a_burst(vscode: LanguageClie
         _b, reports, _e = progress_of(client, token)
         return reports[-1].message if reports else ""
 
-    await async_wait_until(lambda: "waiting for the registry" in newest_report(), 5, what="the newest line in the progress")
+    await async_wait_until(
+        lambda: "waiting for the registry" in newest_report(), 5, what="the newest line in the progress"
+    )
     client.window_work_done_progress_cancel(lsp.WorkDoneProgressCancelParams(token=token))
     result = await asyncio.wait_for(task, 10)
     assert result["status"] == "cancelled"

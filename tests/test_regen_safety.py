@@ -14,6 +14,7 @@ FIFO for writing without blocking, which fails with ENXIO exactly when no proces
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -25,7 +26,6 @@ import pytest
 
 from artifact_lsp import regen
 from artifact_lsp.cli import main
-
 from regen_helpers import CONTAINERD, FIXTURES, make_workspace, tree, tree_diff, wait_until, write_script
 
 
@@ -52,10 +52,7 @@ class Child:
         os.mkfifo(self.fifo)
 
     def body(self, action: str) -> str:
-        return (
-            f"exec 3<>{self.fifo}; echo $BASHPID > {self.pidfile}; touch {self.ready}; "
-            f"read -r _ <&3; {action}"
-        )
+        return f"exec 3<>{self.fifo}; echo $BASHPID > {self.pidfile}; touch {self.ready}; read -r _ <&3; {action}"
 
     def wait_ready(self) -> str:
         """Shell lines that make the script wait until the child is ready."""
@@ -83,10 +80,8 @@ class Child:
             pid = int(self.pidfile.read_text())
         except (OSError, ValueError):
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 @pytest.fixture
@@ -112,7 +107,7 @@ async def test_a_failed_run_stops_what_the_script_left_before_restoring(ws, chil
         "background": f"( {child.body('rm -rf e2e/artifacts/e2e-containerd')} ) </dev/null >/dev/null 2>&1 &",
         "setsid": f"setsid bash -c '{child.body('rm -rf e2e/artifacts/e2e-containerd')}' </dev/null >/dev/null 2>&1 &",
         # a new process group, same session
-        "own-group": f"python3 -c 'import os; os.setpgid(0, 0); os.execvp(\"bash\", [\"bash\", \"-c\", \"{child.body('rm -rf e2e/artifacts/e2e-containerd')}\"])' </dev/null >/dev/null 2>&1 &",
+        "own-group": f'python3 -c \'import os; os.setpgid(0, 0); os.execvp("bash", ["bash", "-c", "{child.body("rm -rf e2e/artifacts/e2e-containerd")}"])\' </dev/null >/dev/null 2>&1 &',
     }[how]
     write_script(
         ws / "e2e/scripts/bg.sh",

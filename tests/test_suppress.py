@@ -72,7 +72,11 @@ def test_prefix_is_not_a_code(lint):
 
 
 def test_spacing_and_case_variants(lint):
-    for comment in ("#artifact-lsp: ignore[AL104]", "#  artifact-lsp:ignore[al104]", "# artifact-lsp:  ignore[ AL104 ]"):
+    for comment in (
+        "#artifact-lsp: ignore[AL104]",
+        "#  artifact-lsp:ignore[al104]",
+        "# artifact-lsp:  ignore[ AL104 ]",
+    ):
         out = lint(CLEAN + f"    id: x {comment}\n")
         assert out.hits == [], comment
 
@@ -128,7 +132,10 @@ def test_suppression_of_shape_and_disk_findings(lint, tmp_path, write_repo):
 
 
 def test_suppression_of_a_finding_spanning_lines_uses_its_first_line(lint):
-    text = CLEAN + "    # artifact-lsp: ignore[AL101]\n    runtime_meta:\n      runtime_hooks:\n        java_agent_digest: abc\n"
+    text = (
+        CLEAN
+        + "    # artifact-lsp: ignore[AL101]\n    runtime_meta:\n      runtime_hooks:\n        java_agent_digest: abc\n"
+    )
     out = lint(text)
     out.none("AL101")
     assert out.one("AL102").at == (11, 9)

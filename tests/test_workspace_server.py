@@ -63,7 +63,10 @@ def matrix(ws: Path) -> Path:
 
 def roundtrip(client: RawClient) -> None:
     """A request answered after everything the server had already queued is out."""
-    client.call("textDocument/hover", {"textDocument": {"uri": uri(Path("/nowhere/artifact.yml"))}, "position": {"line": 0, "character": 0}})
+    client.call(
+        "textDocument/hover",
+        {"textDocument": {"uri": uri(Path("/nowhere/artifact.yml"))}, "position": {"line": 0, "character": 0}},
+    )
 
 
 # ------------------------------------------------------------------ item 12
@@ -94,7 +97,10 @@ def test_a_change_relints_only_what_depends_on_it(ws, clients):
     mark = len(client.log)
 
     # a saved manifest re-lints the matrices naming it, not the whole workspace ...
-    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri(docker), "languageId": "yaml", "version": 1, "text": docker.read_text()}})
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri(docker), "languageId": "yaml", "version": 1, "text": docker.read_text()}},
+    )
     client.notify("textDocument/didSave", {"textDocument": {"uri": uri(docker)}})
     # ... and a config folder's file re-lints the manifest that uses it
     (ws / "e2e/artifacts/e2e-stale/entries/template-b/config/functions.yml").unlink()
@@ -192,11 +198,15 @@ def test_a_keystroke_never_waits_behind_workspace_work(ws, clients, tmp_path):
     more workspace work; a keystroke on an open document is still linted and published."""
     hold = tmp_path / "hold"
     os.mkfifo(hold)
-    client = clients([sys.executable, str(HERE / "fault_server.py")], env={"ARTIFACT_LSP_TEST_HOLD_DISK_LINT": str(hold)})
+    client = clients(
+        [sys.executable, str(HERE / "fault_server.py")], env={"ARTIFACT_LSP_TEST_HOLD_DISK_LINT": str(hold)}
+    )
     client.start(ws, PUSH)
     docker = ws / "e2e/artifacts/e2e-docker/artifact.yml"
     text = docker.read_text()
-    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri(docker), "languageId": "yaml", "version": 1, "text": text}})
+    client.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": uri(docker), "languageId": "yaml", "version": 1, "text": text}}
+    )
     client.wait_published(uri(docker), lambda items: "AL104" in codes(items))
     for _ in range(5):
         client.notify("textDocument/didSave", {"textDocument": {"uri": uri(docker)}})
@@ -208,7 +218,11 @@ def test_a_keystroke_never_waits_behind_workspace_work(ws, clients, tmp_path):
         {"textDocument": {"uri": uri(docker), "version": 2}, "contentChanges": [{"text": edited}]},
     )
     published = client.wait(
-        lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri(docker) and m["params"].get("version") == 2,
+        lambda m: (
+            m.get("method") == "textDocument/publishDiagnostics"
+            and m["params"]["uri"] == uri(docker)
+            and m["params"].get("version") == 2
+        ),
         "the keystroke's diagnostics while workspace work is held",
     )
     assert codes(published["params"]["diagnostics"]) != []

@@ -101,12 +101,30 @@ def bundle(ext: Path, repo: Path, wheel: Path | None) -> dict:
         reqs = Path(tmp) / "requirements.txt"
         pins = requirements(repo)
         reqs.write_text("\n".join(pins) + "\n")
-        run([
-            "uv", "pip", "install", "--target", str(libs), "--no-deps", "--only-binary", ":all:",
-            "--no-compile", "--python-version", "3.11", "-r", str(reqs), str(wheel),
-        ])
+        run(
+            [
+                "uv",
+                "pip",
+                "install",
+                "--target",
+                str(libs),
+                "--no-deps",
+                "--only-binary",
+                ":all:",
+                "--no-compile",
+                "--python-version",
+                "3.11",
+                "-r",
+                str(reqs),
+                str(wheel),
+            ]
+        )
     dropped = strip(libs)
-    if not (libs / "artifact_lsp" / "__init__.py").is_file() or not (libs / "pygls").is_dir() or not (libs / "yaml").is_dir():
+    if (
+        not (libs / "artifact_lsp" / "__init__.py").is_file()
+        or not (libs / "pygls").is_dir()
+        or not (libs / "yaml").is_dir()
+    ):
         sys.exit(f"bundle: {libs} lacks artifact_lsp, pygls or yaml")
     for name in ("LICENSE", "CHANGELOG.md"):
         if (repo / name).is_file():
@@ -119,8 +137,12 @@ def bundle(ext: Path, repo: Path, wheel: Path | None) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ext", type=Path, default=EXT, help="the extension folder (default: this script's parent's parent)")
-    parser.add_argument("--wheel", type=Path, help="the artifact-lsp wheel to bundle (default: build one from the repository)")
+    parser.add_argument(
+        "--ext", type=Path, default=EXT, help="the extension folder (default: this script's parent's parent)"
+    )
+    parser.add_argument(
+        "--wheel", type=Path, help="the artifact-lsp wheel to bundle (default: build one from the repository)"
+    )
     args = parser.parse_args(argv)
     if shutil.which("uv") is None:
         sys.exit("bundle: uv is needed (https://docs.astral.sh/uv/, or `pip install uv`)")

@@ -85,17 +85,41 @@ def build_parser() -> argparse.ArgumentParser:
     regenerate.add_argument("--root", metavar="DIR", help="the workspace root (default: the repository root)")
     regenerate.add_argument("--script", metavar="PATH", help="the script, from the root (must be inside it)")
     regenerate.add_argument("--arg", action="append", metavar="ARG", help="an extra argument for the script")
-    regenerate.add_argument("--env", action="append", metavar="NAME=VALUE", help="an environment variable (ESB_CMD=...)")
+    regenerate.add_argument(
+        "--env", action="append", metavar="NAME=VALUE", help="an environment variable (ESB_CMD=...)"
+    )
     regenerate.add_argument("--timeout", type=float, metavar="SECONDS", help="stop the run after this long")
-    regenerate.add_argument("--fixtures", action="append", metavar="DIR", help="a folder the script rewrites (default e2e/artifacts)")
+    regenerate.add_argument(
+        "--fixtures", action="append", metavar="DIR", help="a folder the script rewrites (default e2e/artifacts)"
+    )
     regenerate.add_argument("--restore", action="store_true", help="restore the snapshot an interrupted run left")
-    regenerate.add_argument("--discard", action="store_true", help="drop the kept snapshot (of an interrupted run, or the undo of the last run)")
-    regenerate.add_argument("--undo", action="store_true", help="put back what the fixtures held before the last successful run")
-    regenerate.add_argument("--force", action="store_true", help="with --undo: undo even if the fixtures were edited since")
-    regenerate.add_argument("--keep-timestamps", action="store_true", help="keep the new generated_at / generator.version of manifests that changed only in them")
-    regenerate.add_argument("--check", action="store_true", help="drift guard: run in a scratch copy and compare with the committed fixtures (exit 1 on drift)")
-    regenerate.add_argument("--diff", action="store_true", help="with --check: a unified diff of each drifted text file")
-    regenerate.add_argument("--format", choices=("text", "json", "github"), help="output format (--check: text, json or github)")
+    regenerate.add_argument(
+        "--discard",
+        action="store_true",
+        help="drop the kept snapshot (of an interrupted run, or the undo of the last run)",
+    )
+    regenerate.add_argument(
+        "--undo", action="store_true", help="put back what the fixtures held before the last successful run"
+    )
+    regenerate.add_argument(
+        "--force", action="store_true", help="with --undo: undo even if the fixtures were edited since"
+    )
+    regenerate.add_argument(
+        "--keep-timestamps",
+        action="store_true",
+        help="keep the new generated_at / generator.version of manifests that changed only in them",
+    )
+    regenerate.add_argument(
+        "--check",
+        action="store_true",
+        help="drift guard: run in a scratch copy and compare with the committed fixtures (exit 1 on drift)",
+    )
+    regenerate.add_argument(
+        "--diff", action="store_true", help="with --check: a unified diff of each drifted text file"
+    )
+    regenerate.add_argument(
+        "--format", choices=("text", "json", "github"), help="output format (--check: text, json or github)"
+    )
     regenerate.add_argument("--json", action="store_true", help="print the outcome as JSON (same as --format json)")
     regenerate.set_defaults(func=cmd_regenerate)
 

@@ -25,7 +25,7 @@ from .stdin import lint_stdin, read_stdin, stdin_requested
 FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO, "hint": Severity.HINT}
 
 
-def iter_files(args, configs: "Configs"):
+def iter_files(args, configs: Configs):
     """``(path, shown path, config)`` for the files under every path given; a missing path is
     reported (exit 2 at the end) and the others are still checked.
 
@@ -56,7 +56,7 @@ def iter_files(args, configs: "Configs"):
             yield path, shown_base + path[cut:], for_path(path)
 
 
-def _stdin_job(args, configs: "Configs", fmt: str):
+def _stdin_job(args, configs: Configs, fmt: str):
     """The ``(rows, problem, json or None)`` of the buffer on stdin, as ``_lint_one`` gives."""
     buffer = read_stdin(args, configs)
     rows = rows_of(lint_stdin(buffer, not args.no_disk), buffer.shown)

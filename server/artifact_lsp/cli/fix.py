@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -15,7 +16,7 @@ from .common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Configs
 from .stdin import lint_stdin, read_stdin, stdin_requested
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     import tempfile
 
     # write the file a symlink names, not over the link itself
@@ -33,10 +34,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
         os.chmod(tmp, st.st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
@@ -79,8 +78,10 @@ def _fix_stdin(args, out, err) -> int:
         import difflib
 
         for line in difflib.unified_diff(
-            split_lines(text), split_lines(new_text),
-            fromfile=f"a/{buffer.shown}", tofile=f"b/{buffer.shown}",
+            split_lines(text),
+            split_lines(new_text),
+            fromfile=f"a/{buffer.shown}",
+            tofile=f"b/{buffer.shown}",
         ):
             out.write(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n")
     else:
@@ -147,7 +148,9 @@ def cmd_fix(args, out, err) -> int:
     verb = "Would fix" if args.diff else "Fixed"
     stream = err if args.diff else out
     if total_fixed:
-        stream.write(f"{verb} {total_fixed} problem{'s' if total_fixed != 1 else ''} in {changed_files} file{'s' if changed_files != 1 else ''}")
+        stream.write(
+            f"{verb} {total_fixed} problem{'s' if total_fixed != 1 else ''} in {changed_files} file{'s' if changed_files != 1 else ''}"
+        )
         stream.write(f"; {remaining} remaining.\n" if remaining else ".\n")
     else:
         checked = f"{len(files)} file{'s' if len(files) != 1 else ''} checked"

@@ -78,7 +78,7 @@ def rows_of(result: LintResult, shown_path: str) -> list[Row]:
 _CWD: list = []
 
 
-def display_path(path: Path) -> str:
+def display_path(path: str | os.PathLike[str]) -> str:
     """``path`` relative to the current folder when it is below it (cheap: runs per file)."""
     raw = os.fspath(path)
     if not _CWD or _CWD[0][0] != os.getcwd():
@@ -87,7 +87,7 @@ def display_path(path: Path) -> str:
     cwd, prefix = _CWD[0]
     if os.path.isabs(raw):
         if raw.startswith(prefix):
-            return raw[len(prefix):]
+            return raw[len(prefix) :]
     elif not raw.startswith(".."):
         return os.path.normpath(raw)
     try:
@@ -98,7 +98,12 @@ def display_path(path: Path) -> str:
 
 # --------------------------------------------------------------------------- text
 
-_COLOURS = {Severity.ERROR: "\x1b[31m", Severity.WARNING: "\x1b[33m", Severity.INFO: "\x1b[34m", Severity.HINT: "\x1b[2m"}
+_COLOURS = {
+    Severity.ERROR: "\x1b[31m",
+    Severity.WARNING: "\x1b[33m",
+    Severity.INFO: "\x1b[34m",
+    Severity.HINT: "\x1b[2m",
+}
 BOLD, DIM, RESET, CYAN = "\x1b[1m", "\x1b[2m", "\x1b[0m", "\x1b[36m"
 
 
@@ -116,14 +121,18 @@ def summary_line(rows: list[Row], files: int, unchecked: int = 0) -> str:
         return summary_line(rows, files).replace(" checked.", f" checked; {what}.", 1)
     if not rows:
         return f"All checks passed! ({_plural(files, 'file')} checked)"
-    by = {s: 0 for s in Severity}
+    by: dict[int, int] = {s: 0 for s in Severity}  # a Row has its severity as an int
     for r in rows:
         by[r.severity] += 1
-    parts = [_plural(by[s], s.label if s is not Severity.INFO else "info") for s in sorted(Severity, reverse=True) if by[s]]
+    parts = [
+        _plural(by[s], s.label if s is not Severity.INFO else "info") for s in sorted(Severity, reverse=True) if by[s]
+    ]
     parts = [p.replace("infos", "info") for p in parts]
     touched = len({r.path for r in rows})
     fixable = sum(r.fixable for r in rows)
-    text = f"Found {_plural(len(rows), 'problem')} ({', '.join(parts)}) in {_plural(touched, 'file')} of {files} checked."
+    text = (
+        f"Found {_plural(len(rows), 'problem')} ({', '.join(parts)}) in {_plural(touched, 'file')} of {files} checked."
+    )
     if fixable:
         text += f"\n[*] {fixable} fixable with `artifact-lsp fix`."
     return text
@@ -199,7 +208,6 @@ def format_json(rows: list[Row], files: int, encoded: list[str] | None = None) -
     """The JSON report; ``encoded`` holds fragments from ``json_items`` already made."""
     parts = [p for p in (encoded if encoded is not None else [json_items(rows)]) if p]
     return f'{{"files_checked": {files}, "findings": [{", ".join(parts)}]}}\n'
-
 
 
 # --------------------------------------------------------------------------- sarif

@@ -25,6 +25,7 @@ def _lint_one(path: str, shown: str, config: Config, disk: bool, fmt: str):
         return [r.severity for r in rows], None, json_items(rows, config.docs_url)
     return rows, None, None
 
+
 _WORKER: dict = {}
 
 
@@ -67,7 +68,9 @@ def lint_all(files, disk: bool, workers: int, fmt: str = "text"):
     ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
     keys: dict[int, int] = {}  # id(config) -> key sent to the workers
     alive: list[Config] = []  # keeps each config (and so its id) alive while keys are in use
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(disk, fmt)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(disk, fmt)
+    ) as pool:
         futures = []
         batch: list = []
         used: dict[int, Config] = {}

@@ -3,6 +3,7 @@ command line: run, ``--check``, ``--undo``, ``--restore``, ``--discard``."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from .common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
@@ -33,16 +34,22 @@ def cmd_regenerate(args, out, err) -> int:
             err.write("error: a regeneration is running right now; wait for it or stop it first\n")
             return EXIT_ERROR
         if args.restore and state.get("status") == "succeeded":
-            err.write("error: the last regeneration succeeded; `artifact-lsp regenerate --undo` puts back what it changed\n")
+            err.write(
+                "error: the last regeneration succeeded; `artifact-lsp regenerate --undo` puts back what it changed\n"
+            )
             return EXIT_ERROR
         if regen.stop_leftover(state):
-            out.write(f"stopped the regenerate script the interrupted run left running (process group {state.get('pgid')})\n")
+            out.write(
+                f"stopped the regenerate script the interrupted run left running (process group {state.get('pgid')})\n"
+            )
         if args.restore:
             touched = regen.restore(root, state)
             late = regen.differences(root, state["folders"])
             if late:
-                err.write(f"error: {len(late)} path(s) changed again right after the restore ({', '.join(late[:5])}): "
-                          "something is still writing into the fixtures; the snapshot is kept\n")
+                err.write(
+                    f"error: {len(late)} path(s) changed again right after the restore ({', '.join(late[:5])}): "
+                    "something is still writing into the fixtures; the snapshot is kept\n"
+                )
                 return EXIT_ERROR
             out.write(f"restored {len(touched)} path(s) from the snapshot of {state.get('started')}\n")
         regen.drop_snapshot(root, state)
@@ -73,14 +80,14 @@ def cmd_regenerate(args, out, err) -> int:
         import signal as _signal
 
         for sig in (_signal.SIGINT, _signal.SIGTERM):
-            try:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, cancel.set)
-            except (NotImplementedError, RuntimeError):
-                pass
         return await work(cancel)
 
     if args.check:
-        result = asyncio.run(go(lambda cancel: regen.check(root, settings, list(args.targets), Printer(), cancel, args.diff)))
+        result = asyncio.run(
+            go(lambda cancel: regen.check(root, settings, list(args.targets), Printer(), cancel, args.diff))
+        )
         _print_check(result, fmt, out, err)
         return result.exit_status
 
@@ -92,7 +99,11 @@ def cmd_regenerate(args, out, err) -> int:
         stream.write(f"artifact-lsp: {outcome.message}\n")
         if outcome.summary:
             stream.write("".join(line + "\n" for line in regen.format_summary(outcome.summary)))
-            if outcome.summary["counts"]["added"] + outcome.summary["counts"]["changed"] + outcome.summary["counts"]["removed"]:
+            if (
+                outcome.summary["counts"]["added"]
+                + outcome.summary["counts"]["changed"]
+                + outcome.summary["counts"]["removed"]
+            ):
                 stream.write("  undo with `artifact-lsp regenerate --undo`\n")
         if not outcome.ok and outcome.stderr_tail:
             stream.write("  last lines of stderr:\n" + "".join(f"    {line}\n" for line in outcome.stderr_tail[-10:]))

@@ -60,7 +60,7 @@ def guess_kind(text: str) -> str:
     return "json" if text.lstrip("\ufeff \t\r\n").startswith("{") else "manifest"
 
 
-def read_stdin(args, configs: "Configs") -> Stdin:
+def read_stdin(args, configs: Configs) -> Stdin:
     """Read the buffer. With ``--stdin-filename`` it is linted as if it lived at that path
     (its config, its disk rules; the file itself need not exist); a bare ``-`` is shown as
     ``-``, gets the current folder's config, no disk rules and a kind guessed from the text."""
@@ -85,8 +85,8 @@ def read_stdin(args, configs: "Configs") -> Stdin:
     else:
         data = stream.read(config.max_file_size + 1)
     if len(data) > config.max_file_size:
-        problem = f"not checked: more than {config.max_file_size} bytes, over max-file-size ({config.max_file_size})"
-        return Stdin(None, problem, path, shown, kind or "manifest", config)
+        too_large = f"not checked: more than {config.max_file_size} bytes, over max-file-size ({config.max_file_size})"
+        return Stdin(None, too_large, path, shown, kind or "manifest", config)
     text, problem = decode(data)
     if kind is None:
         kind = guess_kind(text) if text is not None else "manifest"
@@ -98,6 +98,9 @@ def lint_stdin(buffer: Stdin, disk: bool):
     from ..engine.rules import al0xx_document as document_rules
 
     if buffer.text is None:
+        assert buffer.problem is not None  # read_stdin gives a problem whenever it gives no text
         rule = document_rules.AL004 if buffer.problem.startswith("not checked") else document_rules.AL001
         return not_checked(buffer.path or STDIN, buffer.kind, buffer.config, buffer.problem, rule=rule)
-    return lint_text(buffer.text, path=buffer.path, kind=buffer.kind, config=buffer.config, disk=disk and buffer.path is not None)
+    return lint_text(
+        buffer.text, path=buffer.path, kind=buffer.kind, config=buffer.config, disk=disk and buffer.path is not None
+    )

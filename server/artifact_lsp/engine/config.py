@@ -75,7 +75,7 @@ class Config:
         # which cannot be resolved, is still a path in the tree)
         absolute, folder = os.path.abspath(path), os.path.abspath(base)
         if absolute.startswith(folder.rstrip(os.sep) + os.sep):
-            return PurePosixPath(*Path(absolute[len(folder.rstrip(os.sep)) + 1:]).parts).as_posix()
+            return PurePosixPath(*Path(absolute[len(folder.rstrip(os.sep)) + 1 :]).parts).as_posix()
         try:
             return PurePosixPath(Path(path).resolve().relative_to(base.resolve())).as_posix()
         except (ValueError, RuntimeError, OSError):

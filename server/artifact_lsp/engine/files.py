@@ -6,19 +6,26 @@ worker thread, never on its event loop.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
 import threading
 import time
 from collections import OrderedDict
-from pathlib import Path
+from collections.abc import Callable
+from enum import Enum
+from typing import TypeAlias, TypeVar
+
+# every function here takes a str as well as a Path (os.stat, os.open)
+StrPath: TypeAlias = "str | os.PathLike[str]"
+_T = TypeVar("_T")
 
 HASH_CAP = 64 * 1024 * 1024  # never hash more than this (a template is a few KiB)
 SMALL_FILE_CAP = 4 * 1024 * 1024  # config files read to check they are mappings
 
 _lock = threading.Lock()
-_hash_cache: "OrderedDict[tuple, str | None]" = OrderedDict()
+_hash_cache: OrderedDict[tuple, str | None] = OrderedDict()
 _CACHE_SIZE = 4096
 
 
@@ -64,10 +71,8 @@ def note(path) -> None:
         return
     paths = getattr(_recorder, "paths", None)
     if paths is not None:
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             paths.add(os.path.normpath(os.path.join(*path) if isinstance(path, tuple) else os.fspath(path)))
-        except (TypeError, ValueError):
-            pass
 
 
 def set_facts_ttl(seconds: float) -> None:
@@ -80,7 +85,7 @@ def clear_facts() -> None:
     _facts.clear()
 
 
-def cached_fact(kind: str, path, compute):
+def cached_fact(kind: str, path: StrPath | tuple[str, ...], compute: Callable[[], _T]) -> _T:
     """``compute()``, memoised for ``kind``+``path`` for the facts TTL (when it is on).
 
     ``path`` is a path or any hashable key made of strings (e.g. a tuple of path parts).
@@ -100,7 +105,7 @@ def cached_fact(kind: str, path, compute):
     return value
 
 
-def regular_file(path: Path) -> os.stat_result | None:
+def regular_file(path: StrPath) -> os.stat_result | None:
     """``stat`` of ``path`` when it is a regular file (symlinks followed), else None."""
     note(path)
     try:
@@ -110,7 +115,7 @@ def regular_file(path: Path) -> os.stat_result | None:
     return st if stat.S_ISREG(st.st_mode) else None
 
 
-def is_dir(path: Path) -> bool:
+def is_dir(path: StrPath) -> bool:
     note(path)
     try:
         return stat.S_ISDIR(os.stat(path).st_mode)
@@ -118,7 +123,7 @@ def is_dir(path: Path) -> bool:
         return False
 
 
-def sha256_of(path: Path) -> str | None:
+def sha256_of(path: StrPath) -> str | None:
     """Hex sha256 of a regular file, cached by (path, size, mtime, inode); None if unreadable."""
     st = regular_file(path)
     if st is None or st.st_size > HASH_CAP:
@@ -143,7 +148,7 @@ def sha256_of(path: Path) -> str | None:
     return value
 
 
-def read_small(path, cap: int = SMALL_FILE_CAP) -> tuple[str | None, str | None]:
+def read_small(path: StrPath, cap: int = SMALL_FILE_CAP) -> tuple[str | None, str | None]:
     """``(text, None)`` for a regular file of at most ``cap`` bytes, else ``(None, why)``
     where ``why`` is ``"missing"`` (no such file, or not a regular file) or ``"unreadable"``
     (a regular file that cannot be read, or one over ``cap``). No ``stat`` besides the open
@@ -152,19 +157,20 @@ def read_small(path, cap: int = SMALL_FILE_CAP) -> tuple[str | None, str | None]
     data = _read_regular(path, cap)
     if data is None:
         return None, "missing"
-    if data is _TOO_LARGE or data is _UNREADABLE:
+    if data is _Failed.TOO_LARGE or data is _Failed.UNREADABLE:
         return None, "unreadable"
     return data.decode("utf-8", "replace"), None
 
 
-_TOO_LARGE = object()  # "over the cap", compared by identity
-_UNREADABLE = object()  # a regular file that could not be opened or read
+class _Failed(Enum):
+    TOO_LARGE = "over the cap"
+    UNREADABLE = "a regular file that could not be opened or read"
 
 
-def _read_regular(path, cap: int, errors: bool = False):
+def _read_regular(path: StrPath, cap: int, errors: bool = False) -> bytes | _Failed | None:
     """The bytes of the regular file at ``path``: ``None`` when it is missing or not a regular
-    file, ``_TOO_LARGE`` when it is over ``cap``, ``_UNREADABLE`` when it cannot be opened or
-    read. One open, one ``fstat`` and usually one read: this runs for every manifest and
+    file, ``_Failed.TOO_LARGE`` when it is over ``cap``, ``_Failed.UNREADABLE`` when it cannot
+    be opened or read. One open, one ``fstat`` and usually one read: this runs for every manifest and
     every config file of a repository.
 
     With ``errors=True`` a file that exists but cannot be opened or read raises ``OSError``.
@@ -175,7 +181,7 @@ def _read_regular(path, cap: int, errors: bool = False):
     except PermissionError:
         if errors:
             raise
-        return _UNREADABLE if regular_file(path) is not None else None
+        return _Failed.UNREADABLE if regular_file(path) is not None else None
     except (OSError, ValueError, TypeError):
         return None
     try:
@@ -184,7 +190,7 @@ def _read_regular(path, cap: int, errors: bool = False):
             return None
         size = st.st_size
         if size > cap:
-            return _TOO_LARGE
+            return _Failed.TOO_LARGE
         # ask for one byte more than stat promised: a file that grew shows it
         data = os.read(fd, size + 1)
         if len(data) == size:
@@ -197,11 +203,11 @@ def _read_regular(path, cap: int, errors: bool = False):
                 break
             chunks.append(chunk)
             total += len(chunk)
-        return _TOO_LARGE if total > cap else b"".join(chunks)
+        return _Failed.TOO_LARGE if total > cap else b"".join(chunks)
     except OSError:
         if errors:
             raise
-        return _UNREADABLE
+        return _Failed.UNREADABLE
     finally:
         os.close(fd)
 
@@ -217,12 +223,12 @@ class NotRegularFile(Exception):
     pass
 
 
-def read_manifest_bytes(path: Path, cap: int) -> bytes:
+def read_manifest_bytes(path: StrPath, cap: int) -> bytes:
     """Read a file to lint: regular files only, at most ``cap`` bytes."""
     data = _read_regular(path, cap, errors=True)
-    if data is None or data is _UNREADABLE:
+    if data is None or data is _Failed.UNREADABLE:
         raise NotRegularFile(str(path))
-    if data is _TOO_LARGE:
+    if data is _Failed.TOO_LARGE:
         st = regular_file(path)
         raise FileTooLarge(st.st_size if st is not None and st.st_size > cap else cap + 1)
     return data

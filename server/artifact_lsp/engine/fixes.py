@@ -37,11 +37,10 @@ BOM = "\ufeff"
 
 def _last_leaf(node: Node) -> Node:
     for _ in range(10_000):
-        t = type(node)
-        if t is Mapping and not node.flow and node.pairs:
+        if type(node) is Mapping and not node.flow and node.pairs:
             key, value = node.pairs[-1]
             node = value if value.end > value.start or type(value) is not Scalar else key
-        elif t is Sequence and not node.flow and node.items:
+        elif type(node) is Sequence and not node.flow and node.items:
             node = node.items[-1]
         else:
             return node
@@ -144,7 +143,12 @@ def remove_key_edits(text: str, index: LineIndex, plan: RemoveKey) -> list[TextE
             while line < index.line_count and not index.line_text(line).strip(" \t"):
                 end = index.line_end(line, keep_break=True)
                 line += 1
-        if end == len(text) and kline > 0 and not text.endswith(("\n", "\r")) and not (pos > 0 and _keeps_final_break(text, pairs[pos - 1][1])):
+        if (
+            end == len(text)
+            and kline > 0
+            and not text.endswith(("\n", "\r"))
+            and not (pos > 0 and _keeps_final_break(text, pairs[pos - 1][1]))
+        ):
             # the last lines of a file without a final line break: the break before them
             # (and the blank lines above) go too, so the file still ends without one
             above = kline - 1
@@ -174,7 +178,11 @@ def _remove_flow(text: str, pairs, pos: int, mapping=None) -> list[TextEdit] | N
     value_end = max(value.end, key.end)
     start = _pair_start(text, key)
     if len(pairs) == 1:
-        if mapping is not None and text[mapping.start : mapping.start + 1] == "{" and text[mapping.end - 1 : mapping.end] == "}":
+        if (
+            mapping is not None
+            and text[mapping.start : mapping.start + 1] == "{"
+            and text[mapping.end - 1 : mapping.end] == "}"
+        ):
             return [TextEdit(mapping.start + 1, mapping.end - 1, "")]  # `{ id: x }` -> `{}`
         return [TextEdit(start, value_end, "")]
     if pos + 1 < len(pairs):
@@ -263,7 +271,7 @@ def prove(parsed: ParsedYaml, plans, new_text: str) -> bool:
     after = parse(new_text)
     if after.fatal or after.root is None:
         return False
-    counts = {}
+    counts: dict[str, int] = {}
     for p in parsed.problems:
         counts[p.kind] = counts.get(p.kind, 0) + 1
     for p in after.problems:
@@ -454,8 +462,8 @@ def compose_edits(first: list[TextEdit], second: list[TextEdit], text1: str, tex
         g1 = g2 = 0
         j = i
         while j < len(items) and items[j][0] <= b1:
-            s, e, which, edit = items[j]
-            b1 = max(b1, e)
+            _start, end, which, edit = items[j]
+            b1 = max(b1, end)
             if which == 0:
                 g1 += len(edit.new_text) - (edit.end - edit.start)
             else:

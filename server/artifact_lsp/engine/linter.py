@@ -10,7 +10,6 @@ import errno
 import logging
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import files
@@ -18,8 +17,8 @@ from .config import ALWAYS_SKIPPED_DIRS, CONFIG_MARKERS, DEFAULT_INCLUDE, Config
 from .model import Finding, Rule
 from .rules import CHECKS, RULES
 from .rules import al0xx_document as document_rules
-from .rules.base import Context
 from .rules.al0xx_document import AL000
+from .rules.base import Context
 from .suppress import directives, is_suppressed
 from .text import LineIndex
 from .yamlmodel import ParsedYaml, YamlProblem, parse
@@ -30,6 +29,7 @@ if TYPE_CHECKING:  # imported lazily at run time: `check` never needs the fix en
 log = logging.getLogger(__name__)
 
 FILE_KINDS = {"artifact.yml": "manifest", "artifact.json": "json", "test_matrix.yaml": "matrix"}
+
 
 def kind_of(path: str | os.PathLike | None) -> str | None:
     """The kind of file a path names (by file name), or None when it is not one of ours."""
@@ -110,7 +110,7 @@ def not_checked(path, kind: str, config: Config, message: str, *, rule: Rule = d
     return LintResult("", path, kind, parsed, [finding] if config.enabled(rule.code) else [], docs_url=config.docs_url)
 
 
-def decode(data: bytes) -> tuple[str | None, str | None]:
+def decode(data: bytes) -> tuple[str, None] | tuple[None, str]:
     """(text, None) or (None, problem) for the bytes of a file."""
     try:
         return data.decode("utf-8"), None
@@ -132,10 +132,10 @@ def lint_path(path: str | os.PathLike, config: Config, *, disk: bool = True) -> 
         if not os.path.lexists(path):
             raise FileNotFoundError(2, "No such file or directory", str(path)) from None
         return not_checked(path, kind, config, f"not checked: {_not_regular_reason(path)}")
-    text, problem = decode(data)
-    if text is None:
-        return not_checked(path, kind, config, problem, rule=document_rules.AL001)
-    return lint_text(text, path=path, kind=kind, config=config, disk=disk)
+    decoded = decode(data)
+    if decoded[0] is None:  # (None, problem)
+        return not_checked(path, kind, config, decoded[1], rule=document_rules.AL001)
+    return lint_text(decoded[0], path=path, kind=kind, config=config, disk=disk)
 
 
 def _not_regular_reason(path) -> str:
@@ -157,13 +157,29 @@ def unreadable(path, config: Config, exc: OSError) -> LintResult:
     return not_checked(path, kind, config, f"not checked: cannot read the file ({exc.strerror or exc})")
 
 
-def fix_text(text: str, *, path=None, kind: str | None = None, config: Config | None = None, max_passes: int = 16, result: LintResult | None = None):
+def fix_text(
+    text: str,
+    *,
+    path=None,
+    kind: str | None = None,
+    config: Config | None = None,
+    max_passes: int = 16,
+    result: LintResult | None = None,
+):
     """Apply every proven fix. Returns ``(new_text, fixed findings)``."""
     new_text, fixed, _edits = fix_edits(text, path=path, kind=kind, config=config, max_passes=max_passes, result=result)
     return new_text, fixed
 
 
-def fix_edits(text: str, *, path=None, kind: str | None = None, config: Config | None = None, max_passes: int = 16, result: LintResult | None = None):
+def fix_edits(
+    text: str,
+    *,
+    path=None,
+    kind: str | None = None,
+    config: Config | None = None,
+    max_passes: int = 16,
+    result: LintResult | None = None,
+):
     """Apply every proven fix. Returns ``(new_text, fixed findings, edits)``: ``edits`` turn
     ``text`` into ``new_text`` (one set, on the original text, for one workspace edit).
 
@@ -188,10 +204,13 @@ def fix_edits(text: str, *, path=None, kind: str | None = None, config: Config |
         candidates = current.fixable
         if not candidates:
             break
-        by_plan = {}
+        by_plan: dict[tuple[int, int], list[Finding]] = {}
         for finding in candidates:
-            by_plan.setdefault((id(finding.plan.mapping), id(finding.plan.key)), []).append(finding)
-        new_text, applied, pass_edits = combine(text, current.parsed, current.index, [f.plan for f in candidates], with_edits=True)
+            if finding.plan is not None:  # always so: `fixable` are the findings with a plan
+                by_plan.setdefault((id(finding.plan.mapping), id(finding.plan.key)), []).append(finding)
+        new_text, applied, pass_edits = combine(
+            text, current.parsed, current.index, [f.plan for f in candidates], with_edits=True
+        )
         if not applied:
             break
         for plan in applied:

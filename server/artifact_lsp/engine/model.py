@@ -6,6 +6,10 @@ import re
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the plans hold nodes of the tree; model stays importable without it
+    from .yamlmodel import Mapping, Node, Scalar
 
 # The rules reference the installed package ships (``artifact_lsp/rules.md``, generated from
 # the rules like ``docs/rules.md``): every docs link opens without a network. A team that hosts
@@ -22,7 +26,7 @@ class Severity(IntEnum):
     ERROR = 4
 
     @classmethod
-    def parse(cls, name: str) -> "Severity":
+    def parse(cls, name: str) -> Severity:
         return _SEVERITY_NAMES[name.lower()]
 
     @property
@@ -83,8 +87,8 @@ def relink(text: str, template: str | None) -> str:
 class RemoveKey:
     """Fix plan: remove ``key`` (and its value) from ``mapping``."""
 
-    mapping: object
-    key: object
+    mapping: Mapping
+    key: Scalar
     what: str = "legacy key"  # how the title names the key
 
     @property
@@ -96,8 +100,8 @@ class RemoveKey:
 class RenameKey:
     """Fix plan: rename ``key`` in ``mapping`` to ``new``."""
 
-    mapping: object
-    key: object
+    mapping: Mapping
+    key: Scalar
     new: str
 
     @property
@@ -110,9 +114,9 @@ class QuoteValue:
     """Fix plan: write the plain (or tagged) scalar ``value`` of ``key`` in ``mapping`` as a
     double-quoted string with the same text, so every YAML reader reads that text."""
 
-    mapping: object
-    key: object
-    value: object
+    mapping: Mapping
+    key: Scalar
+    value: Scalar
 
     @property
     def title(self) -> str:
@@ -123,15 +127,15 @@ class QuoteValue:
 class RemoveTag:
     """Fix plan: remove the tag written on ``node`` (``!custom x`` becomes ``x``)."""
 
-    node: object
+    node: Node
     tag_text: str  # the tag as written, for the title
 
     @property
-    def mapping(self):  # the identity fix_text and combine key plans by
+    def mapping(self) -> Node:  # the identity fix_text and combine key plans by
         return self.node
 
     @property
-    def key(self):
+    def key(self) -> Node:
         return self.node
 
     @property

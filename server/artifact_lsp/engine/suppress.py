@@ -65,7 +65,9 @@ def _scalar_spans(parsed, text: str) -> list[tuple[int, int]]:
 
 def is_suppressed(table: dict[int, set[str]], line: int, code: str) -> bool:
     codes = table.get(line)
-    return bool(codes) and (ALL in codes or code in codes)
+    if not codes:
+        return False
+    return ALL in codes or code in codes
 
 
 def comment_for(code: str) -> str:

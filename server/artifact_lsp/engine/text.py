@@ -21,7 +21,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 _WIDE = {
     # characters wider than one unit in each encoding, and how many units more they take
-    UTF16: re.compile("[\U00010000-\U0010FFFF]"),
+    UTF16: re.compile("[\U00010000-\U0010ffff]"),
     UTF8: re.compile(r"[^\x00-\x7f]"),
 }
 

@@ -15,17 +15,19 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 from yaml import events as _ev
 from yaml.resolver import Resolver
 
 try:  # libyaml: roughly 10x faster than the pure-Python scanner
-    from yaml._yaml import CParser as _CParser  # type: ignore[attr-defined]
+    from yaml._yaml import CParser as _CParser
 
     HAVE_LIBYAML = True
 except ImportError:  # pragma: no cover - depends on the PyYAML build
-    _CParser = None
+    # never called then: every use is behind HAVE_LIBYAML, which the type checker cannot tie to it
+    _CParser = None  # type: ignore[assignment,misc]
     HAVE_LIBYAML = False
 
 __all__ = [
@@ -268,11 +270,15 @@ def parse(text: str, *, pure: bool = False) -> ParsedYaml:
             pure = True  # the pure-Python reader reports the character where it is
             get_event, dispose = _event_source(text, pure)
         # the collection being filled, kept in locals (this loop runs for every event of
-        # every file): is it a mapping, its pending key, and the append of its pairs/items
-        cur: Node | None = None
+        # every file): is it a mapping, its pending key, and the append of its pairs/items.
+        # `cur` and `node` are typed Any: which node class they hold follows from `is_map` and
+        # the event's type `t` (compared with `is`, not isinstance, for speed), a link the type
+        # checker cannot follow.
+        cur: Any = None
         is_map = False
         key: Node | None = None
-        add = None
+        add: Any = None
+        node: Any
         saved: list = []  # (cur, is_map, key, add) of each enclosing collection
         while True:
             event = get_event()
@@ -306,9 +312,7 @@ def parse(text: str, *, pure: bool = False) -> ParsedYaml:
                 start, end = event.start_mark.index, event.end_mark.index
                 node = Alias(event.anchor, start, end, targets[-1] if targets else None)
                 if not targets:
-                    problems.append(
-                        YamlProblem("alias", f"found undefined alias '*{event.anchor}'", start, end)
-                    )
+                    problems.append(YamlProblem("alias", f"found undefined alias '*{event.anchor}'", start, end))
                 out.aliases.append(node)
             elif t is End or event is None:
                 break
@@ -422,7 +426,12 @@ def _mapping_problem_events(text: str, *, pure: bool = False) -> str | None:
                 documents += 1
                 if documents > 1:
                     return "holds more than one YAML document"
-            elif first is None and t in (_ev.MappingStartEvent, _ev.SequenceStartEvent, _ev.ScalarEvent, _ev.AliasEvent):
+            elif first is None and t in (
+                _ev.MappingStartEvent,
+                _ev.SequenceStartEvent,
+                _ev.ScalarEvent,
+                _ev.AliasEvent,
+            ):
                 first = t
     except yaml.YAMLError as exc:
         message = _error_message(exc) if isinstance(exc, yaml.MarkedYAMLError) else str(exc).splitlines()[0]
@@ -481,7 +490,9 @@ class TooDeep(Exception):
     """Raised by ``canonical`` on trees deeper than it is willing to walk."""
 
 
-def canonical(node: Node | None, *, skip=frozenset(), rename=None, limit: int = 200, untag=frozenset(), quote=frozenset()):
+def canonical(
+    node: Node | None, *, skip=frozenset(), rename=None, limit: int = 200, untag=frozenset(), quote=frozenset()
+):
     """A comparable, alias-preserving picture of the data under ``node``.
 
     Mappings keep their order and duplicates (as tuples of pairs), aliases stay references by
@@ -529,7 +540,7 @@ def iter_nodes(root: Node | None):
     """Every node physically present in the tree, once, without following aliases."""
     if root is None:
         return
-    stack = [root]
+    stack: list[Any] = [root]  # Nodes; `t is Mapping` below narrows nothing for the type checker
     while stack:
         node = stack.pop()
         yield node

@@ -45,6 +45,7 @@ class CheckOutcome:
             "stderrTail": self.stderr_tail,
         }
 
+
 SCRATCH_SKIP = (".git",)  # never copied into the scratch workspace
 
 
@@ -88,20 +89,26 @@ def _text_diff(path: str, old: bytes | None, new: bytes | None) -> str:
     except UnicodeDecodeError:
         return f"Binary files a/{path} and b/{path} differ\n"
     out = "".join(
-        difflib.unified_diff(a, b, f"a/{path}" if old is not None else "/dev/null", f"b/{path}" if new is not None else "/dev/null")
+        difflib.unified_diff(
+            a, b, f"a/{path}" if old is not None else "/dev/null", f"b/{path}" if new is not None else "/dev/null"
+        )
     )
     if out and not out.endswith("\n"):
         out += "\n\\ No newline at end of file\n"
     return out
 
 
-def compare_trees(base: Path, produced: Path, folders: list[str], with_diff: bool = False) -> tuple[list[dict], list[str]]:
+def compare_trees(
+    base: Path, produced: Path, folders: list[str], with_diff: bool = False
+) -> tuple[list[dict], list[str]]:
     """(drift, stamp-only paths) between the committed fixtures (under ``base``) and what the
     producer wrote (under ``produced``); files and links, by content, mode and target."""
     drift, stamp_only = [], []
     for rel in folders:
         old = {e["path"]: e for e in _listing(base / rel) if e["kind"] != "dir"} if (base / rel).is_dir() else {}
-        new = {e["path"]: e for e in _listing(produced / rel) if e["kind"] != "dir"} if (produced / rel).is_dir() else {}
+        new = (
+            {e["path"]: e for e in _listing(produced / rel) if e["kind"] != "dir"} if (produced / rel).is_dir() else {}
+        )
         for path in sorted(set(old) | set(new)):
             a, b = old.get(path), new.get(path)
             key = f"{rel.rstrip('/')}/{path}"
@@ -117,16 +124,25 @@ def compare_trees(base: Path, produced: Path, folders: list[str], with_diff: boo
                 change = "mode"
             old_bytes = (base / rel / path).read_bytes() if a and a["kind"] == "file" else None
             new_bytes = (produced / rel / path).read_bytes() if b and b["kind"] == "file" else None
-            if change == "changed" and a["kind"] == b["kind"] == "file" and a["mode"] == b["mode"] and Path(path).name in STAMP_FILES:
-                if _low_signal_only(old_bytes, new_bytes):
-                    stamp_only.append(key)
-                    continue
+            if (
+                change == "changed"
+                and a is not None  # (always, when changed: for the type checker)
+                and b is not None
+                and old_bytes is not None  # both are files: their bytes were read
+                and new_bytes is not None
+                and a["mode"] == b["mode"]
+                and Path(path).name in STAMP_FILES
+            ) and _low_signal_only(old_bytes, new_bytes):
+                stamp_only.append(key)
+                continue
             item = {"path": key, "change": change}
-            if change == "mode":
+            if change == "mode" and a is not None and b is not None:  # always both, for "mode"
                 item["detail"] = f"mode {a['mode']:o} -> {b['mode']:o}"
             if with_diff and change != "mode":
                 if (a and a["kind"] == "link") or (b and b["kind"] == "link"):
-                    item["diff"] = f"link a/{key} -> {a.get('target') if a else None}, b/{key} -> {b.get('target') if b else None}\n"
+                    item["diff"] = (
+                        f"link a/{key} -> {a.get('target') if a else None}, b/{key} -> {b.get('target') if b else None}\n"
+                    )
                 else:
                     item["diff"] = _text_diff(key, old_bytes, new_bytes)
             drift.append(item)
@@ -181,7 +197,9 @@ async def check(
         if drift:
             message = f"{len(drift)} fixture file(s) differ from what the producer writes today{note}: run `artifact-lsp regenerate`"
             return CheckOutcome("drift", message, drift, stamp_only, res.code, res.tail)
-        return CheckOutcome("clean", f"the fixtures are what the producer writes today{note}", [], stamp_only, res.code, res.tail)
+        return CheckOutcome(
+            "clean", f"the fixtures are what the producer writes today{note}", [], stamp_only, res.code, res.tail
+        )
     finally:
         await loop.run_in_executor(None, lambda: shutil.rmtree(scratch, ignore_errors=True))
 

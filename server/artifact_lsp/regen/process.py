@@ -98,7 +98,9 @@ async def stop_run(pgid: int | None, marker: str | None) -> tuple[list[int], lis
         stopped.extend(p for p in pids if p not in stopped)
         _signal_run(pgid, pids, sig)
         deadline = time.monotonic() + KILL_GRACE
-        while time.monotonic() < deadline and await loop.run_in_executor(None, run_processes, pgid, marker):
+        while time.monotonic() < deadline:
+            if not await loop.run_in_executor(None, run_processes, pgid, marker):
+                break
             await asyncio.sleep(0.02)
     return stopped, await loop.run_in_executor(None, run_processes, pgid, marker)
 
@@ -137,7 +139,9 @@ class _ExitProtocol(asyncio.subprocess.SubprocessStreamProtocol):
             self.exited.set_result(None)
 
 
-async def _execute(argv, cwd: Path, env, deadline: float, reporter, cancel: asyncio.Event | None, on_start=None) -> ExecResult:
+async def _execute(
+    argv, cwd: Path, env, deadline: float, reporter, cancel: asyncio.Event | None, on_start=None
+) -> ExecResult:
     """Run one program in its own process group until it exits (or the deadline / a cancel),
     then stop everything it left and drain its output without blocking."""
     loop = asyncio.get_running_loop()
@@ -191,7 +195,9 @@ async def _execute(argv, cwd: Path, env, deadline: float, reporter, cancel: asyn
     reason = None
     try:
         waits = {protocol.exited} | ({cancel_wait} if cancel_wait else set())
-        done, _ = await asyncio.wait(waits, timeout=max(deadline - time.monotonic(), 0), return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            waits, timeout=max(deadline - time.monotonic(), 0), return_when=asyncio.FIRST_COMPLETED
+        )
         if protocol.exited not in done:
             reason = "cancelled" if cancel_wait in done else "timed out"
         # on every outcome: the script has exited (or is being stopped); stop what is left

@@ -31,6 +31,7 @@ def _wipe(root: Path, rel: str) -> None:
 def _leaf(path: str) -> str:
     return keypath.parse(path)[-1]
 
+
 # the key names the script's check read, from the contract spec
 _ENTRIES = spec.ENTRIES
 _ROOT = _leaf(spec.ARTIFACT_ROOT)
@@ -103,6 +104,7 @@ def producer_argv(job: Job, env: Environment, root: Path, settings: Settings) ->
     fn=RT] --force --no-save-defaults``, then the environment's own ``args``."""
     output = root / output_of(env, settings)
     template = Path(env.template) if os.path.isabs(env.template) else root / env.template
+    assert job.producer is not None, "a producer job"  # plan() sets it for every producer job
     argv = [
         *job.producer,
         "--template", str(template),
@@ -133,7 +135,9 @@ class Produced:
         return self.reason is None and self.failure is None
 
 
-async def _produce(job: Job, root: Path, settings: Settings, targets, reporter, cancel, on_start, marker: str) -> Produced:
+async def _produce(
+    job: Job, root: Path, settings: Settings, targets, reporter, cancel, on_start, marker: str
+) -> Produced:
     """Run the job against ``root`` (the workspace, or a scratch copy of it)."""
     loop = asyncio.get_running_loop()
     deadline = time.monotonic() + settings.timeout
@@ -145,10 +149,14 @@ async def _produce(job: Job, root: Path, settings: Settings, targets, reporter, 
         reporter.progress("running " + " ".join(Path(a).name if i == 0 else a for i, a in enumerate(argv)))
         res = await _execute(argv, root, base_env, deadline, reporter, cancel, on_start)
         failure = None if res.code == 0 else f"the regenerate script failed with exit code {res.code}"
-        return Produced(res.code, res.tail, res.reason, failure if res.reason is None else None, res.stopped, res.survivors)
+        return Produced(
+            res.code, res.tail, res.reason, failure if res.reason is None else None, res.stopped, res.survivors
+        )
     folders = fixture_folders(root, settings)
-    stopped, survivors, tail = [], [], []
-    code = 0
+    stopped: list[int] = []
+    survivors: list[int] = []
+    tail: list[str] = []
+    code: int | None = 0
     for env in job.environments:
         if cancel is not None and cancel.is_set():
             return Produced(code, tail, "cancelled", None, stopped, survivors)
@@ -157,12 +165,26 @@ async def _produce(job: Job, root: Path, settings: Settings, targets, reporter, 
         await loop.run_in_executor(None, _wipe, root, rel_output)
         argv = producer_argv(job, env, root, settings)
         reporter.progress(f"{env.name}: running " + " ".join([Path(argv[0]).name, *argv[1:]]))
-        env_vars = {**base_env, "ENV_PREFIX": "ESB", "ESB_TAG": f"{env.name}-latest", **settings.env, **env.env, MARKER_VAR: marker}
+        env_vars = {
+            **base_env,
+            "ENV_PREFIX": "ESB",
+            "ESB_TAG": f"{env.name}-latest",
+            **settings.env,
+            **env.env,
+            MARKER_VAR: marker,
+        }
         try:
             res = await _execute(argv, root, env_vars, deadline, reporter, cancel, on_start)
         except OSError as exc:  # not found, not executable
             why = "was not found" if isinstance(exc, FileNotFoundError) else f"cannot run: {exc.strerror or exc}"
-            return Produced(None, tail, None, f"the producer command {argv[0]!r} {why} (regenerate.producer / ESB_CMD)", stopped, survivors)
+            return Produced(
+                None,
+                tail,
+                None,
+                f"the producer command {argv[0]!r} {why} (regenerate.producer / ESB_CMD)",
+                stopped,
+                survivors,
+            )
         stopped += res.stopped
         survivors += res.survivors
         tail = res.tail or tail
@@ -170,10 +192,19 @@ async def _produce(job: Job, root: Path, settings: Settings, targets, reporter, 
         if res.reason is not None:
             return Produced(res.code, tail, res.reason, None, stopped, survivors)
         if res.code != 0:
-            return Produced(res.code, tail, None, f"the producer failed for {env.name} with exit code {res.code}", stopped, survivors)
+            return Produced(
+                res.code,
+                tail,
+                None,
+                f"the producer failed for {env.name} with exit code {res.code}",
+                stopped,
+                survivors,
+            )
         problem = await loop.run_in_executor(None, check_manifest, root / rel_output / "artifact.yml", env.mode)
         if problem is not None:
-            return Produced(res.code, tail, None, f"the manifest the producer wrote for {env.name} {problem}", stopped, survivors)
+            return Produced(
+                res.code, tail, None, f"the manifest the producer wrote for {env.name} {problem}", stopped, survivors
+            )
         gone = await loop.run_in_executor(None, _drop_runtime_base, root, rel_output, folders)
         for path in gone:
             reporter.output("stdout", f"artifact-lsp: removed {path}/ (runtime-base is outside the contract)")

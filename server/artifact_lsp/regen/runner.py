@@ -58,6 +58,7 @@ class Outcome:
             "review": self.review,
         }
 
+
 _RUNNING: set[str] = set()  # roots with a run in this process
 
 
@@ -66,7 +67,12 @@ def busy(root: Path) -> bool:
     if key in _RUNNING:
         return True
     state = read_state(root)
-    return bool(state and state.get("status") == "running" and _pid_alive(int(state.get("pid", 0))) and state.get("pid") != os.getpid())
+    return bool(
+        state
+        and state.get("status") == "running"
+        and _pid_alive(int(state.get("pid", 0)))
+        and state.get("pid") != os.getpid()
+    )
 
 
 class Reporter:
@@ -144,7 +150,11 @@ async def run(
                     if summary["timestampOnly"] and not summary["stampsRestored"]
                     else ""
                 )
-                + (f"; {summary['findings']['total']} contract finding(s) left" if summary["findings"]["total"] else "; no contract finding left")
+                + (
+                    f"; {summary['findings']['total']} contract finding(s) left"
+                    if summary["findings"]["total"]
+                    else "; no contract finding left"
+                )
                 + _leftover_note(res)
             )
             return Outcome(
@@ -247,10 +257,18 @@ def undo(root: Path, force: bool = False) -> tuple[bool, str, list[str]]:
         edited = differences(root, state["after"])
         if edited:
             shown = ", ".join(edited[:5]) + (", ..." if len(edited) > 5 else "")
-            return False, (
-                f"{len(edited)} path(s) changed since the regeneration of {state.get('finished', state.get('started'))} "
-                f"({shown}): undo would discard those edits; use --force to undo anyway"
-            ), []
+            return (
+                False,
+                (
+                    f"{len(edited)} path(s) changed since the regeneration of {state.get('finished', state.get('started'))} "
+                    f"({shown}): undo would discard those edits; use --force to undo anyway"
+                ),
+                [],
+            )
     touched = restore(root, state)
     drop_snapshot(root, state)
-    return True, f"undid the regeneration of {state.get('finished', state.get('started'))}: {len(touched)} path(s) restored", touched
+    return (
+        True,
+        f"undid the regeneration of {state.get('finished', state.get('started'))}: {len(touched)} path(s) restored",
+        touched,
+    )

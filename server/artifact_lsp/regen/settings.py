@@ -52,7 +52,7 @@ class Settings:
     script_set: bool = False  # the script was configured (not the default)
 
     @classmethod
-    def from_dict(cls, raw: dict | None) -> "Settings":
+    def from_dict(cls, raw: dict | None) -> Settings:
         raw = raw or {}
         out = cls()
         if "script" in raw:
@@ -71,7 +71,9 @@ class Settings:
                 raise Refused("regenerate.timeout must be a number of seconds > 0")
             out.timeout = float(raw["timeout"])
         if "fixtures" in raw:
-            if not isinstance(raw["fixtures"], list) or not all(isinstance(a, str) and a.strip() for a in raw["fixtures"]):
+            if not isinstance(raw["fixtures"], list) or not all(
+                isinstance(a, str) and a.strip() for a in raw["fixtures"]
+            ):
                 raise Refused("regenerate.fixtures must be a list of folders (from the workspace root)")
             out.fixtures = list(raw["fixtures"])
         if "targetsAsArgs" in raw:
@@ -83,7 +85,9 @@ class Settings:
         if "producer" in raw and raw["producer"] is not None:
             value = raw["producer"]
             if not isinstance(value, list) or not value or not all(isinstance(a, str) and a for a in value):
-                raise Refused('regenerate.producer must be the producer command as a list, e.g. ["esb", "artifact", "generate"]')
+                raise Refused(
+                    'regenerate.producer must be the producer command as a list, e.g. ["esb", "artifact", "generate"]'
+                )
             out.producer = list(value)
         if "environments" in raw and raw["environments"] is not None:
             out.environments = _environments(raw["environments"])
@@ -167,9 +171,10 @@ def _inside(root: Path, path: Path) -> bool:
     except ValueError:
         return False
 
+
 HOW_TO_CONFIGURE = (
     "set regenerate.script (artifactLsp.regenerate.script) to your repository's script, or let artifact-lsp "
-    "drive the producer itself: regenerate.producer = [\"esb\", \"artifact\", \"generate\"] (or ESB_CMD / "
+    'drive the producer itself: regenerate.producer = ["esb", "artifact", "generate"] (or ESB_CMD / '
     "ARTIFACT_PRODUCER_CMD in regenerate.env) and one regenerate.environments.<env> = {mode, template, project} "
     "per fixture folder (README: Regenerating without a script)"
 )
@@ -188,7 +193,9 @@ def resolve_script(root: Path, settings: Settings) -> Path:
             "Set artifactLsp.regenerate.script to a path inside the workspace."
         )
     if not real.exists():
-        raise Refused(f"no regenerate script at {real.relative_to(root)} (default {DEFAULT_SCRIPT}): {HOW_TO_CONFIGURE}")
+        raise Refused(
+            f"no regenerate script at {real.relative_to(root)} (default {DEFAULT_SCRIPT}): {HOW_TO_CONFIGURE}"
+        )
     if not real.is_file():
         raise Refused(
             f"the regenerate script {real.relative_to(root)} is not a regular file: "
@@ -205,7 +212,9 @@ def fixture_folders(root: Path, settings: Settings) -> list[Path]:
     for rel in settings.fixtures:
         path = Path(os.path.realpath(root / rel))
         if not _inside(root, path) or path == root:
-            raise Refused(f"fixture folder {rel!r} must be a folder inside the workspace (artifactLsp.regenerate.fixtures)")
+            raise Refused(
+                f"fixture folder {rel!r} must be a folder inside the workspace (artifactLsp.regenerate.fixtures)"
+            )
         out.append(path)
     return out
 

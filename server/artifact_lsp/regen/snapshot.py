@@ -10,6 +10,7 @@ import shutil
 import stat
 import time
 from pathlib import Path
+from typing import Any
 
 from .settings import Refused, _inside
 
@@ -136,7 +137,7 @@ def take_snapshot(root: Path, folders: list[Path], label: str, marker: str | Non
     entries = []
     for index, folder in enumerate(folders):
         rel_folder = folder.relative_to(root).as_posix()
-        record = {"folder": rel_folder, "exists": folder.is_dir(), "mode": None, "entries": []}
+        record: dict[str, Any] = {"folder": rel_folder, "exists": folder.is_dir(), "mode": None, "entries": []}
         if folder.is_dir():
             record["mode"] = stat.S_IMODE(os.stat(folder).st_mode)
             target = base / "data" / str(index)

@@ -47,6 +47,7 @@ def _strip_stamp(data):
         data["generator"] = gen
     return data
 
+
 _STAMP_LINE = re.compile(rb"""^\s*["']?(generated_at|version)["']?\s*:|^["']?generator["']?\s*:.*\bversion\b""")
 
 
@@ -131,7 +132,12 @@ def summarise(root: Path, state: dict, timestamps: str = "restore") -> dict:
                      "message": finding.message}
                 )  # fmt: skip
     return {
-        "counts": {"added": len(added), "changed": len(changed), "removed": len(removed), "stampsRestored": len(restored)},
+        "counts": {
+            "added": len(added),
+            "changed": len(changed),
+            "removed": len(removed),
+            "stampsRestored": len(restored),
+        },
         "added": added,
         "changed": changed,
         "removed": removed,
@@ -170,7 +176,9 @@ def format_summary(summary: dict) -> list[str]:
             lines.append(f"  {change} ({len(keys)}):")
             lines += [f"    {k}" for k in _file_lines(keys)]
     if summary.get("stampsRestored"):
-        lines.append(f"  committed generated_at / generator.version kept (only the stamp changed) ({len(summary['stampsRestored'])}):")
+        lines.append(
+            f"  committed generated_at / generator.version kept (only the stamp changed) ({len(summary['stampsRestored'])}):"
+        )
         lines += [f"    {k}" for k in _ordered(summary["stampsRestored"])]
     elif summary.get("timestampOnly"):
         lines.append(f"  only generated_at / generator.version changed ({len(summary['timestampOnly'])}):")

@@ -97,8 +97,9 @@ def setup_path(strategy):
 
 def describe():
     """One line for the extension's output channel: which server, Python and YAML parser."""
-    import artifact_lsp
     import yaml
+
+    import artifact_lsp
 
     origin = "bundled" if os.path.abspath(artifact_lsp.__file__).startswith(LIBS + os.sep) else "environment"
     yaml_origin = "bundled" if os.path.abspath(yaml.__file__).startswith(LIBS + os.sep) else "environment"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import partial
 
 from .. import files, keypath, spec
 from ..files import is_dir
@@ -98,7 +99,7 @@ def runtime_base_folder(ctx: Context) -> None:
         base = os.path.join(str(folder), text.strip())  # an absolute root stays absolute
         for segment in forbidden:
             folder_path = os.path.join(base, segment)
-            if files.cached_fact("dir", folder_path, lambda p=folder_path: is_dir(p)):
+            if files.cached_fact("dir", folder_path, partial(is_dir, folder_path)):
                 start, end = value_span(*pair)
                 ctx.report(
                     AL202,

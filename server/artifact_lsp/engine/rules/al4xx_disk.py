@@ -121,8 +121,7 @@ def _entry_problems(folder: str, root_text: str, dir_text: str) -> tuple:
                 missing.append(name)
         elif verdict is not None:
             out.append((AL402, name, verdict))
-    # files.is_dir and files.sha256_of take a str as well (os.stat); their annotations say Path
-    if len(missing) == len(REQUIRED) and not files.is_dir(config_dir):  # type: ignore[arg-type]
+    if len(missing) == len(REQUIRED) and not files.is_dir(config_dir):
         return ((AL401, None, None),)
     out.extend((AL401, name, None) for name in missing)
     return tuple(out)
@@ -156,7 +155,7 @@ def _template(ctx: Context, entry: Mapping, i: int, repo_root: str | None) -> No
     actual = files.cached_fact(
         "sha256",
         (base, path),
-        lambda: files.sha256_of(os.path.join(base, path) if base else path),  # type: ignore[arg-type]  # a str: see above
+        lambda: files.sha256_of(os.path.join(base, path) if base else path),
     )
     if actual is None or actual == sha.strip():
         return

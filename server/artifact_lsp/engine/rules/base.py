@@ -35,7 +35,7 @@ class Context:
 
     __slots__ = ("text", "parsed", "path", "kind", "config", "findings", "_seen", "legacy_keys", "folder", "_memo")
 
-    def __init__(self, text: str, parsed: ParsedYaml, path: Path | None, kind: str, config: Config):
+    def __init__(self, text: str, parsed: ParsedYaml, path: str | os.PathLike[str] | None, kind: str, config: Config):
         self.text = text
         self.parsed = parsed
         self.path = path
