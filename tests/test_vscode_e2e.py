@@ -48,7 +48,6 @@ from unittest import mock
 import pytest
 
 import vscode_harness as h
-
 from artifact_lsp import regen
 
 DOCKER = "e2e/artifacts/e2e-docker/artifact.yml"
@@ -362,7 +361,11 @@ def _close_editors(wb) -> None:
     """No editor and no notification of an earlier step left to match."""
     wb.call("command", title="View: Close All Editors")
     wb.call("clearNotifications")
-    wb.call("waitNoNotification", match=r"^artifact-lsp: (undid|regenerated)|^Artifact LSP: the regeneration changed", timeout=20_000)
+    wb.call(
+        "waitNoNotification",
+        match=r"^artifact-lsp: (undid|regenerated)|^Artifact LSP: the regeneration changed",
+        timeout=20_000,
+    )
 
 
 def test_review_and_undo_a_regeneration(vscode):
@@ -388,12 +391,16 @@ def test_review_and_undo_a_regeneration(vscode):
     assert new_sha in vscode.file(DOCKER).read_text()
     assert _tree(fixtures) != before
     wb.call("notificationButton", match=CHANGED.format(1), button="Review changes", untilGone=True, timeout=20_000)
-    diff = wb.call("diffEditor", titles=[REVIEW_TITLE.format(DOCKER)], original=old_sha, modified=new_sha, timeout=30_000)
+    diff = wb.call(
+        "diffEditor", titles=[REVIEW_TITLE.format(DOCKER)], original=old_sha, modified=new_sha, timeout=30_000
+    )
     wb.call("screenshot", path=str(h.ARTIFACTS / "review-diff.png"))
     assert REVIEW_TITLE.format(DOCKER) in diff["active"], diff
     assert new_sha not in diff["original"] and old_sha not in diff["modified"], diff
     wb.call("command", title="Artifact LSP: Undo regeneration")
-    wb.call("waitNotification", match=r"^artifact-lsp: undid the regeneration of .*: \d+ path\(s\) restored", timeout=30_000)
+    wb.call(
+        "waitNotification", match=r"^artifact-lsp: undid the regeneration of .*: \d+ path\(s\) restored", timeout=30_000
+    )
     assert _tree(fixtures) == before
     assert not _state_dir(vscode).exists()  # the snapshot went with the undo
 
@@ -404,9 +411,24 @@ def test_review_and_undo_a_regeneration(vscode):
     wb.call("waitNoNotification", match=r"^Artifact LSP: Regenerate fixtures", timeout=20_000)
     assert new_sha in vscode.file(CONTAINERD).read_text() and new_sha in vscode.file(DOCKER).read_text()
     wb.call("notificationButton", match=CHANGED.format(2), button="Review changes", untilGone=True, timeout=20_000)
-    rows = wb.call("quickPickRows", match=re.escape(CONTAINERD), placeholder="Files the regeneration changed", accept=True, timeout=20_000)
-    assert [(r["label"], r["description"], r["checked"]) for r in rows] == [(CONTAINERD, "changed", True), (DOCKER, "changed", True)], rows
-    diff = wb.call("diffEditor", titles=[REVIEW_TITLE.format(CONTAINERD), REVIEW_TITLE.format(DOCKER)], original=old_sha, modified=new_sha, timeout=30_000)
+    rows = wb.call(
+        "quickPickRows",
+        match=re.escape(CONTAINERD),
+        placeholder="Files the regeneration changed",
+        accept=True,
+        timeout=20_000,
+    )
+    assert [(r["label"], r["description"], r["checked"]) for r in rows] == [
+        (CONTAINERD, "changed", True),
+        (DOCKER, "changed", True),
+    ], rows
+    diff = wb.call(
+        "diffEditor",
+        titles=[REVIEW_TITLE.format(CONTAINERD), REVIEW_TITLE.format(DOCKER)],
+        original=old_sha,
+        modified=new_sha,
+        timeout=30_000,
+    )
     assert sum(REVIEW_TITLE.format(path) in t for t in diff["tabs"] for path in (CONTAINERD, DOCKER)) == 2, diff
     wb.call("command", title="Artifact LSP: Undo regeneration")
     wb.call("waitNotification", match=r"^artifact-lsp: undid the regeneration of ", timeout=30_000)
