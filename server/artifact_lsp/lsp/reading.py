@@ -12,7 +12,7 @@ from ..engine import contract, navigate, outline
 from ..engine.model import relink
 from ..engine.text import LineIndex
 from ..engine.yamlmodel import Mapping, Scalar, deref
-from .app import ArtifactLanguageServer
+from .server import ArtifactLanguageServer
 from .convert import lsp_range, offset_of
 
 _SYMBOL_KINDS = {

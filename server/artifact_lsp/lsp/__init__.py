@@ -16,7 +16,7 @@ FACTS_TTL = 2.0
 def create_server():
     from ..engine import files
     from . import actions, diagnostics, reading, regenerate
-    from .app import ArtifactLanguageServer
+    from .server import ArtifactLanguageServer
 
     files.set_facts_ttl(FACTS_TTL)  # disk facts for a keystroke's lint; watchers clear them
     ls = ArtifactLanguageServer()
@@ -54,7 +54,7 @@ def _long_lived_server():
 
 def __getattr__(name: str):
     if name == "ArtifactLanguageServer":
-        from .app import ArtifactLanguageServer
+        from .server import ArtifactLanguageServer
 
         return ArtifactLanguageServer
     raise AttributeError(name)

@@ -21,7 +21,7 @@ from pygls.uris import to_fs_path
 
 from ..engine import files, linter
 from . import workspace_lint
-from .app import TRIM_AFTER_CHARS, ArtifactLanguageServer, Doc, is_config_file, trim_memory
+from .server import TRIM_AFTER_CHARS, ArtifactLanguageServer, Doc, is_config_file, trim_memory
 from .convert import diagnostic, encode_diagnostics
 
 log = logging.getLogger("artifact_lsp.server")

@@ -17,7 +17,7 @@ import asyncio
 from lsprotocol import types as lsp
 
 from ..engine.linter import fix_edits
-from .app import ArtifactLanguageServer
+from .server import ArtifactLanguageServer
 from .convert import diagnostic, offset_of, text_edits, to_lsp_diagnostic, workspace_edit
 
 FIX_ALL_KIND = "source.fixAll.artifact-lsp"

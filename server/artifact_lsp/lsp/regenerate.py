@@ -20,7 +20,7 @@ from pygls.uris import to_fs_path
 
 from .. import regen
 from . import diagnostics
-from .app import ArtifactLanguageServer
+from .server import ArtifactLanguageServer
 
 COMMAND = "artifact-lsp.regenerate"
 UNDO_COMMAND = "artifact-lsp.undoRegeneration"
