@@ -9,7 +9,7 @@ import pytest
 
 from artifact_lsp.engine.linter import lint_text
 from artifact_lsp.lsp.convert import diagnostic, encode_diagnostics
-from artifact_lsp.lsp.diagnostics import _publish_frame
+from artifact_lsp.lsp.scheduler import _publish_frame
 
 TEXTS = {
     "legacy": 'schema_version: "1"\nproject: p\nenv: e\nmode: docker\nartifacts:\n  - id: x\n    image_prewarm: all\n    artifact_root: r\n    runtime_config_dir: ../../x\n',

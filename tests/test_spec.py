@@ -40,10 +40,10 @@ KNOWN_ELSEWHERE = {
     ("regen/summary.py", "generator"),
     ("regen/summary.py", "version"),
     # the matrix suites completion (``_suite_names``; the engine's is al5xx_matrix.suite_names)
-    ("lsp/reading.py", "suites"),
+    ("lsp/handlers/reading.py", "suites"),
     # not contract keys: the regenerate settings' ``env`` and ``targets``, a path example
     ("regen/settings.py", "env"),
-    ("lsp/regenerate.py", "targets"),
+    ("lsp/handlers/regenerate.py", "targets"),
     ("engine/config.py", "name"),
     # regen/: an environment table's ``name``, a snapshot record's file ``mode`` and ``sha256``
     ("regen/settings.py", "name"),
@@ -51,7 +51,7 @@ KNOWN_ELSEWHERE = {
     ("regen/drift.py", "sha256"),
     # protocol fields, not contract keys: a code action's document ``version``, a workspace
     # folder's ``name``, a JSON-RPC message's ``id``
-    ("lsp/actions.py", "version"),
+    ("lsp/handlers/actions.py", "version"),
     ("lsp/capabilities.py", "name"),
     ("lsp/transport.py", "id"),
 }

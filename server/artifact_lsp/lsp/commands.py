@@ -6,7 +6,7 @@ from __future__ import annotations
 from lsprotocol import types as lsp
 
 from ..engine.model import Finding
-from .server import Doc
+from .state import Doc
 
 FIX_ALL_KIND = "source.fixAll.artifact-lsp"
 FIX_ALL_COMMAND = "artifact-lsp.fixAll"

@@ -18,13 +18,17 @@ import json
 import logging
 import os
 import threading
+from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
 from ..engine import files, linter
 from . import workspace_lint
 from .convert import diagnostic, encode_diagnostics
-from .server import TRIM_AFTER_CHARS, ArtifactLanguageServer, Doc, is_config_file, trim_memory
+from .state import TRIM_AFTER_CHARS, Doc, is_config_file, trim_memory
+
+if TYPE_CHECKING:
+    from .server import ArtifactLanguageServer
 
 log = logging.getLogger("artifact_lsp.server")
 

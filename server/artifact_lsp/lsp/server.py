@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import fnmatch
 import logging
-import os
 import re
 import threading
 import time
@@ -32,6 +31,7 @@ from ..engine.config import DEFAULT_INCLUDE, Config, ConfigCache, ConfigError
 from ..engine.linter import LintResult, kind_of, lint_text, not_checked
 from . import workspace_lint
 from .convert import encoding_of
+from .state import TRIM_AFTER_CHARS, Doc, is_config_file, trim_memory
 
 log = logging.getLogger("artifact_lsp.server")
 
@@ -42,21 +42,6 @@ SERVER_KEYS = {"documentGlobs", "document-globs", "trace", "regenerate"}
 
 def kebab(key: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "-" + m.group(1).lower(), key)
-
-
-@dataclass
-class Doc:
-    """What the server knows about one open document."""
-
-    uri: str
-    path: Path | None
-    kind: str
-    version: int | None = None
-    result: LintResult | None = None
-    result_version: int | None = None
-    result_epoch: int = -1
-    task: asyncio.Task | None = None
-    last_cost: float = 0.0
 
 
 @dataclass
@@ -320,38 +305,9 @@ class ArtifactLanguageServer(LanguageServer):
         await asyncio.wait(list(self.regen_active.values()), timeout=timeout)
 
 
-TRIM_AFTER_CHARS = 256 * 1024
-_libc = None
-
-
-def trim_memory() -> None:
-    """Give freed heap back to the OS after a big document's lint (glibc keeps it otherwise,
-    and a long-lived server would sit at its peak)."""
-    global _libc
-    if _libc is None:
-        try:
-            import ctypes
-
-            _libc = ctypes.CDLL("libc.so.6")
-            _libc.malloc_trim.argtypes = [ctypes.c_size_t]
-        except (OSError, AttributeError):
-            _libc = False
-    if _libc:
-        _libc.malloc_trim(0)
-
-
 def _kind_from_name(name: str) -> str:
     if name.endswith(".json"):
         return "json"
     if "matrix" in name:
         return "matrix"
     return "manifest"
-
-
-def uri_of(path: Path | str) -> str:
-    # not resolved: a symlinked manifest keeps its own name (as the client and the CLI see it)
-    return Path(os.path.abspath(path)).as_uri()
-
-
-def is_config_file(path: str) -> bool:
-    return os.path.basename(path) in (".artifact-lsp.toml", "pyproject.toml")
