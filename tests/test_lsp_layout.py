@@ -70,3 +70,22 @@ def test_server_state_is_declared_on_the_class():
     source = inspect.getsource(ArtifactLanguageServer.__init__)
     for attribute in ("ws_index", "ws_pending", "workspace_ready", "regen_cancels", "regen_active", "doc_stamps"):
         assert f"self.{attribute}" in source, attribute
+
+
+def test_completion_decisions_are_the_engines():
+    """The suite names a matrix offers come from the engine (al5xx_matrix.defined_suites), in
+    the order the matrix defines them; a key completion leaves out keys already present."""
+    from artifact_lsp.engine import contract
+    from artifact_lsp.engine.linter import lint_text
+
+    head = "suites:\n  smoke: {}\n  stable: {}\nmatrix:\n- env: x\n  suites: [smoke, "
+    text = head + "\n"
+    root = lint_text(text, kind="matrix").parsed.root
+    offered = contract.completions("matrix", text, len(head), root)
+    assert offered.values is not None
+    suites = [value for value, description in offered.values if description == contract.SUITE_CHOICE]
+    assert suites == ["smoke", "stable"]
+    item = "matrix:\n- env: x\n  suites:\n  - "
+    offered = contract.completions("matrix", "suites:\n  smoke: {}\n" + item, len("suites:\n  smoke: {}\n" + item), root)
+    assert [v for v, _ in offered.values or []] == ["smoke", "stable"]
+    assert contract.completions("matrix", text, len(head), None).values == []

@@ -39,8 +39,6 @@ KNOWN_ELSEWHERE = {
     ("regen/summary.py", "generated_at"),
     ("regen/summary.py", "generator"),
     ("regen/summary.py", "version"),
-    # the matrix suites completion (``_suite_names``; the engine's is al5xx_matrix.suite_names)
-    ("lsp/handlers/reading.py", "suites"),
     # not contract keys: the regenerate settings' ``env`` and ``targets``, a path example
     ("regen/settings.py", "env"),
     ("lsp/handlers/regenerate.py", "targets"),

@@ -1,17 +1,16 @@
 """Reading aids: hover on keys, completion of contract keys and values, document symbols.
 
-The knowledge (what a key is, which keys are valid where, the outline) is the engine's
-(``engine.contract``, ``engine.navigate``, ``engine.outline``); this module only translates.
+The decisions (what a key is, what to offer at a cursor, the outline) are the engine's
+(``engine.contract.hover`` / ``completions``, ``engine.outline``); this module only
+translates offsets and types.
 """
 
 from __future__ import annotations
 
 from lsprotocol import types as lsp
 
-from ...engine import contract, navigate, outline
-from ...engine.model import relink
+from ...engine import contract, outline
 from ...engine.text import LineIndex
-from ...engine.yamlmodel import Mapping, Scalar, deref
 from ..convert import lsp_range, offset_of
 from ..server import ArtifactLanguageServer
 
@@ -30,27 +29,19 @@ def _document_text(ls: ArtifactLanguageServer, uri: str) -> str:
     return ls.workspace.get_text_document(uri).source
 
 
-async def hover(ls: ArtifactLanguageServer, params: lsp.HoverParams):
+async def hover(ls: ArtifactLanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
     found = await ls.current_result(params.text_document.uri)
     if found is None:
         return None
     doc, result = found
     index = result.index
     offset = offset_of(index, params.position, ls.encoding)
-    hit = navigate.key_at(result.parsed.root, offset)
-    if hit is None:
+    shown = contract.hover(doc.kind, result.parsed.root, offset, result.findings, result.docs_url)
+    if shown is None:
         return None
-    path, key, _value = hit
-    info = contract.describe(doc.kind, path)
-    if info is None:
-        return None
-    parts = [relink(info.markdown, result.docs_url)]
-    here = [f for f in result.findings if f.start <= offset <= f.end]
-    if here:
-        parts.append("\n".join(f"- **{f.code}** {f.message}" for f in here))
     return lsp.Hover(
-        contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)),
-        range=lsp_range(index, key.start, key.end, ls.encoding),
+        contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=shown.markdown),
+        range=lsp_range(index, shown.start, shown.end, ls.encoding),
     )
 
 
@@ -67,48 +58,31 @@ async def completion(ls: ArtifactLanguageServer, params: lsp.CompletionParams):
         return None  # not checked (AL004): build nothing from it
     index = LineIndex(text)
     offset = offset_of(index, params.position, ls.encoding)
-    ctx = navigate.completion_context(text, offset)
-    edit_range = lsp_range(index, ctx.replace_start, offset, ls.encoding)
-    items: list[lsp.CompletionItem] = []
-    # a suite name: `suites: sm`, `suites: [sm`, or a `- sm` item of a block list
-    suite_item = (
-        doc.kind == "matrix"
-        and ctx.value_of is None
-        and len(ctx.path) >= 4
-        and ctx.path[0] == "matrix"
-        and ctx.path[-2] == "suites"
-        and isinstance(ctx.path[-1], int)
-    )
-    if ctx.value_of is not None or suite_item:
-        path = ctx.path if suite_item else (ctx.value_path or (*ctx.path, ctx.value_of))
-        choices = list(contract.value_choices(doc.kind, path))
-        if doc.kind == "matrix" and (suite_item or (len(path) >= 3 and path[0] == "matrix" and path[-1] == "suites")):
-            choices.extend((name, "a suite defined under suites") for name in _suite_names(doc, ls))
-        for value, description in choices:
-            if doc.kind == "json":  # a JSON string, replacing the typed text and its quote
-                value = '"' + value.strip('"') + '"'
-            items.append(
-                lsp.CompletionItem(
-                    label=value,
-                    kind=lsp.CompletionItemKind.EnumMember,
-                    detail=description,
-                    text_edit=lsp.TextEdit(range=edit_range, new_text=value),
-                )
-            )
-        return lsp.CompletionList(is_incomplete=False, items=items)
-    for info in contract.valid_keys(doc.kind, ctx.path):
-        if info.key in ctx.existing:
-            continue
-        items.append(
+    root = doc.result.parsed.root if doc.result is not None else None
+    offered = contract.completions(doc.kind, text, offset, root)
+    edit_range = lsp_range(index, offered.replace_start, offset, ls.encoding)
+    if offered.values is not None:
+        items = [
             lsp.CompletionItem(
-                label=info.key,
-                kind=lsp.CompletionItemKind.Property,
-                detail=("required · " if info.required else "") + info.summary,
-                documentation=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=info.markdown),
-                text_edit=lsp.TextEdit(range=edit_range, new_text=f"{info.key}: "),
-                sort_text=("0" if info.required else "1") + info.key,
+                label=value,
+                kind=lsp.CompletionItemKind.EnumMember,
+                detail=description,
+                text_edit=lsp.TextEdit(range=edit_range, new_text=value),
             )
+            for value, description in offered.values
+        ]
+        return lsp.CompletionList(is_incomplete=False, items=items)
+    items = [
+        lsp.CompletionItem(
+            label=info.key,
+            kind=lsp.CompletionItemKind.Property,
+            detail=("required · " if info.required else "") + info.summary,
+            documentation=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=info.markdown),
+            text_edit=lsp.TextEdit(range=edit_range, new_text=f"{info.key}: "),
+            sort_text=("0" if info.required else "1") + info.key,
         )
+        for info in offered.keys
+    ]
     return lsp.CompletionList(is_incomplete=False, items=items)
 
 
@@ -130,19 +104,6 @@ async def document_symbols(ls: ArtifactLanguageServer, params: lsp.DocumentSymbo
         )
 
     return [convert(s) for s in outline.symbols(result.parsed.root, doc.kind)]
-
-
-def _suite_names(doc, ls) -> list[str]:
-    result = doc.result
-    if result is None:
-        return []
-    root = deref(result.parsed.root)
-    if type(root) is not Mapping:
-        return []
-    suites = deref(root.get("suites"))
-    if type(suites) is not Mapping:
-        return []
-    return [k.value for k, _ in suites.pairs if type(k) is Scalar]
 
 
 __all__ = ["hover", "completion", "document_symbols"]
