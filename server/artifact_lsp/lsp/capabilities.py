@@ -12,6 +12,7 @@ Stdlib only: nothing here may import lsprotocol, pygls or the engine.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from .. import __version__
 
@@ -59,7 +60,7 @@ def initialize_result(params) -> dict | None:
         return None
     if not _plausible(params):
         return None
-    caps = copy.deepcopy(CAPABILITIES)
+    caps: dict[str, Any] = copy.deepcopy(CAPABILITIES)
     # pygls writes `client supports willSave and we handle it`: false (or the client's own
     # falsy value) whenever the client says anything about it
     sync = capabilities.get("textDocument")

@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
@@ -43,7 +43,7 @@ def diagnostics_of(ls: ArtifactLanguageServer, result: linter.LintResult, uri: s
 
 def publish(ls: ArtifactLanguageServer, uri: str, items: list[dict], version: int | None = None) -> None:
     """Send ``textDocument/publishDiagnostics`` as plain JSON (no cattrs round trip)."""
-    params = {"uri": uri, "diagnostics": items}
+    params: dict[str, Any] = {"uri": uri, "diagnostics": items}
     if version is not None:
         params["version"] = version
     ls.protocol._send_data({"jsonrpc": "2.0", "method": lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": params})
@@ -66,7 +66,7 @@ async def converted(ls: ArtifactLanguageServer, result: linter.LintResult, uri: 
         items = await loop.run_in_executor(_lane(ls, len(result.text)), diagnostics_of, ls, result, uri)
     else:
         items = diagnostics_of(ls, result, uri)
-    result._lsp_items = (key, items)
+    result._lsp_items = (key, items)  # type: ignore[attr-defined]  # the adapter's cache on the result
     return items
 
 
@@ -75,7 +75,7 @@ async def publish_async(ls: ArtifactLanguageServer, uri: str, items: list[dict],
     if len(items) <= OFF_LOOP_FINDINGS or ls.protocol.writer is None:
         publish(ls, uri, items, version)
         return
-    params = {"uri": uri, "diagnostics": items}
+    params: dict[str, Any] = {"uri": uri, "diagnostics": items}
     if version is not None:
         params["version"] = version
     message = {"jsonrpc": "2.0", "method": lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": params}

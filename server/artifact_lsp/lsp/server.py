@@ -19,7 +19,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -94,7 +94,7 @@ class ArtifactLanguageServer(LanguageServer):
         self.workspace_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifact-lsp-workspace")
         self.workspace_ready = asyncio.Event()  # the first full pass is done
         # running regenerations (handlers.regenerate)
-        self.regen_cancels: dict[str, asyncio.Event] = {}  # progress token -> cancel
+        self.regen_cancels: dict[int | str, asyncio.Event] = {}  # progress token -> cancel
         self.regen_active: dict[asyncio.Event, asyncio.Future] = {}  # cancel -> done when restored
 
     # ------------------------------------------------------------------ errors
@@ -117,7 +117,7 @@ class ArtifactLanguageServer(LanguageServer):
         return encoding_of(self.workspace.position_encoding)
 
     def client_supports(self, path: str) -> bool:
-        node = self.client_capabilities
+        node: Any = self.client_capabilities
         for part in path.split("."):
             node = getattr(node, part, None)
             if node is None:

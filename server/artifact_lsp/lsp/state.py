@@ -7,6 +7,7 @@ import asyncio
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..engine.linter import LintResult
 
@@ -27,7 +28,7 @@ class Doc:
 
 
 TRIM_AFTER_CHARS = 256 * 1024
-_libc = None
+_libc: Any = None  # the C library once loaded; False when it cannot be
 
 
 def trim_memory() -> None:

@@ -92,6 +92,7 @@ class Framer:
         if self.state == "headers":
             return self._header(events)
         if self.state == "body":
+            assert self.length is not None  # set with the state
             if len(self.buf) < self.length:
                 return False
             if len(self.buf) == self.length:  # the usual case: no copy of a big body
@@ -492,7 +493,7 @@ async def _run(server, stdin, framer, pending, writer) -> int:
             log.error("reading stdin failed: %r", exc)
         finally:
             with contextlib.suppress(RuntimeError):  # the loop is already closed
-                loop.call_soon_threadsafe(lambda: session.exiting or finished(0))
+                loop.call_soon_threadsafe(lambda: None if session.exiting else finished(0))
 
     threading.Thread(target=read, name="artifact-lsp-stdin", daemon=True).start()
     code = await done

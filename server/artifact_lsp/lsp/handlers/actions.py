@@ -20,6 +20,7 @@ from ...engine.linter import fix_edits
 from ..commands import FIX_ALL_COMMAND, FIX_ALL_KIND, regenerate_actions
 from ..convert import diagnostic, offset_of, text_edits, to_lsp_diagnostic, workspace_edit
 from ..server import ArtifactLanguageServer
+from ..state import Doc
 
 FIX_ALL_TITLE = "Remove all legacy keys in this file"
 # more fixable findings than this in the requested range (a select-all): their quick fixes are
@@ -56,7 +57,7 @@ def _fix_all_edit(ls: ArtifactLanguageServer, doc, result, version):
     return workspace_edit(doc.uri, version, text_edits(result.index, edits, ls.encoding), ls.document_changes), fixed
 
 
-def _moved_on(ls: ArtifactLanguageServer, doc, version) -> bool:
+def _moved_on(ls: ArtifactLanguageServer, doc: Doc, version: int | None) -> bool:
     """For a client without versioned edits: the document changed while the edits were being
     computed (they would be applied to a text they were not computed on)."""
     return not ls.document_changes and (ls.docs.get(doc.uri) is not doc or doc.version != version)

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from lsprotocol import types as lsp
 
@@ -57,7 +58,7 @@ async def pull_workspace(ls: ArtifactLanguageServer, params: lsp.WorkspaceDiagno
             if task is not None and task.cancelling():
                 raise
     previous = {p.uri: p.value for p in (params.previous_result_ids or [])}
-    items = []
+    items: list[dict[str, Any]] = []
     for uri, (diags, rid) in ls.workspace_results.items():
         if uri in ls.docs:
             continue

@@ -28,7 +28,8 @@ REPORT_INTERVAL = 0.1  # at most ten progress reports a second
 
 def _args(args) -> tuple[str | None, list[str]]:
     """(a URI naming the workspace or a manifest, targets) from the command arguments."""
-    uri, targets = None, []
+    uri: str | None = None
+    targets: list[str] = []
     for value in args:
         if isinstance(value, dict):
             uri = value.get("uri", uri)
