@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import fnmatch
 import logging
+import os
 import re
 import threading
 import time
@@ -51,7 +52,7 @@ class Settings:
     raw: dict = field(default_factory=dict)
 
 
-Reason = Literal["settings", "configuration", "files", "regenerated"]
+Reason = Literal["saved", "settings", "configuration", "files", "regenerated"]
 
 
 class ArtifactLanguageServer(LanguageServer):
@@ -268,6 +269,9 @@ class ArtifactLanguageServer(LanguageServer):
     def invalidate(self, reason: Reason, paths: list[str] | None = None) -> None:
         """The one way cached results go stale.
 
+        - ``saved``: open documents at ``paths`` were saved; disk facts are dropped and the
+          workspace files that depend on them (a matrix naming a manifest) are re-linted; the
+          open documents' own results stay.
         - ``settings``: new editor settings were applied; cached results and merged configs
           go stale, nothing is re-linted (``initialize`` and ``initialized`` lint afterwards).
         - ``configuration``: ``workspace/didChangeConfiguration``; as ``settings``, then the
@@ -280,6 +284,14 @@ class ArtifactLanguageServer(LanguageServer):
         """
         from . import scheduler
 
+        if reason == "saved":
+            files.clear_facts()
+            dependents: set[str] = set()
+            for path in paths or ():
+                dependents.update(self.ws_index.dependents(os.path.normpath(os.path.abspath(path))))
+            if dependents:
+                scheduler.schedule_workspace(self, workspace_lint.Work(paths=dependents))
+            return
         self.epoch += 1
         if reason in ("settings", "configuration"):
             self._merged.clear()

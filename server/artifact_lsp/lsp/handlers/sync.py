@@ -7,12 +7,10 @@ An open document of ours is linted on open and on every change (coalesced: see
 from __future__ import annotations
 
 import asyncio
-import os
 
 from lsprotocol import types as lsp
 
-from ...engine import files
-from .. import scheduler, workspace_lint
+from .. import scheduler
 from ..server import TRIM_AFTER_CHARS, ArtifactLanguageServer, Doc
 
 
@@ -48,15 +46,11 @@ def did_change(ls: ArtifactLanguageServer, params: lsp.DidChangeTextDocumentPara
 
 
 def did_save(ls: ArtifactLanguageServer, params: lsp.DidSaveTextDocumentParams) -> None:
-    files.clear_facts()
     doc = ls.docs.get(params.text_document.uri)
-    if doc is None or doc.path is None or doc.kind == "matrix":
-        return
     # a saved manifest may change what other files report (a matrix naming it): re-lint
     # those, not the whole workspace
-    dependents = ls.ws_index.dependents(os.path.normpath(os.path.abspath(doc.path)))
-    if dependents:
-        scheduler.schedule_workspace(ls, workspace_lint.Work(paths=set(dependents)))
+    manifest = doc is not None and doc.path is not None and doc.kind != "matrix"
+    ls.invalidate("saved", [str(doc.path)] if doc is not None and manifest else [])
 
 
 def did_close(ls: ArtifactLanguageServer, params: lsp.DidCloseTextDocumentParams) -> None:
