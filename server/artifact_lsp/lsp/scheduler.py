@@ -3,7 +3,6 @@
 Shared by the handlers (document sync, diagnostics, lifecycle, regeneration); it holds no
 state of its own (that is the server's).
 
-
 - A client that can pull (``textDocument/diagnostic``) pulls; others get
   ``publishDiagnostics`` with the document version. Never both for the same document.
 - Unopened manifests in the workspace folders are linted at start and after config or

@@ -2,8 +2,10 @@
 
 The run itself (snapshot, argv without shell, process group, timeout, restore) is
 ``artifact_lsp.regen``; this module adds work-done progress (cancellable), the script's
-output in the client's log, messages, the re-lint after a success, a code lens on every
-manifest and a code action on stale-fixture / runtime-base-folder diagnostics.
+output in the client's log, messages, the re-lint after a success (``ls.invalidate``) and a
+code lens on every manifest. The code action on stale-fixture / runtime-base-folder
+diagnostics is ``commands.regenerate_actions``; stopping runs at shutdown or SIGTERM is
+``ArtifactLanguageServer.stop_regenerations``.
 """
 
 from __future__ import annotations
