@@ -11,7 +11,8 @@ import asyncio
 from lsprotocol import types as lsp
 
 from .. import scheduler
-from ..server import TRIM_AFTER_CHARS, ArtifactLanguageServer, Doc
+from ..server import ArtifactLanguageServer
+from ..state import TRIM_AFTER_CHARS, Doc
 
 
 def did_open(ls: ArtifactLanguageServer, params: lsp.DidOpenTextDocumentParams) -> None:
