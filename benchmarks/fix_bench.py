@@ -160,7 +160,7 @@ def bench_cli_fix(folder: Path, counts: list[int], timeout: float) -> dict:
 
 def bench_long_line(entries: int) -> dict:
     from artifact_lsp.engine.linter import lint_text
-    from artifact_lsp.server.convert import diagnostic
+    from artifact_lsp.lsp.convert import diagnostic
 
     out = {}
     for label, non_ascii in (("ascii", False), ("non_ascii", True)):

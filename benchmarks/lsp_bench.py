@@ -201,7 +201,7 @@ def server_env() -> dict:
 def warm_up(argv: list[str]) -> None:
     import subprocess
 
-    subprocess.run([argv[0], "-c", "import artifact_lsp.server, artifact_lsp.cli"], env=server_env(), check=False)
+    subprocess.run([argv[0], "-c", "import artifact_lsp.lsp, artifact_lsp.cli"], env=server_env(), check=False)
 
 
 def rss_mib(pid: int) -> float:

@@ -62,7 +62,7 @@ if HOLD_BIG:
     import threading
 
     from artifact_lsp.engine import linter as _linter
-    from artifact_lsp.server import app as _app
+    from artifact_lsp.lsp import server as _app
 
     _lint_text = _linter.lint_text
     _big_released = threading.Event()

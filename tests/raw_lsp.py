@@ -11,7 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
-from artifact_lsp.server.transport import Framer
+from artifact_lsp.lsp.transport import Framer
 
 TIMEOUT = 60.0
 PUSH = {"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": True}, "configuration": True}}

@@ -13,8 +13,8 @@ import pytest
 from lsprotocol import types as lsp
 from pytest_lsp import client_capabilities
 
-from artifact_lsp.server import create_server
-from artifact_lsp.server.capabilities import initialize_result
+from artifact_lsp.lsp import create_server
+from artifact_lsp.lsp.capabilities import initialize_result
 
 EXTRA = {
     "empty": {},
@@ -86,7 +86,7 @@ def test_the_serve_command_answers_before_importing_pygls(tmp_path):
         "    def flush(self): return self.raw.flush()\n"
         "    def close(self): return self.raw.close()\n"
         "    def fileno(self): return self.raw.fileno()\n"
-        "from artifact_lsp.server import transport, create_server\n"
+        "from artifact_lsp.lsp import transport, create_server\n"
         "import os\n"
         "def slow_factory():\n"
         "    import time; time.sleep(0)\n"

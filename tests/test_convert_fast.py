@@ -8,8 +8,8 @@ import json
 import pytest
 
 from artifact_lsp.engine.linter import lint_text
-from artifact_lsp.server.convert import diagnostic, encode_diagnostics
-from artifact_lsp.server.diagnostics import _publish_frame
+from artifact_lsp.lsp.convert import diagnostic, encode_diagnostics
+from artifact_lsp.lsp.scheduler import _publish_frame
 
 TEXTS = {
     "legacy": 'schema_version: "1"\nproject: p\nenv: e\nmode: docker\nartifacts:\n  - id: x\n    image_prewarm: all\n    artifact_root: r\n    runtime_config_dir: ../../x\n',

@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from artifact_lsp.server.transport import Framer
+from artifact_lsp.lsp.transport import Framer
 
 TIMEOUT = 30.0
 

@@ -982,7 +982,7 @@ def test_the_cli_and_the_server_resolve_settings_the_same_way(tmp_path):
 
     from artifact_lsp.cli.args import build_parser
     from artifact_lsp.cli.regenerate import _overlay
-    from artifact_lsp.server.regenerate import settings_for
+    from artifact_lsp.lsp.handlers.regenerate import settings_for
 
     (tmp_path / ".artifact-lsp.toml").write_text(
         '[regenerate]\nenv = { ARTIFACT_PRODUCER_CMD = "p" }\n', encoding="utf-8"

@@ -101,7 +101,7 @@ def test_vsix_carries_the_server_its_dependencies_and_the_license(released):
         assert zf.read("extension/LICENSE.txt").decode() == (h.ROOT / "LICENSE").read_text()
         assert f'__version__ = "{VERSION}"' in zf.read("extension/bundled/libs/artifact_lsp/__init__.py").decode()
     for rel in (
-        "artifact_lsp/server/app.py",
+        "artifact_lsp/lsp/server.py",
         "artifact_lsp/engine/linter.py",
         "pygls/__init__.py",
         "lsprotocol/types.py",

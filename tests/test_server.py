@@ -289,9 +289,9 @@ class _ChangeMidway:
 def _server_in_process(tmp_path, text: str):
     """A server object with one open manifest and a client that resolves code actions and
     takes versioned edits, driven by calling its handlers (no transport)."""
-    from artifact_lsp.server import create_server
-    from artifact_lsp.server.app import Doc
-    from artifact_lsp.server.documents import LspWorkspace
+    from artifact_lsp.lsp import create_server
+    from artifact_lsp.lsp.server import Doc
+    from artifact_lsp.lsp.documents import LspWorkspace
 
     root = copy_workspace(tmp_path)
     path = root / "e2e/artifacts/e2e-docker/artifact.yml"
@@ -451,7 +451,7 @@ SEPARATORS = ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e"
 def test_document_model_splits_lines_as_lsp_does(separator):
     """The server's copy after incremental edits equals the client's, whatever characters the
     text holds (issue 10, item 5: after U+2028 the next edit landed one line off)."""
-    from artifact_lsp.server.documents import LspTextDocument
+    from artifact_lsp.lsp.documents import LspTextDocument
 
     text = 'schema_version: "1"\nproject: p\nartifacts:\n  - artifact_root: r\n    id: x\n    runtime_config_dir: c\n'
     doc = LspTextDocument("file:///w/artifact.yml", source=text)

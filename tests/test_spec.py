@@ -39,11 +39,9 @@ KNOWN_ELSEWHERE = {
     ("regen/summary.py", "generated_at"),
     ("regen/summary.py", "generator"),
     ("regen/summary.py", "version"),
-    # the matrix suites completion (``_suite_names``; the engine's is al5xx_matrix.suite_names)
-    ("server/reading.py", "suites"),
     # not contract keys: the regenerate settings' ``env`` and ``targets``, a path example
     ("regen/settings.py", "env"),
-    ("server/regenerate.py", "targets"),
+    ("lsp/handlers/regenerate.py", "targets"),
     ("engine/config.py", "name"),
     # regen/: an environment table's ``name``, a snapshot record's file ``mode`` and ``sha256``
     ("regen/settings.py", "name"),
@@ -51,9 +49,9 @@ KNOWN_ELSEWHERE = {
     ("regen/drift.py", "sha256"),
     # protocol fields, not contract keys: a code action's document ``version``, a workspace
     # folder's ``name``, a JSON-RPC message's ``id``
-    ("server/actions.py", "version"),
-    ("server/capabilities.py", "name"),
-    ("server/transport.py", "id"),
+    ("lsp/handlers/actions.py", "version"),
+    ("lsp/capabilities.py", "name"),
+    ("lsp/transport.py", "id"),
 }
 
 

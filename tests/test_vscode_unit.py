@@ -63,7 +63,7 @@ def test_vsix_contents_and_manifest(ext):
     for need in (
         "artifact_lsp/__init__.py",
         "artifact_lsp/cli/__init__.py",
-        "artifact_lsp/server/app.py",
+        "artifact_lsp/lsp/server.py",
         "artifact_lsp/engine/yamlmodel.py",
         "pygls/__init__.py",
         "lsprotocol/types.py",

@@ -10,7 +10,7 @@ import sys
 def main(argv=None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     if args[:1] == ["serve"] and all(a == "--stdio" for a in args[1:]):
-        from .server import serve
+        from .lsp import serve
 
         return serve()
     from .cli import main as cli_main

@@ -7,7 +7,7 @@ from .common import EXIT_ERROR
 
 def cmd_serve(args, out, err) -> int:
     try:
-        from ..server import serve
+        from ..lsp import serve
     except ImportError as exc:  # pragma: no cover - server ships with the package
         err.write(f"error: the language server is not available: {exc}\n")
         return EXIT_ERROR

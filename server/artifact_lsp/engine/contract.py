@@ -239,3 +239,76 @@ _KEYS = {
     "manifest": {_parse(k.path): k for k in spec.KEYS},
     "matrix": {_parse(k.path): k for k in spec.MATRIX_KEYS},
 }
+
+
+# --------------------------------------------------------------------------- editor decisions
+# What hover shows and what completion offers at a cursor: decided here, so that an editor
+# adapter (the language server) only translates offsets and types.
+
+SUITE_CHOICE = "a suite defined under suites"
+
+
+@dataclass(frozen=True)
+class Hover:
+    markdown: str
+    start: int  # the key's span
+    end: int
+
+
+def hover(kind: str, root, offset: int, findings=(), docs_url: str | None = None) -> Hover | None:
+    """The key under ``offset``: its description, and the findings there (None: nothing)."""
+    from .model import relink
+    from .navigate import key_at
+
+    hit = key_at(root, offset)
+    if hit is None:
+        return None
+    path, key, _value = hit
+    info = describe(kind, path)
+    if info is None:
+        return None
+    parts = [relink(info.markdown, docs_url)]
+    here = [f for f in findings if f.start <= offset <= f.end]
+    if here:
+        parts.append("\n".join(f"- **{f.code}** {f.message}" for f in here))
+    return Hover("\n\n---\n\n".join(parts), key.start, key.end)
+
+
+@dataclass(frozen=True)
+class Completions:
+    """What to offer at a cursor: ``values`` (text, description) when the cursor is on a
+    value, else ``keys`` (the mapping's valid keys not yet in it). Either replaces the text
+    from ``replace_start`` to the cursor."""
+
+    replace_start: int
+    values: list[tuple[str, str]] | None
+    keys: list[KeyInfo]
+
+
+def completions(kind: str, text: str, offset: int, root=None) -> Completions:
+    """Completion at ``offset`` of ``text`` (which need not parse); ``root`` is the document's
+    last parsed tree (for the matrix's suite names), or None."""
+    from .navigate import completion_context
+    from .rules.al5xx_matrix import defined_suites
+
+    ctx = completion_context(text, offset)
+    # a suite name: `suites: sm`, `suites: [sm`, or a `- sm` item of a block list
+    suite_item = (
+        kind == "matrix"
+        and ctx.value_of is None
+        and len(ctx.path) >= 4
+        and ctx.path[0] == spec.MATRIX_ENTRIES
+        and ctx.path[-2] == spec.SUITES
+        and isinstance(ctx.path[-1], int)
+    )
+    if ctx.value_of is not None or suite_item:
+        path = ctx.path if suite_item else (ctx.value_path or (*ctx.path, ctx.value_of))
+        choices = list(value_choices(kind, path))
+        names_suite = len(path) >= 3 and path[0] == spec.MATRIX_ENTRIES and path[-1] == spec.SUITES
+        if kind == "matrix" and (suite_item or names_suite):
+            choices.extend((name, SUITE_CHOICE) for name in defined_suites(root) or ())
+        if kind == "json":  # a JSON string, replacing the typed text and its quote
+            choices = [('"' + value.strip('"') + '"', description) for value, description in choices]
+        return Completions(ctx.replace_start, choices, [])
+    keys = [info for info in valid_keys(kind, ctx.path) if info.key not in ctx.existing]
+    return Completions(ctx.replace_start, None, keys)

@@ -167,13 +167,21 @@ def invalid_matrix(ctx: Context) -> None:
             ctx.report(AL506, f"{_LIST}[{i}] must be a mapping", item.start, max(item.end, item.start + 1))
 
 
-def suite_names(root) -> set[str] | None:
-    """The suites the matrix defines (the keys of ``suites``), or None when it defines none."""
+def defined_suites(root) -> list[str] | None:
+    """The suites the matrix defines (the keys of ``suites``, in order), or None when it
+    defines none (also what completion offers)."""
+    root = deref(root)
     if type(root) is not Mapping:
         return None
     pair = lookup(root, spec.SUITES)
     suites = deref(pair[1]) if pair else None
-    return {k.value for k, _ in suites.pairs if type(k) is Scalar} if type(suites) is Mapping else None
+    return [k.value for k, _ in suites.pairs if type(k) is Scalar] if type(suites) is Mapping else None
+
+
+def suite_names(root) -> set[str] | None:
+    """The suites the matrix defines, as a set (None when it defines none)."""
+    names = defined_suites(root)
+    return set(names) if names is not None else None
 
 
 @check(AL507)

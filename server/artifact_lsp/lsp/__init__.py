@@ -1,5 +1,6 @@
-"""The language server: ``artifact-lsp serve``. An adapter over the engine, one module per
-feature (``diagnostics``, ``actions``, ``reading``); ``app`` holds the shared state.
+"""The language server: ``artifact-lsp serve``. An adapter over the engine: ``server`` is the
+server class (all its state), ``routes`` the table of every LSP method and its handler,
+``handlers/`` one module per feature, ``scheduler`` the lint scheduling they share.
 
 Importing this package is cheap (pygls, lsprotocol and the engine are imported by
 ``create_server``): ``serve`` answers ``initialize`` while they import.
@@ -15,15 +16,12 @@ FACTS_TTL = 2.0
 
 def create_server():
     from ..engine import files
-    from . import actions, diagnostics, reading, regenerate
-    from .app import ArtifactLanguageServer
+    from . import routes
+    from .server import ArtifactLanguageServer
 
     files.set_facts_ttl(FACTS_TTL)  # disk facts for a keystroke's lint; watchers clear them
     ls = ArtifactLanguageServer()
-    diagnostics.register(ls)
-    actions.register(ls)
-    reading.register(ls)
-    regenerate.register(ls)
+    routes.register(ls)
     return ls
 
 
@@ -54,7 +52,7 @@ def _long_lived_server():
 
 def __getattr__(name: str):
     if name == "ArtifactLanguageServer":
-        from .app import ArtifactLanguageServer
+        from .server import ArtifactLanguageServer
 
         return ArtifactLanguageServer
     raise AttributeError(name)

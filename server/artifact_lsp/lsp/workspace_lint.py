@@ -19,7 +19,6 @@ a running pass at the next file.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import threading
@@ -57,7 +56,7 @@ class Work:
     def empty(self) -> bool:
         return not (self.full or self.folders or self.paths)
 
-    def merge(self, other: "Work") -> None:
+    def merge(self, other: Work) -> None:
         self.full = self.full or other.full
         self.folders |= other.folders
         self.paths |= other.paths
@@ -139,18 +138,26 @@ def _skipped(path: str, config, roots) -> bool:
     for root in roots:
         prefix = root.rstrip(os.sep) + os.sep
         if path.startswith(prefix):
-            parts = path[len(prefix):].split(os.sep)
+            parts = path[len(prefix) :].split(os.sep)
             if any(part in ALWAYS_SKIPPED_DIRS for part in parts[:-1]):
                 return True
-            if config.exclude and any(config.is_excluded(os.path.join(root, *parts[: i + 1])) for i in range(len(parts))):
+            if config.exclude and any(
+                config.is_excluded(os.path.join(root, *parts[: i + 1])) for i in range(len(parts))
+            ):
                 return True
-            if config.include != DEFAULT_INCLUDE and not config.is_included(path):
-                return True
-            return False
+            return bool(config.include != DEFAULT_INCLUDE and not config.is_included(path))
     return True
 
 
-def run_pass(ls, discover_in: list[str], relint: set[str], known_under: dict[str, list[str]], open_uris: set[str], cancel: threading.Event, convert):
+def run_pass(
+    ls,
+    discover_in: list[str],
+    relint: set[str],
+    known_under: dict[str, list[str]],
+    open_uris: set[str],
+    cancel: threading.Event,
+    convert,
+):
     """Blocking (the workspace thread): ``(results, unreadable folders)`` where results maps
     path -> ``(uri, diagnostics, paths looked at)``, or None when the file is gone or no
     longer ours. ``results`` is None when ``cancel`` stopped the pass."""
@@ -166,7 +173,9 @@ def run_pass(ls, discover_in: list[str], relint: set[str], known_under: dict[str
         config = ls.config_for(Path(folder) / "_")
         found = []
         try:
-            for path in linter.discover([folder], config, on_error=lambda f, exc: problems.append((f, exc.strerror or str(exc)))):
+            for path in linter.discover(
+                [folder], config, on_error=lambda f, exc: problems.append((f, exc.strerror or str(exc)))
+            ):
                 found.append(path)
         except OSError as exc:
             problems.append((folder, exc.strerror or str(exc)))
@@ -205,7 +214,9 @@ def run_pass(ls, discover_in: list[str], relint: set[str], known_under: dict[str
                 result = linter.unreadable(path, config, exc)
             except Exception as exc:  # one bad file must not hide every other one
                 log.exception("linting %s failed", path)
-                result = linter.not_checked(path, linter.kind_of(path) or "manifest", config, f"not checked: internal error {exc!r}")
+                result = linter.not_checked(
+                    path, linter.kind_of(path) or "manifest", config, f"not checked: internal error {exc!r}"
+                )
         deps.discard(os.path.normpath(path))
         results[path] = (uri, convert(result, uri), frozenset(deps))
     return results, problems

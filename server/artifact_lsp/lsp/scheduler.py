@@ -1,4 +1,7 @@
-"""Diagnostics: push or pull for open documents, and the whole workspace for the rest.
+"""The lint scheduler: linting open documents and the workspace, and sending the results.
+
+Shared by the handlers (document sync, diagnostics, lifecycle, regeneration); it holds no
+state of its own (that is the server's).
 
 - A client that can pull (``textDocument/diagnostic``) pulls; others get
   ``publishDiagnostics`` with the document version. Never both for the same document.
@@ -14,27 +17,19 @@ import json
 import logging
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
-from pygls.uris import to_fs_path
 
 from ..engine import files, linter
 from . import workspace_lint
-from .app import TRIM_AFTER_CHARS, ArtifactLanguageServer, Doc, is_config_file, trim_memory
 from .convert import diagnostic, encode_diagnostics
+from .state import TRIM_AFTER_CHARS, Doc, is_config_file, trim_memory
+
+if TYPE_CHECKING:
+    from .server import ArtifactLanguageServer
 
 log = logging.getLogger("artifact_lsp.server")
-
-WATCH_GLOBS = (
-    "**/artifact.yml",
-    "**/artifact.json",
-    "**/test_matrix.yaml",
-    "**/.artifact-lsp.toml",
-    "**/pyproject.toml",
-    "**/*.{yml,yaml}",  # config folders' files and the templates manifests hash
-    "**/runtime-base",
-)
 
 
 def diagnostics_of(ls: ArtifactLanguageServer, result: linter.LintResult, uri: str) -> list[dict]:
@@ -47,7 +42,7 @@ def diagnostics_of(ls: ArtifactLanguageServer, result: linter.LintResult, uri: s
 
 def publish(ls: ArtifactLanguageServer, uri: str, items: list[dict], version: int | None = None) -> None:
     """Send ``textDocument/publishDiagnostics`` as plain JSON (no cattrs round trip)."""
-    params = {"uri": uri, "diagnostics": items}
+    params: dict[str, Any] = {"uri": uri, "diagnostics": items}
     if version is not None:
         params["version"] = version
     ls.protocol._send_data({"jsonrpc": "2.0", "method": lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": params})
@@ -70,7 +65,7 @@ async def converted(ls: ArtifactLanguageServer, result: linter.LintResult, uri: 
         items = await loop.run_in_executor(_lane(ls, len(result.text)), diagnostics_of, ls, result, uri)
     else:
         items = diagnostics_of(ls, result, uri)
-    result._lsp_items = (key, items)
+    result._lsp_items = (key, items)  # type: ignore[attr-defined]  # the adapter's cache on the result
     return items
 
 
@@ -79,7 +74,7 @@ async def publish_async(ls: ArtifactLanguageServer, uri: str, items: list[dict],
     if len(items) <= OFF_LOOP_FINDINGS or ls.protocol.writer is None:
         publish(ls, uri, items, version)
         return
-    params = {"uri": uri, "diagnostics": items}
+    params: dict[str, Any] = {"uri": uri, "diagnostics": items}
     if version is not None:
         params["version"] = version
     message = {"jsonrpc": "2.0", "method": lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": params}
@@ -107,7 +102,13 @@ async def push_result(ls: ArtifactLanguageServer, uri: str, result: linter.LintR
 def _publish_frame(findings, index, encoding, uri, related, version, docs_url=None) -> bytes:
     items = encode_diagnostics(findings, index, encoding, uri, related, docs_url) if findings else "[]"
     tail = f', "version": {int(version)}}}}}' if version is not None else "}}"
-    body = ('{"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": {"uri": ' + json.dumps(uri) + ', "diagnostics": ' + items + tail).encode("utf-8")
+    body = (
+        '{"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": {"uri": '
+        + json.dumps(uri)
+        + ', "diagnostics": '
+        + items
+        + tail
+    ).encode("utf-8")
     return b"Content-Length: %d\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n" % len(body) + body
 
 
@@ -165,30 +166,14 @@ def relint_open(ls: ArtifactLanguageServer) -> None:
 # --------------------------------------------------------------------------- workspace lint
 
 
-def _state(ls: ArtifactLanguageServer) -> None:
-    """The workspace lint's state on the server (made on first use)."""
-    if getattr(ls, "ws_index", None) is None:
-        ls.ws_index = workspace_lint.WorkspaceIndex()
-        ls.ws_pending = workspace_lint.Work()
-        ls.ws_cancel = threading.Event()
-        ls.ws_unreadable = set()  # folders already reported as unreadable
-        ls.doc_stamps = {}  # uri -> serial of its last open/close
-        ls.doc_serial = 0
-        # its own thread: a keystroke's lint (ls.executor) never queues behind a workspace pass
-        ls.workspace_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifact-lsp-workspace")
-        ls.workspace_ready = asyncio.Event()  # the first full pass is done
-
-
 def touch_doc(ls: ArtifactLanguageServer, uri: str) -> None:
     """A document was opened or closed: a pass that began before does not publish for it."""
-    _state(ls)
     ls.doc_serial += 1
     ls.doc_stamps[uri] = ls.doc_serial
 
 
 async def lint_workspace(ls: ArtifactLanguageServer) -> None:
     """Run passes until no work is pending (one pass at a time; requests merge)."""
-    _state(ls)
     loop = asyncio.get_running_loop()
     try:
         while not ls.ws_pending.empty():
@@ -199,7 +184,14 @@ async def lint_workspace(ls: ArtifactLanguageServer) -> None:
             known_under = {f: index.under(f) for f in discover_in}
             serial = ls.doc_serial
             results, problems = await loop.run_in_executor(
-                ls.workspace_executor, workspace_lint.run_pass, ls, discover_in, relint, known_under, set(ls.docs), cancel,
+                ls.workspace_executor,
+                workspace_lint.run_pass,
+                ls,
+                discover_in,
+                relint,
+                known_under,
+                set(ls.docs),
+                cancel,
                 lambda result, uri: diagnostics_of(ls, result, uri),
             )
             _report_unreadable_folders(ls, problems)
@@ -261,16 +253,17 @@ def _report_unreadable_folders(ls: ArtifactLanguageServer, problems) -> None:
     if not fresh:
         return
     ls.ws_unreadable.update(f for f, _ in fresh)
-    shown = ", ".join(f"{f} ({why})" for f, why in fresh[:5]) + (f" and {len(fresh) - 5} more" if len(fresh) > 5 else "")
+    shown = ", ".join(f"{f} ({why})" for f, why in fresh[:5]) + (
+        f" and {len(fresh) - 5} more" if len(fresh) > 5 else ""
+    )
     message = f"artifact-lsp: cannot read {'folders' if len(fresh) > 1 else 'the folder'} {shown}: the manifests in {'them' if len(fresh) > 1 else 'it'} are not checked"
     log.warning(message)
     ls.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning, message=message))
 
 
-def schedule_workspace(ls: ArtifactLanguageServer, work: "workspace_lint.Work | None" = None) -> None:
+def schedule_workspace(ls: ArtifactLanguageServer, work: workspace_lint.Work | None = None) -> None:
     """Ask for a workspace pass (``work`` None: everything). Merged into the pending work; a
     full rescan stops the running pass at its next file."""
-    _state(ls)
     work = work if work is not None else workspace_lint.Work(full=True)
     if work.empty():
         return
@@ -281,7 +274,7 @@ def schedule_workspace(ls: ArtifactLanguageServer, work: "workspace_lint.Work | 
         ls.workspace_task = asyncio.ensure_future(lint_workspace(ls))
 
 
-def changed_paths_work(ls: ArtifactLanguageServer, paths) -> "workspace_lint.Work":
+def changed_paths_work(paths) -> workspace_lint.Work:
     """The pass that a set of changed paths needs."""
     work = workspace_lint.Work()
     for path in paths:
@@ -292,190 +285,7 @@ def changed_paths_work(ls: ArtifactLanguageServer, paths) -> "workspace_lint.Wor
     return work
 
 
-# --------------------------------------------------------------------------- handlers
-
-
-def register(ls: ArtifactLanguageServer) -> None:
-    @ls.feature(lsp.INITIALIZE)
-    def on_initialize(ls: ArtifactLanguageServer, params: lsp.InitializeParams):
-        caps = params.capabilities
-        ls.pull = bool(caps.text_document and caps.text_document.diagnostic)
-        options = params.initialization_options
-        if isinstance(options, dict):
-            if isinstance(options.get("settings"), dict):
-                ls.apply_settings(options["settings"])
-            # an editor that knows the workspace is untrusted says so: no regeneration then
-            ls.untrusted = options.get("workspaceTrusted") is False
-
-    @ls.feature(lsp.INITIALIZED)
-    async def on_initialized(ls: ArtifactLanguageServer, params: lsp.InitializedParams):
-        for hook in ls.initialized_hooks:
-            hook(ls)
-        await ls.fetch_settings()
-        if ls.client_supports("workspace.did_change_watched_files.dynamic_registration"):
-            watchers = [lsp.FileSystemWatcher(glob_pattern=g) for g in WATCH_GLOBS]
-            try:
-                await ls.client_register_capability_async(
-                    lsp.RegistrationParams(
-                        registrations=[
-                            lsp.Registration(
-                                id="artifact-lsp-watch",
-                                method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                                register_options=lsp.DidChangeWatchedFilesRegistrationOptions(watchers=watchers),
-                            )
-                        ]
-                    )
-                )
-            except Exception as exc:
-                log.warning("could not register file watchers: %s", exc)
-        for doc in ls.docs.values():
-            if not ls.pull:
-                schedule(ls, doc)
-        schedule_workspace(ls)
-
-    @ls.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: ArtifactLanguageServer, params: lsp.DidOpenTextDocumentParams):
-        item = params.text_document
-        served = ls.serves(item.uri)
-        if served is None:
-            return
-        path, kind = served
-        doc = Doc(item.uri, path, kind, item.version)
-        ls.docs[item.uri] = doc
-        touch_doc(ls, item.uri)
-        if item.uri in ls.pushed_workspace:
-            ls.pushed_workspace.discard(item.uri)
-            if ls.pull:
-                # a pull client keeps pushed and pulled diagnostics apart: clear what we pushed
-                # while the file was closed, or it stays beside the pulled ones (and goes stale)
-                publish(ls, item.uri, [])
-        if ls.pull:
-            # start linting now: the pull that follows finds the result ready (or in flight)
-            doc.task = asyncio.ensure_future(_prime(ls, doc))
-        else:
-            schedule(ls, doc)
-
-    @ls.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: ArtifactLanguageServer, params: lsp.DidChangeTextDocumentParams):
-        doc = ls.docs.get(params.text_document.uri)
-        if doc is None:
-            return
-        doc.version = params.text_document.version
-        if not ls.pull:
-            schedule(ls, doc)
-
-    @ls.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: ArtifactLanguageServer, params: lsp.DidSaveTextDocumentParams):
-        files.clear_facts()
-        doc = ls.docs.get(params.text_document.uri)
-        if doc is None or doc.path is None or doc.kind == "matrix":
-            return
-        # a saved manifest may change what other files report (a matrix naming it): re-lint
-        # those, not the whole workspace
-        _state(ls)
-        dependents = ls.ws_index.dependents(os.path.normpath(os.path.abspath(doc.path)))
-        if dependents:
-            schedule_workspace(ls, workspace_lint.Work(paths=set(dependents)))
-
-    @ls.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: ArtifactLanguageServer, params: lsp.DidCloseTextDocumentParams):
-        doc = ls.docs.pop(params.text_document.uri, None)
-        if doc is None:
-            return
-        touch_doc(ls, doc.uri)
-        if doc.task is not None and not doc.task.done():
-            doc.task.cancel()
-        if not ls.pull:
-            publish(ls, doc.uri, [])
-        big = doc.result is not None and len(doc.result.text) > TRIM_AFTER_CHARS
-        doc.result = None
-        if big:  # give a big document's tree back to the OS, not only to the allocator
-            asyncio.get_running_loop().run_in_executor(ls.big_executor, _release_memory)
-
-    @ls.feature(
-        lsp.TEXT_DOCUMENT_DIAGNOSTIC,
-        lsp.DiagnosticOptions(identifier="artifact-lsp", inter_file_dependencies=True, workspace_diagnostics=True),
-    )
-    async def pull_document(ls: ArtifactLanguageServer, params: lsp.DocumentDiagnosticParams):
-        uri = params.text_document.uri
-        doc = ls.docs.get(uri)
-        if doc is None:
-            served = ls.serves(uri)
-            if served is None:
-                return {"kind": "full", "items": []}
-            entry = ls.workspace_results.get(uri)
-            if entry is None:
-                return {"kind": "full", "items": []}
-            return {"kind": "full", "resultId": entry[1], "items": entry[0]}
-        found = await ls.current_result(uri)
-        if found is None:
-            return {"kind": "full", "items": []}
-        doc, result = found
-        rid = result_id(ls, doc)
-        if params.previous_result_id == rid:
-            return {"kind": "unchanged", "resultId": rid}
-        return {"kind": "full", "resultId": rid, "items": await converted(ls, result, uri)}
-
-    @ls.feature(lsp.WORKSPACE_DIAGNOSTIC)
-    async def pull_workspace(ls: ArtifactLanguageServer, params: lsp.WorkspaceDiagnosticParams):
-        if not ls.workspace_pull_seen:
-            ls.workspace_pull_seen = True
-            for uri in list(ls.pushed_workspace):  # the client pulls now: drop what we pushed
-                publish(ls, uri, [])
-            ls.pushed_workspace.clear()
-        # right after `initialized` the first pass may not even have started: wait for it
-        # (and for a pass in flight), so the answer is never an empty workspace
-        _state(ls)
-        await ls.workspace_ready.wait()
-        while ls.workspace_task is not None and not ls.workspace_task.done():
-            try:
-                await asyncio.shield(ls.workspace_task)
-            except asyncio.CancelledError:
-                if asyncio.current_task().cancelling():
-                    raise
-        previous = {p.uri: p.value for p in (params.previous_result_ids or [])}
-        items = []
-        for uri, (diags, rid) in ls.workspace_results.items():
-            if uri in ls.docs:
-                continue
-            if previous.get(uri) == rid:
-                items.append({"kind": "unchanged", "uri": uri, "resultId": rid, "version": None})
-            else:
-                items.append({"kind": "full", "uri": uri, "resultId": rid, "version": None, "items": diags})
-        return {"items": items}
-
-    @ls.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(ls: ArtifactLanguageServer, params: lsp.DidChangeConfigurationParams):
-        settings = params.settings
-        if isinstance(settings, dict) and isinstance(settings.get("artifactLsp"), dict):
-            ls.apply_settings(settings["artifactLsp"])
-        else:
-            await ls.fetch_settings()
-            ls.invalidate()
-        for uri in list(ls.docs):
-            served = ls.serves(uri)
-            if served is None:  # no longer ours under the new globs
-                doc = ls.docs.pop(uri)
-                if not ls.pull:
-                    publish(ls, doc.uri, [])
-        relint_open(ls)
-        schedule_workspace(ls)
-
-    @ls.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def did_change_watched(ls: ArtifactLanguageServer, params: lsp.DidChangeWatchedFilesParams):
-        files.clear_facts()
-        paths = [p for p in (to_fs_path(change.uri) for change in params.changes) if p]
-        if any(is_config_file(p) for p in paths):
-            ls.configs = type(ls.configs)()
-            ls.invalidate()
-        else:
-            ls.epoch += 1  # other files changed: disk rules may say something else now
-        relint_open(ls)
-        # re-lint what the changes touch (and what depends on them), not the whole workspace
-        schedule_workspace(ls, changed_paths_work(ls, paths))
-
-
-def _release_memory() -> None:
+def release_memory() -> None:
     """After a big document closes: drop what was kept for its next edit (disk facts, the
     JSON pieces of its diagnostics), collect, and give the heap back to the OS."""
     import gc
@@ -488,13 +298,10 @@ def _release_memory() -> None:
     trim_memory()
 
 
-async def _prime(ls: ArtifactLanguageServer, doc: Doc) -> None:
+async def prime(ls: ArtifactLanguageServer, doc: Doc) -> None:
     try:
         await ls.lint_doc(doc)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
-        ls.report_server_error(exc, _prime)
-
-
-__all__ = ["register", "publish", "diagnostics_of", "schedule", "schedule_workspace", "relint_open"]
+        ls.report_server_error(exc, prime)

@@ -1,31 +1,38 @@
-"""The language server object: documents, settings, configs and the lint scheduler.
+"""The language server class: every piece of state the handlers share is declared here.
 
-Feature modules (``diagnostics``, ``actions``, ``reading``) register their handlers on it; no
-rule logic lives here. Linting runs on worker threads (it reads other files and hashes
-templates); the event loop only schedules, converts and sends.
+Handlers (``handlers/``) are wired to it by the routing table in ``routes.py``; no rule logic
+lives here. Linting runs on worker threads (it reads other files and hashes templates); the
+event loop only schedules, converts and sends. ``invalidate`` is the one way cached results
+go stale (settings, configuration, files, regeneration).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import logging
 import os
 import re
+import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from .. import __version__
+from ..engine import files
 from ..engine.config import DEFAULT_INCLUDE, Config, ConfigCache, ConfigError
 from ..engine.linter import LintResult, kind_of, lint_text, not_checked
+from . import workspace_lint
 from .convert import encoding_of
+from .state import TRIM_AFTER_CHARS, Doc, is_config_file, trim_memory
 
 log = logging.getLogger("artifact_lsp.server")
 
@@ -39,38 +46,32 @@ def kebab(key: str) -> str:
 
 
 @dataclass
-class Doc:
-    """What the server knows about one open document."""
-
-    uri: str
-    path: Path | None
-    kind: str
-    version: int | None = None
-    result: LintResult | None = None
-    result_version: int | None = None
-    result_epoch: int = -1
-    task: asyncio.Task | None = None
-    last_cost: float = 0.0
-
-
-@dataclass
 class Settings:
     engine: dict = field(default_factory=dict)
     globs: tuple[str, ...] = DEFAULT_INCLUDE
     raw: dict = field(default_factory=dict)
 
 
+Reason = Literal["saved", "settings", "configuration", "files", "regenerated"]
+
+
 class ArtifactLanguageServer(LanguageServer):
-    def __init__(self):
+    """The server and all its state (documents, settings, the workspace index, running
+    regenerations); handlers read and change it, nothing attaches more from outside."""
+
+    def __init__(self) -> None:
         from .documents import ArtifactProtocol  # documents split lines as LSP does
 
         super().__init__(
-            "artifact-lsp", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental, protocol_cls=ArtifactProtocol
+            "artifact-lsp",
+            __version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+            protocol_cls=ArtifactProtocol,
         )
         self.docs: dict[str, Doc] = {}
         self.settings = Settings()
         self.configs = ConfigCache()
-        self.epoch = 0  # bumps on every config/settings change: cached results go stale
+        self.epoch = 0  # bumps on every invalidation: cached results go stale
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="artifact-lsp-lint")
         # big documents lint in their own lane: small documents' requests never queue behind them
         self.big_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifact-lsp-big")
@@ -83,7 +84,19 @@ class ArtifactLanguageServer(LanguageServer):
         self._merged: dict = {}
         self.untrusted = False  # initializationOptions.workspaceTrusted == false
         self.settings_ready = asyncio.Event()  # set once workspace/configuration answered
-        self.initialized_hooks: list = []  # feature modules' set-up that needs the running loop
+        # the workspace lint (scheduler.lint_workspace)
+        self.ws_index = workspace_lint.WorkspaceIndex()
+        self.ws_pending = workspace_lint.Work()
+        self.ws_cancel = threading.Event()
+        self.ws_unreadable: set[str] = set()  # folders already reported as unreadable
+        self.doc_stamps: dict[str, int] = {}  # uri -> serial of its last open/close
+        self.doc_serial = 0
+        # its own thread: a keystroke's lint (self.executor) never queues behind a workspace pass
+        self.workspace_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifact-lsp-workspace")
+        self.workspace_ready = asyncio.Event()  # the first full pass is done
+        # running regenerations (handlers.regenerate)
+        self.regen_cancels: dict[int | str, asyncio.Event] = {}  # progress token -> cancel
+        self.regen_active: dict[asyncio.Event, asyncio.Future] = {}  # cancel -> done when restored
 
     # ------------------------------------------------------------------ errors
 
@@ -91,10 +104,12 @@ class ArtifactLanguageServer(LanguageServer):
         """An exception in a handler is logged (and shown in the client's log), never fatal."""
         tb = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         log.error("internal error (%s): %s", getattr(source, "__name__", source), tb)
-        try:
-            self.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Error, message=f"artifact-lsp internal error: {error!r}\n{tb}"))
-        except Exception:  # the transport itself may be gone
-            pass
+        with contextlib.suppress(Exception):  # the transport itself may be gone
+            self.window_log_message(
+                lsp.LogMessageParams(
+                    type=lsp.MessageType.Error, message=f"artifact-lsp internal error: {error!r}\n{tb}"
+                )
+            )
 
     # ------------------------------------------------------------------ client facts
 
@@ -103,7 +118,7 @@ class ArtifactLanguageServer(LanguageServer):
         return encoding_of(self.workspace.position_encoding)
 
     def client_supports(self, path: str) -> bool:
-        node = self.client_capabilities
+        node: Any = self.client_capabilities
         for part in path.split("."):
             node = getattr(node, part, None)
             if node is None:
@@ -162,7 +177,9 @@ class ArtifactLanguageServer(LanguageServer):
         config = self.config_for(path)
         if len(text) > config.max_file_size:
             return not_checked(
-                path or Path("document"), kind, config,
+                path or Path("document"),
+                kind,
+                config,
                 f"not checked: {len(text)} characters is over max-file-size ({config.max_file_size})",
             )
         return lint_text(text, path=path, kind=kind, config=config)
@@ -182,7 +199,9 @@ class ArtifactLanguageServer(LanguageServer):
             doc.result = None  # never hold two trees of a big document at once
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self.big_executor if big else self.executor, self.lint_now, text, doc.path, doc.kind)
+        result = await loop.run_in_executor(
+            self.big_executor if big else self.executor, self.lint_now, text, doc.path, doc.kind
+        )
         doc.last_cost = time.perf_counter() - started
         if big:
             trim_memory()
@@ -227,7 +246,11 @@ class ArtifactLanguageServer(LanguageServer):
         globs = DEFAULT_INCLUDE
         for key, value in raw.items():
             if key in SERVER_KEYS:
-                if key in ("documentGlobs", "document-globs") and isinstance(value, list) and all(isinstance(v, str) for v in value):
+                if (
+                    key in ("documentGlobs", "document-globs")
+                    and isinstance(value, list)
+                    and all(isinstance(v, str) for v in value)
+                ):
                     globs = tuple(value) or DEFAULT_INCLUDE
                 continue
             if value is None:
@@ -239,31 +262,59 @@ class ArtifactLanguageServer(LanguageServer):
             self.show_error(f"{exc}; these settings are ignored until fixed")
             engine = {}
         self.settings = Settings(engine=engine, globs=globs, raw=raw)
-        self.invalidate()
+        self.invalidate("settings")
 
-    def invalidate(self) -> None:
+    # ------------------------------------------------------------------ invalidation
+
+    def invalidate(self, reason: Reason, paths: list[str] | None = None) -> None:
+        """The one way cached results go stale.
+
+        - ``saved``: open documents at ``paths`` were saved; disk facts are dropped and the
+          workspace files that depend on them (a matrix naming a manifest) are re-linted; the
+          open documents' own results stay.
+        - ``settings``: new editor settings were applied; cached results and merged configs
+          go stale, nothing is re-linted (``initialize`` and ``initialized`` lint afterwards).
+        - ``configuration``: ``workspace/didChangeConfiguration``; as ``settings``, then the
+          open documents and the whole workspace are re-linted.
+        - ``files``: ``paths`` changed on disk; disk facts are dropped (and the config files,
+          when one of them changed), then the open documents and what the changes touch (and
+          what depends on them) are re-linted.
+        - ``regenerated``: a regeneration (or its undo) rewrote fixtures; disk facts are
+          dropped, then the open documents and the whole workspace are re-linted.
+        """
+        from . import scheduler
+
+        if reason == "saved":
+            files.clear_facts()
+            dependents: set[str] = set()
+            for path in paths or ():
+                dependents.update(self.ws_index.dependents(os.path.normpath(os.path.abspath(path))))
+            if dependents:
+                scheduler.schedule_workspace(self, workspace_lint.Work(paths=dependents))
+            return
         self.epoch += 1
-        self._merged.clear()
+        if reason in ("settings", "configuration"):
+            self._merged.clear()
+        if reason in ("files", "regenerated"):
+            files.clear_facts()
+        if reason == "files" and any(is_config_file(p) for p in paths or ()):
+            self.configs = ConfigCache()
+            self._merged.clear()
+        if reason == "settings":
+            return
+        scheduler.relint_open(self)
+        work = scheduler.changed_paths_work(paths or ()) if reason == "files" else None
+        scheduler.schedule_workspace(self, work)
 
+    # ------------------------------------------------------------------ regenerations
 
-TRIM_AFTER_CHARS = 256 * 1024
-_libc = None
-
-
-def trim_memory() -> None:
-    """Give freed heap back to the OS after a big document's lint (glibc keeps it otherwise,
-    and a long-lived server would sit at its peak)."""
-    global _libc
-    if _libc is None:
-        try:
-            import ctypes
-
-            _libc = ctypes.CDLL("libc.so.6")
-            _libc.malloc_trim.argtypes = [ctypes.c_size_t]
-        except (OSError, AttributeError):
-            _libc = False
-    if _libc:
-        _libc.malloc_trim(0)
+    async def stop_regenerations(self, timeout: float) -> None:
+        """Cancel the running regenerations and wait (up to ``timeout``) until they restored."""
+        if not self.regen_active:
+            return
+        for cancel in list(self.regen_active):
+            cancel.set()
+        await asyncio.wait(list(self.regen_active.values()), timeout=timeout)
 
 
 def _kind_from_name(name: str) -> str:
@@ -272,12 +323,3 @@ def _kind_from_name(name: str) -> str:
     if "matrix" in name:
         return "matrix"
     return "manifest"
-
-
-def uri_of(path: Path | str) -> str:
-    # not resolved: a symlinked manifest keeps its own name (as the client and the CLI see it)
-    return Path(os.path.abspath(path)).as_uri()
-
-
-def is_config_file(path: str) -> bool:
-    return os.path.basename(path) in (".artifact-lsp.toml", "pyproject.toml")

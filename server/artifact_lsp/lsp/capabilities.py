@@ -12,6 +12,7 @@ Stdlib only: nothing here may import lsprotocol, pygls or the engine.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from .. import __version__
 
@@ -25,7 +26,9 @@ CAPABILITIES = {
         "resolveProvider": True,
     },
     "codeLensProvider": {"resolveProvider": False},
-    "executeCommandProvider": {"commands": ["artifact-lsp.fixAll", "artifact-lsp.regenerate", "artifact-lsp.undoRegeneration"]},
+    "executeCommandProvider": {
+        "commands": ["artifact-lsp.fixAll", "artifact-lsp.regenerate", "artifact-lsp.undoRegeneration"]
+    },
     "diagnosticProvider": {"interFileDependencies": True, "workspaceDiagnostics": True, "identifier": "artifact-lsp"},
     "workspace": {"workspaceFolders": {"supported": True, "changeNotifications": True}, "fileOperations": {}},
 }
@@ -57,7 +60,7 @@ def initialize_result(params) -> dict | None:
         return None
     if not _plausible(params):
         return None
-    caps = copy.deepcopy(CAPABILITIES)
+    caps: dict[str, Any] = copy.deepcopy(CAPABILITIES)
     # pygls writes `client supports willSave and we handle it`: false (or the client's own
     # falsy value) whenever the client says anything about it
     sync = capabilities.get("textDocument")
@@ -73,14 +76,20 @@ def initialize_result(params) -> dict | None:
 
 def _plausible(params: dict) -> bool:
     """The few fields whose wrong type would make pygls refuse the request."""
-    for key, kinds in (("processId", (int, type(None))), ("rootUri", (str, type(None))), ("rootPath", (str, type(None)))):
-        if key in params and not isinstance(params[key], kinds) or isinstance(params.get(key), bool):
+    for key, kinds in (
+        ("processId", (int, type(None))),
+        ("rootUri", (str, type(None))),
+        ("rootPath", (str, type(None))),
+    ):
+        if (key in params and not isinstance(params[key], kinds)) or isinstance(params.get(key), bool):
             return False
     folders = params.get("workspaceFolders")
     if folders is not None:
         if not isinstance(folders, list):
             return False
         for folder in folders:
-            if not (isinstance(folder, dict) and isinstance(folder.get("uri"), str) and isinstance(folder.get("name"), str)):
+            if not (
+                isinstance(folder, dict) and isinstance(folder.get("uri"), str) and isinstance(folder.get("name"), str)
+            ):
                 return False
     return True

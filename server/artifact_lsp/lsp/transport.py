@@ -22,6 +22,7 @@ hands whole messages to the event loop in order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -77,7 +78,9 @@ class Framer:
             self.buf.clear()
             self._salvage(events)
         elif self.state == "body":
-            events.append(("problem", f"the stream ended inside a message body ({len(self.buf)} of {self.length} bytes)"))
+            events.append(
+                ("problem", f"the stream ended inside a message body ({len(self.buf)} of {self.length} bytes)")
+            )
         elif self.buf.strip():
             events.append(("problem", "the stream ended inside a message header"))
         self.buf.clear()
@@ -89,6 +92,7 @@ class Framer:
         if self.state == "headers":
             return self._header(events)
         if self.state == "body":
+            assert self.length is not None  # set with the state
             if len(self.buf) < self.length:
                 return False
             if len(self.buf) == self.length:  # the usual case: no copy of a big body
@@ -126,7 +130,7 @@ class Framer:
         if found is not None and found.start() > 0 and line[: found.start()].strip():
             # the tail of a body that was longer than its Content-Length said, with the next
             # message's header glued to it ("...}}Content-Length: 52"): start over from there
-            self.buf[:0] = line[found.start():] + b"\n"
+            self.buf[:0] = line[found.start() :] + b"\n"
             self._reset()
             events.append(("problem", "bytes outside any message were skipped"))
             return True
@@ -196,7 +200,7 @@ class Framer:
             # a truncated body ran into the next message: read on from its header
             found = _HEADER.search(body, 1)
             if found is not None:
-                self.buf[:0] = bytes(body[found.start():])
+                self.buf[:0] = bytes(body[found.start() :])
                 events.append(("problem", f"a message body was cut short ({found.start()} bytes)"))
             else:
                 events.append(("problem", f"a message body is not JSON: {exc}"))
@@ -319,10 +323,8 @@ class ThreadedWriter:
         """Send what is queued, then close."""
         self.queue.put(None)
         self.thread.join(timeout=30)
-        try:
+        with contextlib.suppress(OSError):
             self.stdout.close()
-        except OSError:
-            pass
 
     def _run(self) -> None:
         while True:
@@ -370,13 +372,21 @@ def serve_stdio_lazy(factory, stdin=None, stdout=None) -> int:
             break
         pending.extend(framer.feed(data))
     first = next((value for kind, value in pending if kind == "message"), None)
-    if isinstance(first, dict) and first.get("method") == "initialize" and isinstance(first.get("id"), (int, str)) and first.get("jsonrpc") == "2.0":
+    if (
+        isinstance(first, dict)
+        and first.get("method") == "initialize"
+        and isinstance(first.get("id"), (int, str))
+        and first.get("jsonrpc") == "2.0"
+    ):
         from .capabilities import initialize_result
 
         result = initialize_result(first.get("params"))
         if result is not None:
             body = json.dumps({"jsonrpc": "2.0", "id": first["id"], "result": result}).encode("utf-8")
-            stdout.write(b"Content-Length: %d\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n" % len(body) + body)
+            stdout.write(
+                b"Content-Length: %d\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n" % len(body)
+                + body
+            )
             stdout.flush()
             answered = (first["id"], result)
     builder.join()
@@ -482,17 +492,13 @@ async def _run(server, stdin, framer, pending, writer) -> int:
         except Exception as exc:  # a closed or broken stdin ends the session
             log.error("reading stdin failed: %r", exc)
         finally:
-            try:
-                loop.call_soon_threadsafe(lambda: session.exiting or finished(0))
-            except RuntimeError:  # the loop is already closed
-                pass
+            with contextlib.suppress(RuntimeError):  # the loop is already closed
+                loop.call_soon_threadsafe(lambda: None if session.exiting else finished(0))
 
     threading.Thread(target=read, name="artifact-lsp-stdin", daemon=True).start()
     code = await done
-    try:
+    with contextlib.suppress(Exception):
         protocol.writer.close()
-    except Exception:
-        pass
     return code
 
 

@@ -140,7 +140,9 @@ def text_edits(index: LineIndex, edits, encoding: str) -> list[lsp.TextEdit]:
     ]
 
 
-def workspace_edit(uri: str, version: int | None, edits: list[lsp.TextEdit], document_changes: bool) -> lsp.WorkspaceEdit:
+def workspace_edit(
+    uri: str, version: int | None, edits: list[lsp.TextEdit], document_changes: bool
+) -> lsp.WorkspaceEdit:
     """Versioned ``documentChanges`` when the client supports them: an edit computed for one
     version is then refused by the client if the document moved on."""
     if document_changes:
