@@ -33,7 +33,9 @@ class RawClient:
     def __init__(self, argv: list[str] | None = None):
         self.proc = subprocess.Popen(
             argv or [sys.executable, "-m", "artifact_lsp", "serve"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None if os.environ.get("RAW_LSP_STDERR") else subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=None if os.environ.get("RAW_LSP_STDERR") else subprocess.DEVNULL,
         )
         self.inbox: queue.Queue = queue.Queue()
         self.log: list[dict] = []
@@ -52,7 +54,11 @@ class RawClient:
                 if kind != "message":
                     continue
                 if "method" in value and "id" in value:
-                    result = [self.settings] * len(value.get("params", {}).get("items", [])) if value["method"] == "workspace/configuration" else None
+                    result = (
+                        [self.settings] * len(value.get("params", {}).get("items", []))
+                        if value["method"] == "workspace/configuration"
+                        else None
+                    )
                     self.send({"jsonrpc": "2.0", "id": value["id"], "result": result})
                 self.inbox.put(value)
         self.inbox.put(None)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 from lsprotocol import types as lsp
@@ -23,8 +22,15 @@ EXTRA = {
     "everything": {
         "general": {"positionEncodings": ["utf-16"]},
         "notebookDocument": {"synchronization": {"dynamicRegistration": True}},
-        "textDocument": {"synchronization": {"willSave": True, "willSaveWaitUntil": True}, "rename": {"prepareSupport": True}},
-        "workspace": {"fileOperations": {k: True for k in ("willCreate", "didCreate", "willDelete", "didDelete", "willRename", "didRename")}},
+        "textDocument": {
+            "synchronization": {"willSave": True, "willSaveWaitUntil": True},
+            "rename": {"prepareSupport": True},
+        },
+        "workspace": {
+            "fileOperations": {
+                k: True for k in ("willCreate", "didCreate", "willDelete", "didDelete", "willRename", "didRename")
+            }
+        },
     },
 }
 
@@ -64,7 +70,16 @@ def test_early_answer_equals_pygls(name, caps):
     assert initialize_result(params) == json.loads(json.dumps(pygls_answer(params)))
 
 
-@pytest.mark.parametrize("params", [None, "x", {"capabilities": "x"}, {"capabilities": {}, "processId": "12"}, {"capabilities": {}, "workspaceFolders": [{"uri": 1}]}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        None,
+        "x",
+        {"capabilities": "x"},
+        {"capabilities": {}, "processId": "12"},
+        {"capabilities": {}, "workspaceFolders": [{"uri": 1}]},
+    ],
+)
 def test_params_pygls_would_refuse_get_no_early_answer(params):
     assert initialize_result(params) is None
 
@@ -102,13 +117,21 @@ def test_the_serve_command_answers_before_importing_pygls(tmp_path):
         return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
     messages = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": None, "rootUri": None, "capabilities": {}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {"processId": None, "rootUri": None, "capabilities": {}},
+        },
         {"jsonrpc": "2.0", "method": "initialized", "params": {}},
         {"jsonrpc": "2.0", "id": 2, "method": "shutdown"},
         {"jsonrpc": "2.0", "method": "exit"},
     ]
     proc = subprocess.run(
-        [sys.executable, "-c", code], input=b"".join(frame(m) for m in messages), capture_output=True, timeout=120,
+        [sys.executable, "-c", code],
+        input=b"".join(frame(m) for m in messages),
+        capture_output=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr.decode()
     out = proc.stdout.decode()

@@ -86,6 +86,8 @@ def test_completion_decisions_are_the_engines():
     suites = [value for value, description in offered.values if description == contract.SUITE_CHOICE]
     assert suites == ["smoke", "stable"]
     item = "matrix:\n- env: x\n  suites:\n  - "
-    offered = contract.completions("matrix", "suites:\n  smoke: {}\n" + item, len("suites:\n  smoke: {}\n" + item), root)
+    offered = contract.completions(
+        "matrix", "suites:\n  smoke: {}\n" + item, len("suites:\n  smoke: {}\n" + item), root
+    )
     assert [v for v, _ in offered.values or []] == ["smoke", "stable"]
     assert contract.completions("matrix", text, len(head), None).values == []

@@ -6,6 +6,7 @@ answer); ``exit`` exits 0 only after ``shutdown``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import subprocess
@@ -28,7 +29,10 @@ def frame(obj, *, header: bytes | None = None) -> bytes:
 
 def hover(msg_id, line=0, character=0, params=None):
     if params is None:
-        params = {"textDocument": {"uri": "file:///nowhere/artifact.yml"}, "position": {"line": line, "character": character}}
+        params = {
+            "textDocument": {"uri": "file:///nowhere/artifact.yml"},
+            "position": {"line": line, "character": character},
+        }
     return {"jsonrpc": "2.0", "id": msg_id, "method": "textDocument/hover", "params": params}
 
 
@@ -41,7 +45,9 @@ class Raw:
     def __init__(self):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "artifact_lsp", "serve"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
         self.messages: queue.Queue = queue.Queue()
         self.seen: list[dict] = []
@@ -81,10 +87,8 @@ class Raw:
         assert "result" in answer, answer
 
     def close(self) -> int:
-        try:
+        with contextlib.suppress(OSError):
             self.proc.stdin.close()
-        except OSError:
-            pass
         try:
             return self.proc.wait(timeout=TIMEOUT)
         finally:
@@ -114,7 +118,7 @@ def test_huge_content_length_neither_kills_nor_deafens(raw):
 
 @pytest.mark.parametrize("length", [b"-5", b"2147483648", b"abc", b"9" * 40])
 def test_bad_content_length_is_skipped(raw, length):
-    raw.send(b"Content-Length: " + length + b"\r\n\r\n{\"jsonrpc\": \"2.0\", \"method\": \"x\"}")
+    raw.send(b"Content-Length: " + length + b'\r\n\r\n{"jsonrpc": "2.0", "method": "x"}')
     raw.alive_and_answering(2)
 
 
@@ -141,7 +145,9 @@ def test_lowercase_and_lf_only_headers_are_read(raw):
     assert "result" in raw.response(9)
     raw.send(frame(hover(10), header=b"Content-Length: %d\n\n" % len(json.dumps(hover(10)).encode())))
     assert "result" in raw.response(10)
-    raw.send(frame(hover(11), header=b"CONTENT-LENGTH:%d\r\nContent-Type: x\r\n\r\n" % len(json.dumps(hover(11)).encode())))
+    raw.send(
+        frame(hover(11), header=b"CONTENT-LENGTH:%d\r\nContent-Type: x\r\n\r\n" % len(json.dumps(hover(11)).encode()))
+    )
     assert "result" in raw.response(11)
 
 
@@ -217,7 +223,7 @@ def test_framer_finds_a_header_split_across_reads():
     framer = Framer()
     events = []
     for i in range(len(data)):
-        events.extend(framer.feed(data[i:i + 1]))
+        events.extend(framer.feed(data[i : i + 1]))
     assert ("message", {"jsonrpc": "2.0", "method": "a"}) in events
 
 

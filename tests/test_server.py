@@ -66,7 +66,7 @@ async def test_diagnostics_have_exact_ranges_on_non_ascii_lines(client: Language
     diags = await diagnostics(client, uri, lambda d: any(x.code == "AL104" for x in d))
     enc = encoding(client.init_result)
     lines = text.splitlines()
-    line_no = next(i for i, l in enumerate(lines) if "メモ" in l)
+    line_no = next(i for i, line in enumerate(lines) if "メモ" in line)
     line = lines[line_no]
     start = line.index("id:")
     ids = [d for d in diags if d.code == "AL104" and d.range.start.line == line_no]
@@ -244,7 +244,9 @@ async def test_code_action_edits_name_the_version_their_text_had(client: Languag
     for version in range(2, 5):
         pending = client.text_document_code_action_async(
             lsp.CodeActionParams(
-                text_document=lsp.TextDocumentIdentifier(uri=uri), range=whole, context=lsp.CodeActionContext(diagnostics=[])
+                text_document=lsp.TextDocumentIdentifier(uri=uri),
+                range=whole,
+                context=lsp.CodeActionContext(diagnostics=[]),
             )
         )
         texts[version] = "# x\n" + texts[version - 1]
@@ -275,7 +277,8 @@ class _ChangeMidway:
         if not self.done:
             self.done = True
             change = lsp.TextDocumentContentChangePartial(
-                range=lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0)), text=self.text
+                range=lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0)),
+                text=self.text,
             )
             ident = lsp.VersionedTextDocumentIdentifier(uri=self.uri, version=self.version)
             self.ls.workspace.update_text_document(ident, change)  # what pygls does on didChange
@@ -290,20 +293,26 @@ def _server_in_process(tmp_path, text: str):
     """A server object with one open manifest and a client that resolves code actions and
     takes versioned edits, driven by calling its handlers (no transport)."""
     from artifact_lsp.lsp import create_server
-    from artifact_lsp.lsp.server import Doc
     from artifact_lsp.lsp.documents import LspWorkspace
+    from artifact_lsp.lsp.server import Doc
 
     root = copy_workspace(tmp_path)
     path = root / "e2e/artifacts/e2e-docker/artifact.yml"
     uri = path.as_uri()
     ls = create_server()
     ls.protocol.client_capabilities = lsp.ClientCapabilities(
-        workspace=lsp.WorkspaceClientCapabilities(workspace_edit=lsp.WorkspaceEditClientCapabilities(document_changes=True)),
+        workspace=lsp.WorkspaceClientCapabilities(
+            workspace_edit=lsp.WorkspaceEditClientCapabilities(document_changes=True)
+        ),
         text_document=lsp.TextDocumentClientCapabilities(
-            code_action=lsp.CodeActionClientCapabilities(data_support=True, resolve_support=lsp.ClientCodeActionResolveOptions(properties=["edit"]))
+            code_action=lsp.CodeActionClientCapabilities(
+                data_support=True, resolve_support=lsp.ClientCodeActionResolveOptions(properties=["edit"])
+            )
         ),
     )
-    ls.protocol._workspace = LspWorkspace(root.as_uri(), lsp.TextDocumentSyncKind.Incremental, None, lsp.PositionEncodingKind.Utf16)
+    ls.protocol._workspace = LspWorkspace(
+        root.as_uri(), lsp.TextDocumentSyncKind.Incremental, None, lsp.PositionEncodingKind.Utf16
+    )
     ls.workspace.put_text_document(lsp.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=text))
     ls.docs[uri] = Doc(uri, path, "manifest", 1)
     return ls, path, uri
@@ -319,7 +328,11 @@ def test_many_quick_fixes_in_a_range_are_proven_when_picked(tmp_path):
 
     async def run():
         whole = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=100, character=0))
-        params = lsp.CodeActionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), range=whole, context=lsp.CodeActionContext(diagnostics=[]))
+        params = lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            range=whole,
+            context=lsp.CodeActionContext(diagnostics=[]),
+        )
         actions = await features[lsp.TEXT_DOCUMENT_CODE_ACTION](params)
         fixes = [a for a in actions if a.is_preferred]
         assert len(fixes) == 20 and all(a.edit is None and a.data for a in fixes)
@@ -349,8 +362,11 @@ def test_edits_name_the_version_their_text_had_when_a_change_lands_midway(tmp_pa
         ls.executor = _ChangeMidway(ls, uri, "# x\n", 2)
         whole = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=40, character=0))
         params = lsp.CodeActionParams(
-            text_document=lsp.TextDocumentIdentifier(uri=uri), range=whole,
-            context=lsp.CodeActionContext(diagnostics=[], only=[lsp.CodeActionKind.SourceFixAll] if method == "fix-all" else None),
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            range=whole,
+            context=lsp.CodeActionContext(
+                diagnostics=[], only=[lsp.CodeActionKind.SourceFixAll] if method == "fix-all" else None
+            ),
         )
         actions = await features[lsp.TEXT_DOCUMENT_CODE_ACTION](params)
         if method == "resolve":
@@ -390,7 +406,9 @@ async def test_fix_all_is_resolved_when_picked_and_names_its_version(client: Lan
     target = next(d for d in diags if d.code == "AL104")
     actions = await client.text_document_code_action_async(
         lsp.CodeActionParams(
-            text_document=lsp.TextDocumentIdentifier(uri=uri), range=target.range, context=lsp.CodeActionContext(diagnostics=[target])
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            range=target.range,
+            context=lsp.CodeActionContext(diagnostics=[target]),
         )
     )
     fix_all = next(a for a in actions if a.title.startswith("Remove all legacy keys"))
@@ -437,7 +455,9 @@ async def test_fix_all_is_computed_for_clients_without_resolve(no_resolve: Langu
     target = next(d for d in diags if d.code == "AL104")
     actions = await client.text_document_code_action_async(
         lsp.CodeActionParams(
-            text_document=lsp.TextDocumentIdentifier(uri=uri), range=target.range, context=lsp.CodeActionContext(diagnostics=[target])
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            range=target.range,
+            context=lsp.CodeActionContext(diagnostics=[target]),
         )
     )
     fix_all = next(a for a in actions if a.title.startswith("Remove all legacy keys"))
@@ -455,11 +475,20 @@ def test_document_model_splits_lines_as_lsp_does(separator):
 
     text = 'schema_version: "1"\nproject: p\nartifacts:\n  - artifact_root: r\n    id: x\n    runtime_config_dir: c\n'
     doc = LspTextDocument("file:///w/artifact.yml", source=text)
-    doc.apply_change(lsp.TextDocumentContentChangePartial(range=lsp.Range(start=lsp.Position(line=1, character=10), end=lsp.Position(line=1, character=10)), text=separator + "q"))
+    doc.apply_change(
+        lsp.TextDocumentContentChangePartial(
+            range=lsp.Range(start=lsp.Position(line=1, character=10), end=lsp.Position(line=1, character=10)),
+            text=separator + "q",
+        )
+    )
     client = text.replace("project: p\n", f"project: p{separator}q\n")
     assert doc.source == client
     # delete the line "    id: x" (line 4 as LSP counts)
-    doc.apply_change(lsp.TextDocumentContentChangePartial(range=lsp.Range(start=lsp.Position(line=4, character=0), end=lsp.Position(line=5, character=0)), text=""))
+    doc.apply_change(
+        lsp.TextDocumentContentChangePartial(
+            range=lsp.Range(start=lsp.Position(line=4, character=0), end=lsp.Position(line=5, character=0)), text=""
+        )
+    )
     client = client.replace("    id: x\n", "")
     assert doc.source == client
     assert "runtime_config_dir" in doc.source
@@ -474,7 +503,10 @@ async def test_incremental_edits_after_a_unicode_separator_land_right(client: La
     await diagnostics(client, uri, lambda d: any(x.code == "AL104" for x in d))
     line = lambda n: lsp.Position(line=n, character=0)  # noqa: E731
     changes = [
-        lsp.TextDocumentContentChangePartial(range=lsp.Range(start=lsp.Position(line=1, character=11), end=lsp.Position(line=1, character=11)), text=separator),
+        lsp.TextDocumentContentChangePartial(
+            range=lsp.Range(start=lsp.Position(line=1, character=11), end=lsp.Position(line=1, character=11)),
+            text=separator,
+        ),
         lsp.TextDocumentContentChangePartial(range=lsp.Range(start=line(6), end=line(7)), text=""),
     ]
     for version, change in enumerate(changes, start=2):
@@ -500,16 +532,20 @@ async def test_hover_explains_legacy_and_current_keys(client: LanguageClient):
     uri = open_doc(client, path)
     await diagnostics(client, uri, lambda d: bool(d))
     lines = text.splitlines()
-    line_no = next(i for i, l in enumerate(lines) if l.strip().startswith("image_prewarm"))
+    line_no = next(i for i, line in enumerate(lines) if line.strip().startswith("image_prewarm"))
     hover = await client.text_document_hover_async(
-        lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=line_no, character=6))
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=line_no, character=6)
+        )
     )
     assert hover is not None
     value = hover.contents.value
     assert "AL105" in value and "2026-02-19" in value
-    mode_line = next(i for i, l in enumerate(lines) if l.startswith("mode:"))
+    mode_line = next(i for i, line in enumerate(lines) if line.startswith("mode:"))
     hover = await client.text_document_hover_async(
-        lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=mode_line, character=1))
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=mode_line, character=1)
+        )
     )
     assert hover is not None and "containerd" in hover.contents.value
 
@@ -517,20 +553,25 @@ async def test_hover_explains_legacy_and_current_keys(client: LanguageClient):
 async def test_completion_offers_only_current_keys(client: LanguageClient):
     path, text = manifest(client)
     lines = text.splitlines(keepends=True)
-    at = next(i for i, l in enumerate(lines) if l.strip().startswith("runtime_config_dir"))
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("runtime_config_dir"))
     lines.insert(at + 1, "    \n")
     new_text = "".join(lines)
     uri = open_doc(client, path, text=new_text)
     result = await client.text_document_completion_async(
-        lsp.CompletionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=at + 1, character=4))
+        lsp.CompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=at + 1, character=4)
+        )
     )
     labels = {item.label for item in (result.items if hasattr(result, "items") else result)}
     assert "source_template" in labels
     assert not labels & {"id", "image_prewarm", "runtime_meta", "bundle_manifest"}
     assert "artifact_root" not in labels  # already there
-    mode_line = next(i for i, l in enumerate(lines) if l.startswith("mode:"))
+    mode_line = next(i for i, line in enumerate(lines) if line.startswith("mode:"))
     result = await client.text_document_completion_async(
-        lsp.CompletionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=mode_line, character=len("mode: ")))
+        lsp.CompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=lsp.Position(line=mode_line, character=len("mode: ")),
+        )
     )
     labels = {item.label for item in (result.items if hasattr(result, "items") else result)}
     assert {"docker", "containerd"} <= labels
@@ -558,7 +599,8 @@ async def test_matrix_rename_fix(client: LanguageClient):
     target = next(d for d in diags if d.code == "AL503")
     actions = await client.text_document_code_action_async(
         lsp.CodeActionParams(
-            text_document=lsp.TextDocumentIdentifier(uri=uri), range=target.range,
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            range=target.range,
             context=lsp.CodeActionContext(diagnostics=[target]),
         )
     )
@@ -602,7 +644,9 @@ async def test_configuration_change_relints(client: LanguageClient):
     await diagnostics(client, uri, lambda d: any(x.code == "AL104" for x in d))
     client.set_configuration({"ignore": ["AL104"], "severity": {"AL105": "hint"}}, section="artifactLsp")
     client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(settings=None))
-    after = await diagnostics(client, uri, lambda d: not any(x.code == "AL104" for x in d) and any(x.code == "AL105" for x in d))
+    after = await diagnostics(
+        client, uri, lambda d: not any(x.code == "AL104" for x in d) and any(x.code == "AL105" for x in d)
+    )
     prewarm = next(d for d in after if d.code == "AL105")
     assert prewarm.severity == lsp.DiagnosticSeverity.Hint
 
@@ -617,10 +661,14 @@ async def test_docs_url_setting_changes_the_links(client: LanguageClient):
     after = await diagnostics(
         client, uri, lambda d: any(x.code == "AL104" and x.code_description.href == hosted for x in d)
     )
-    assert all(x.code_description.href == f"https://docs.example.com/artifact-lsp/rules#{str(x.code).lower()}" for x in after)
-    line_no = next(i for i, l in enumerate(text.splitlines()) if l.strip().startswith("image_prewarm"))
+    assert all(
+        x.code_description.href == f"https://docs.example.com/artifact-lsp/rules#{str(x.code).lower()}" for x in after
+    )
+    line_no = next(i for i, line in enumerate(text.splitlines()) if line.strip().startswith("image_prewarm"))
     hover = await client.text_document_hover_async(
-        lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=line_no, character=6))
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=line_no, character=6)
+        )
     )
     assert "(https://docs.example.com/artifact-lsp/rules#al105)" in hover.contents.value
     assert "file:" not in hover.contents.value
@@ -648,7 +696,7 @@ ADVERSARIAL = {
     "deep-flow": "[" * 20000 + "]" * 20000,
     "deep-block": "".join("  " * i + f"k{i}:\n" for i in range(3000)),
     "huge": "schema_version: '1'\n" + "x: " + "y" * (9 * 1024 * 1024) + "\n",
-    "broken": "schema_version: \"1\nartifacts: [\n  - id: {\n",
+    "broken": 'schema_version: "1\nartifacts: [\n  - id: {\n',
 }
 
 
