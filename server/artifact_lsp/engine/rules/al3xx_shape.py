@@ -519,16 +519,32 @@ def invalid_producer_metadata(ctx: Context) -> None:
 def _present_by_path(ctx: Context) -> dict:
     """``key path -> [Fact]``: every contract key present in the document, whatever its value."""
     out: dict = {}
+    new = tuple.__new__
     for pattern, path, mapping, item in containers(ctx):
-        for key in CHILDREN.get(pattern, ()):
-            name = keypath.leaf(key.path)
-            pair = lookup(mapping, name)
+        names = _NAMED_CHILDREN.get(pattern)
+        if not names:
+            continue
+        get_pair = mapping.get_pair if not mapping.has_merge else None
+        for key, name, key_path in names:
+            pair = get_pair(name) if get_pair is not None else lookup(mapping, name)
             if pair is None:
                 continue
-            value = deref(pair[1])
-            blank = is_blank_or_null(value)
-            out.setdefault(key.path, []).append(Fact(key, path, name, mapping, item, pair, value, blank, True))
+            value = pair[1]
+            if type(value) is Alias:
+                value = deref(value)
+            fact = new(Fact, (key, path, name, mapping, item, pair, value, is_blank_or_null(value), True))
+            found = out.get(key_path)
+            if found is None:
+                out[key_path] = [fact]
+            else:
+                found.append(fact)
     return out
+
+
+# parent pattern -> [(key, its name, its path)]: the children of ``CHILDREN``, names parsed once
+_NAMED_CHILDREN = {
+    parent: [(key, keypath.leaf(key.path), key.path) for key in keys] for parent, keys in CHILDREN.items()
+}
 
 
 def facts(ctx: Context) -> dict:
