@@ -266,3 +266,35 @@ def test_rule_table_is_consistent():
         assert set(r.files) <= {"manifest", "json", "matrix"}
         assert rule(code) is r and rule(r.name) is r
         assert r.url.endswith("#" + code.lower())
+
+
+# --------------------------------------------------------------------------- AL005 prefilter
+
+
+@pytest.mark.parametrize(
+    "text,found",
+    [
+        ("at: 2026-02-30\n", True),
+        ("2026-02-30\n", True),  # at the start of the text
+        ("at: [2026-1]\n", True),
+        ('at: "2026-02-30"\n', False),  # quoted
+        ("at: '2026-02-30'\n", False),
+        ("id: t12026-1\n", False),  # after a word character
+        ("v: 1.2026-1\n", False),
+        ("v: -2026-1\n", False),
+        ("v: 12345-6\n", False),  # five digits: the four before "-" follow a digit
+        ("v: 2026-x\n", False),
+        ("v: 202-1\n", False),
+        ("v: é2026-1\n", False),  # a non-ASCII word character
+    ],
+)
+def test_al005_date_prefilter(text, found):
+    """The date prefilter of the AL005 walk finds an unquoted date exactly where the plain
+    lookbehind-first pattern did (it is written to start at the "-" for speed)."""
+    import re
+
+    from artifact_lsp.engine.rules import al0xx_yaml
+
+    plain = re.compile(r"(?<![\"'\w.-])[0-9]{4}-[0-9]")
+    assert bool(plain.search(text)) is found
+    assert bool(al0xx_yaml._DATE.search(text)) is found

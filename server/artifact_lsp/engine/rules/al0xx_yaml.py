@@ -171,7 +171,10 @@ def go_tag_problem(node: Scalar) -> str | None:
 # --------------------------------------------------------------------------- checks
 
 
-_DATE = re.compile(r"(?<![\"'\w.-])[0-9]{4}-[0-9]")  # an unquoted date
+# an unquoted date: four digits, not after a quote, word character, "." or "-", then "-" and a
+# digit; written to start with the "-" (the lookbehinds check the digits before it), so the
+# search skips to each "-" instead of trying a lookbehind at every character of the text
+_DATE = re.compile(r"-(?<=[0-9]{4}-)(?<![\"'\w.-][0-9]{4}-)[0-9]")
 
 
 def _walk(ctx: Context) -> tuple[list, list]:
