@@ -119,13 +119,20 @@ class Fact(NamedTuple):
 
 def _facts(ctx: Context) -> dict:
     """``(role, rule code) -> [Fact]``: the keys each role's rule has to look at, every contract
-    key of the document looked up once for all the rules (a hot path: 2,000 entries).
+    key of the document looked up once for all the rules (a hot path: 2,000 entries). The same
+    walk fills ``facts`` (every key present, by path).
 
     A key is a candidate of its ``missing`` rule when it is absent or blank, of its ``blank``
     rule when it is present but blank, of its ``type`` rule when its value is of the wrong kind
     (a mapping or list for text, anything else for a mapping or a list), of its ``value`` rule when it
     holds a non-blank scalar; empty values (``spec.Key.empty``) are no value at all."""
+    return ctx.memo("shape-tables", _tables)[0]
+
+
+def _tables(ctx: Context) -> tuple[dict, dict]:
+    """(``_facts``, ``facts``): one walk over every contract key of every container."""
     out: dict = {}
+    present: dict = {}
     new = tuple.__new__
 
     def add(role_code, fact):
@@ -140,7 +147,7 @@ def _facts(ctx: Context) -> dict:
         if not keys:
             continue
         get_pair = mapping.get_pair if not mapping.has_merge else None
-        for key, name, empty_null, empty_blank, wrong, missing, blank_rule, type_rule, value_rule in keys:
+        for key, name, key_path, empty_null, empty_blank, wrong, missing, blank_rule, type_rule, value_rule in keys:
             pair = get_pair(name) if get_pair is not None else lookup(mapping, name)
             if pair is None:
                 if missing:
@@ -150,6 +157,14 @@ def _facts(ctx: Context) -> dict:
             if type(value) is Alias:
                 value = deref(value)
             blank = is_blank_or_null(value)
+            fact = new(Fact, (key, path, name, mapping, item, pair, value, blank, True))
+            found = present.get(key_path)
+            if found is None:
+                present[key_path] = [fact]
+            else:
+                found.append(fact)
+            if not key.rules:
+                continue
             if (empty_null and type(value) is Scalar and value.is_null()) or (empty_blank and blank):
                 if missing:  # (an empty value of a required key: not a case the spec has)
                     add(missing, new(Fact, (key, path, name, mapping, item, pair, value, blank, False)))
@@ -164,13 +179,10 @@ def _facts(ctx: Context) -> dict:
                 hits = ()
             if type_rule and (type(value) is not wrong if wrong is not None else type(value) in (Mapping, Sequence)):
                 hits += (type_rule,)
-            fact = None
             for role_code in hits:
                 if role_code:
-                    if fact is None:
-                        fact = new(Fact, (key, path, name, mapping, item, pair, value, blank, True))
                     add(role_code, fact)
-    return out
+    return out, present
 
 
 def _candidates(ctx: Context, role: str, code: str) -> list:
@@ -179,25 +191,26 @@ def _candidates(ctx: Context, role: str, code: str) -> list:
 
 
 _KINDS = {"mapping": Mapping, "list": Sequence}  # a "text" value is wrong as a mapping or a list
-# parent pattern -> [(key, its name, empty flags, the kind its value must be, then its
-# (role, rule code) for missing, blank, type and value, or None)]: the keys some rule checks
+# parent pattern -> [(key, its name, its path, empty flags, the kind its value must be, then its
+# (role, rule code) for missing, blank, type and value, or None)]: every contract key (those
+# without rules for ``facts`` only), in ``spec.KEYS`` order
 _CHECKED: dict[tuple, list] = {}
 for _key in spec.KEYS:
-    if _key.rules:
-        _parsed = keypath.parse(_key.path)
-        _CHECKED.setdefault(_parsed[:-1], []).append(
-            (
-                _key,
-                _parsed[-1],
-                _key.empty == "null",
-                _key.empty == "blank" and _key.type != "text",
-                _KINDS.get(_key.type),  # what the value must be (None: a scalar, for "text")
-                *(
-                    (_role, _key.rules[_role]) if _role in _key.rules else None
-                    for _role in ("missing", "blank", "type", "value")
-                ),
-            )
+    _parsed = keypath.parse(_key.path)
+    _CHECKED.setdefault(_parsed[:-1], []).append(
+        (
+            _key,
+            _parsed[-1],
+            _key.path,
+            _key.empty == "null",
+            _key.empty == "blank" and _key.type != "text",
+            _KINDS.get(_key.type),  # what the value must be (None: a scalar, for "text")
+            *(
+                (_role, _key.rules[_role]) if _role in _key.rules else None
+                for _role in ("missing", "blank", "type", "value")
+            ),
         )
+    )
 
 
 # ----------------------------------------------------------------------------- AL301
@@ -516,41 +529,10 @@ def invalid_producer_metadata(ctx: Context) -> None:
             ctx.report(AL309, f"{fact.where} {key.problem}", *fact.span)
 
 
-def _present_by_path(ctx: Context) -> dict:
-    """``key path -> [Fact]``: every contract key present in the document, whatever its value."""
-    out: dict = {}
-    new = tuple.__new__
-    for pattern, path, mapping, item in containers(ctx):
-        names = _NAMED_CHILDREN.get(pattern)
-        if not names:
-            continue
-        get_pair = mapping.get_pair if not mapping.has_merge else None
-        for key, name, key_path in names:
-            pair = get_pair(name) if get_pair is not None else lookup(mapping, name)
-            if pair is None:
-                continue
-            value = pair[1]
-            if type(value) is Alias:
-                value = deref(value)
-            fact = new(Fact, (key, path, name, mapping, item, pair, value, is_blank_or_null(value), True))
-            found = out.get(key_path)
-            if found is None:
-                out[key_path] = [fact]
-            else:
-                found.append(fact)
-    return out
-
-
-# parent pattern -> [(key, its name, its path)]: the children of ``CHILDREN``, names parsed once
-_NAMED_CHILDREN = {
-    parent: [(key, keypath.leaf(key.path), key.path) for key in keys] for parent, keys in CHILDREN.items()
-}
-
-
 def facts(ctx: Context) -> dict:
     """``key path -> [Fact]`` of every contract key present in the document (the gate rules of
     ``al3xx_types`` look at values of every type)."""
-    return ctx.memo("present-by-path", _present_by_path)
+    return ctx.memo("shape-tables", _tables)[1]
 
 
 RULES = (AL301, AL302, AL303, AL304, AL305, AL306, AL307, AL308, AL309)
