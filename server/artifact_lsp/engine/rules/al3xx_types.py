@@ -32,6 +32,8 @@ _TEXT_KEYS = [k.path for k in spec.KEYS if k.type == "text"]
 # the text keys whose wrong scalar types other rules report: producer metadata (AL310) and the
 # template's path and sha256 (the regeneration check, AL307)
 _OWN_RULE = {k.path for k in spec.KEYS if k.rules.get("type") == "AL310"} | {spec.TEMPLATE_PATH, spec.TEMPLATE_SHA256}
+_OWN_META = [k for k in _OWN_RULE if k.startswith((_AT, _GEN + "."))]  # AL310's scalar keys
+_PLAIN_TEXT = [k for k in _TEXT_KEYS if k not in _OWN_RULE]  # AL311's keys
 
 AL310 = Rule(
     "AL310",
@@ -77,12 +79,9 @@ RULES = (AL310, AL311, AL313)
 _WINDOWS = re.compile(r"^([A-Za-z]:[\\/]|\\\\)|\\")
 
 
-def _facts(ctx: Context, paths):
+def _facts(ctx: Context, paths) -> list:
     table = facts(ctx)
-    for path in paths:
-        for fact in table.get(path, ()):
-            if fact.pair is not None:
-                yield fact
+    return [fact for path in paths for fact in table.get(path, ()) if fact.pair is not None]
 
 
 def _written(ctx: Context, fact) -> str:
@@ -115,7 +114,7 @@ def go_reader_tags(ctx: Context) -> None:
     """A core tag yaml.v3 cannot decode into a string field PyYAML reads fine (``!!bool yes``)."""
     for fact in _facts(ctx, _TEXT_KEYS):
         node = fact.value
-        if type(node) is not Scalar:
+        if type(node) is not Scalar or node.tag is None:  # (no tag, no problem)
             continue
         problem = al0xx_yaml.go_tag_problem(node)
         if problem is not None and node.tag is not None and _readable(node)[0]:  # (a problem has a tag)
@@ -144,7 +143,7 @@ def producer_metadata_type(ctx: Context) -> None:
             f'"cannot unmarshal {what} into artifactcore.ArtifactGenerator"',
             *fact.span,
         )
-    for fact in _facts(ctx, [k for k in _OWN_RULE if k.startswith((_AT, _GEN + "."))]):
+    for fact in _facts(ctx, _OWN_META):
         node = fact.value
         if type(node) in (Mapping, Sequence):
             kind = "!!map" if type(node) is Mapping else "!!seq"
@@ -191,9 +190,12 @@ def _consequence(fact, read: str) -> str | None:
 
 @check(AL311)
 def yaml11_typed_value(ctx: Context) -> None:
-    for fact in _facts(ctx, [k for k in _TEXT_KEYS if k not in _OWN_RULE]):
+    for fact in _facts(ctx, _PLAIN_TEXT):
         node = fact.value
-        if type(node) is not Scalar or node.is_null() or node.resolved_tag() == al0xx_yaml.STR:
+        if type(node) is not Scalar:
+            continue
+        resolved = node.resolved_tag()
+        if resolved == al0xx_yaml.STR or resolved == al0xx_yaml.NULL:
             continue
         ok, read = _readable(node)
         if not ok or isinstance(read, str) or str(read) == node.value or al0xx_yaml.go_tag_problem(node):
