@@ -110,9 +110,9 @@ class Mapping(Node):
         pair = self.get_pair(key)
         return pair[1] if pair is not None else None
 
-    def get_pair(self, key: str) -> tuple[Node, Node] | None:
-        """The last pair whose key is the scalar ``key`` (own pairs only; the rules ask a
-        mapping for several keys, so the first question indexes it)."""
+    def key_index(self) -> dict[str, tuple[Node, Node]]:
+        """Scalar key -> its last pair (own pairs only), built on the first question (the rules
+        ask a mapping for several keys)."""
         index = self._index
         if index is None:
             index = {}
@@ -121,6 +121,13 @@ class Mapping(Node):
                 if type(k) is Scalar:
                     index[k.value] = pair
             self._index = index
+        return index
+
+    def get_pair(self, key: str) -> tuple[Node, Node] | None:
+        """The last pair whose key is the scalar ``key`` (own pairs only)."""
+        index = self._index
+        if index is None:
+            index = self.key_index()
         return index.get(key)
 
     def __repr__(self) -> str:

@@ -131,57 +131,60 @@ def _facts(ctx: Context) -> dict:
 
 def _tables(ctx: Context) -> tuple[dict, dict]:
     """(``_facts``, ``facts``): one walk over every contract key of every container."""
-    out: dict = {}
+    out: dict = {role_code: [] for role_code in _ROLE_CODES}
     present: dict = {}
     new = tuple.__new__
-
-    def add(role_code, fact):
-        found = out.get(role_code)
-        if found is None:
-            out[role_code] = [fact]
-        else:
-            found.append(fact)
-
     for pattern, path, mapping, item in containers(ctx):
         keys = _CHECKED.get(pattern)
         if not keys:
             continue
-        get_pair = mapping.get_pair if not mapping.has_merge else None
-        for key, name, key_path, empty_null, empty_blank, wrong, missing, blank_rule, type_rule, value_rule in keys:
-            pair = get_pair(name) if get_pair is not None else lookup(mapping, name)
+        index = mapping.key_index() if not mapping.has_merge else None
+        for (
+            key,
+            name,
+            key_path,
+            ruled,
+            empty_null,
+            empty_blank,
+            wrong,
+            missing,
+            blank_rule,
+            type_rule,
+            value_rule,
+        ) in keys:
+            pair = index.get(name) if index is not None else lookup(mapping, name)
             if pair is None:
                 if missing:
-                    add(missing, new(Fact, (key, path, name, mapping, item, None, None, True, False)))
+                    out[missing].append(new(Fact, (key, path, name, mapping, item, None, None, True, False)))
                 continue
             value = pair[1]
             if type(value) is Alias:
                 value = deref(value)
-            blank = is_blank_or_null(value)
+            kind = type(value)
+            # is_blank_or_null, inline (a hot path)
+            blank = (value.is_null() or not value.value.strip()) if kind is Scalar else value is None
             fact = new(Fact, (key, path, name, mapping, item, pair, value, blank, True))
             found = present.get(key_path)
             if found is None:
                 present[key_path] = [fact]
             else:
                 found.append(fact)
-            if not key.rules:
+            if not ruled:
                 continue
-            if (empty_null and type(value) is Scalar and value.is_null()) or (empty_blank and blank):
+            if (empty_null and kind is Scalar and value.is_null()) or (empty_blank and blank):
                 if missing:  # (an empty value of a required key: not a case the spec has)
-                    add(missing, new(Fact, (key, path, name, mapping, item, pair, value, blank, False)))
+                    out[missing].append(new(Fact, (key, path, name, mapping, item, pair, value, blank, False)))
                 continue
             # the common case, a key with a fine scalar, makes a fact for its value rule only
-            hits: tuple[str | None, ...]
             if blank:
-                hits = (missing, blank_rule)
-            elif type(value) is Scalar:
-                hits = (value_rule,)
-            else:
-                hits = ()
-            if type_rule and (type(value) is not wrong if wrong is not None else type(value) in (Mapping, Sequence)):
-                hits += (type_rule,)
-            for role_code in hits:
-                if role_code:
-                    add(role_code, fact)
+                if missing:
+                    out[missing].append(fact)
+                if blank_rule:
+                    out[blank_rule].append(fact)
+            elif kind is Scalar and value_rule:
+                out[value_rule].append(fact)
+            if type_rule and (kind is not wrong if wrong is not None else (kind is Mapping or kind is Sequence)):
+                out[type_rule].append(fact)
     return out, present
 
 
@@ -191,7 +194,7 @@ def _candidates(ctx: Context, role: str, code: str) -> list:
 
 
 _KINDS = {"mapping": Mapping, "list": Sequence}  # a "text" value is wrong as a mapping or a list
-# parent pattern -> [(key, its name, its path, empty flags, the kind its value must be, then its
+# parent pattern -> [(key, its name, its path, whether it has rules, empty flags, the kind its value must be, then its
 # (role, rule code) for missing, blank, type and value, or None)]: every contract key (those
 # without rules for ``facts`` only), in ``spec.KEYS`` order
 _CHECKED: dict[tuple, list] = {}
@@ -202,6 +205,7 @@ for _key in spec.KEYS:
             _key,
             _parsed[-1],
             _key.path,
+            bool(_key.rules),
             _key.empty == "null",
             _key.empty == "blank" and _key.type != "text",
             _KINDS.get(_key.type),  # what the value must be (None: a scalar, for "text")
@@ -211,6 +215,7 @@ for _key in spec.KEYS:
             ),
         )
     )
+_ROLE_CODES = {(role, code) for key in spec.KEYS for role, code in key.rules.items()}
 
 
 # ----------------------------------------------------------------------------- AL301
