@@ -90,7 +90,8 @@ def cached_fact(kind: str, path: StrPath | tuple[str, ...], compute: Callable[[]
 
     ``path`` is a path or any hashable key made of strings (e.g. a tuple of path parts).
     """
-    note(path)
+    if _recordings:  # (note() is free when off, but this is a hot path: a call per file looked at)
+        note(path)
     if _facts_ttl <= 0:
         return compute()
     key = (kind, path if isinstance(path, (str, tuple)) else os.fspath(path))
@@ -107,7 +108,8 @@ def cached_fact(kind: str, path: StrPath | tuple[str, ...], compute: Callable[[]
 
 def regular_file(path: StrPath) -> os.stat_result | None:
     """``stat`` of ``path`` when it is a regular file (symlinks followed), else None."""
-    note(path)
+    if _recordings:  # (note() is free when off, but this is a hot path: a call per file looked at)
+        note(path)
     try:
         st = os.stat(path)
     except (OSError, ValueError):
@@ -116,7 +118,8 @@ def regular_file(path: StrPath) -> os.stat_result | None:
 
 
 def is_dir(path: StrPath) -> bool:
-    note(path)
+    if _recordings:  # (note() is free when off, but this is a hot path: a call per file looked at)
+        note(path)
     try:
         return stat.S_ISDIR(os.stat(path).st_mode)
     except (OSError, ValueError):
@@ -153,7 +156,8 @@ def read_small(path: StrPath, cap: int = SMALL_FILE_CAP) -> tuple[str | None, st
     where ``why`` is ``"missing"`` (no such file, or not a regular file) or ``"unreadable"``
     (a regular file that cannot be read, or one over ``cap``). No ``stat`` besides the open
     file's: this runs for every config file of every entry in a repository."""
-    note(path)
+    if _recordings:  # (note() is free when off, but this is a hot path: a call per file looked at)
+        note(path)
     data = _read_regular(path, cap)
     if data is None:
         return None, "missing"

@@ -84,7 +84,8 @@ class Scalar(Node):
         return tag
 
     def is_null(self) -> bool:
-        return self.resolved_tag() == "tag:yaml.org,2002:null"
+        tag = self._rtag  # resolved_tag() inline when it is known (a hot path)
+        return (tag if tag is not None else self.resolved_tag()) == "tag:yaml.org,2002:null"
 
     def is_str(self) -> bool:
         return self.resolved_tag() == "tag:yaml.org,2002:str"
