@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lsp_bench import Client, ours_argv, server_env, warm_up
+from lsp_bench import Client, ours_argv, server_env, start_server, warm_up
 
 ENTRY = """  - id: template-{i:05d}
     artifact_root: entries/template-{i:05d}
@@ -75,24 +74,7 @@ async def timed_request(client: Client, method: str, params, timeout: float):
 
 
 async def bench_code_actions(folder: Path, counts: list[int], timeout: float) -> list[dict]:
-    proc = await asyncio.create_subprocess_exec(
-        *ours_argv(),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        limit=256 * 1024 * 1024,
-        env=server_env(),
-    )
-    client = Client(proc)
-    await client.request(
-        "initialize",
-        {
-            "processId": os.getpid(),
-            "rootUri": folder.as_uri(),
-            "workspaceFolders": [{"uri": folder.as_uri(), "name": "b"}],
-            "capabilities": CAPABILITIES,
-        },
-    )
+    proc, client = await start_server(ours_argv(), folder, "b", limit=256 * 1024 * 1024, capabilities=CAPABILITIES)
     client.notify("initialized", {})
     rows = []
     for count in counts:

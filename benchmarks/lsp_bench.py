@@ -225,27 +225,40 @@ CAPABILITIES = {
 }
 
 
-async def run_server(name: str, argv: list[str], folder: Path, edits: int, settings: dict | None = None) -> dict:
-    started = time.perf_counter()
+async def start_server(
+    argv: list[str],
+    folder: Path,
+    name: str,
+    *,
+    limit: int,
+    init_options: dict | None = None,
+    capabilities: dict | None = None,
+) -> tuple[asyncio.subprocess.Process, Client]:
+    """Spawn a language server on stdio and answer its ``initialize`` (not yet ``initialized``)."""
     proc = await asyncio.create_subprocess_exec(
         *argv,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
-        limit=64 * 1024 * 1024,
+        limit=limit,
         env=server_env(),
     )
     client = Client(proc)
-    await client.request(
-        "initialize",
-        {
-            "processId": os.getpid(),
-            "rootUri": folder.as_uri(),
-            "workspaceFolders": [{"uri": folder.as_uri(), "name": "bench"}],
-            "capabilities": CAPABILITIES,
-            "initializationOptions": settings or {},
-        },
-    )
+    params: dict = {
+        "processId": os.getpid(),
+        "rootUri": folder.as_uri(),
+        "workspaceFolders": [{"uri": folder.as_uri(), "name": name}],
+        "capabilities": CAPABILITIES if capabilities is None else capabilities,
+    }
+    if init_options is not None:
+        params["initializationOptions"] = init_options
+    await client.request("initialize", params)
+    return proc, client
+
+
+async def run_server(name: str, argv: list[str], folder: Path, edits: int, settings: dict | None = None) -> dict:
+    started = time.perf_counter()
+    proc, client = await start_server(argv, folder, "bench", limit=64 * 1024 * 1024, init_options=settings or {})
     startup = time.perf_counter() - started
     client.notify("initialized", {})
     if settings:
