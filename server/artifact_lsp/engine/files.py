@@ -78,11 +78,22 @@ def note(path) -> None:
 def set_facts_ttl(seconds: float) -> None:
     global _facts_ttl
     _facts_ttl = max(0.0, seconds)
-    _facts.clear()
+    clear_facts()
+
+
+_generation = 0  # how many times the facts were dropped: a result's disk findings are as old as it
 
 
 def clear_facts() -> None:
+    global _generation
     _facts.clear()
+    _generation += 1
+
+
+def generation() -> int:
+    """Counts ``clear_facts`` calls: findings read from the disk at another generation may be
+    stale (``incremental.relint`` reuses findings only within one generation)."""
+    return _generation
 
 
 def cached_fact(kind: str, path: StrPath | tuple[str, ...], compute: Callable[[], _T]) -> _T:

@@ -7,17 +7,17 @@ findings. ``fix_text`` applies every proven fix, pass after pass, until none is 
 from __future__ import annotations
 
 import errno
-import logging
 import os
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+import threading
+import time
+from typing import TYPE_CHECKING, Any
 
 from . import files
 from .config import ALWAYS_SKIPPED_DIRS, CONFIG_MARKERS, DEFAULT_INCLUDE, Config
 from .model import Finding, Rule
-from .rules import CHECKS, RULES
+from .rules import RULES
 from .rules import al0xx_document as document_rules
-from .rules.al0xx_document import AL000
+from .rules import run as run_checks
 from .rules.base import Context
 from .suppress import directives, is_suppressed
 from .text import LineIndex
@@ -25,8 +25,6 @@ from .yamlmodel import ParsedYaml, YamlProblem, parse
 
 if TYPE_CHECKING:  # imported lazily at run time: `check` never needs the fix engine
     from .fixes import Fixer
-
-log = logging.getLogger(__name__)
 
 FILE_KINDS = {"artifact.yml": "manifest", "artifact.json": "json", "test_matrix.yaml": "matrix"}
 
@@ -38,16 +36,83 @@ def kind_of(path: str | os.PathLike | None) -> str | None:
     return FILE_KINDS.get(os.path.basename(os.fspath(path)))
 
 
-@dataclass
 class LintResult:
-    text: str
-    path: str | os.PathLike | None  # as given
-    kind: str
-    parsed: ParsedYaml
-    findings: list[Finding] = field(default_factory=list)
-    docs_url: str | None = None  # the config's docs-url (link template) the findings are shown with
-    _index: LineIndex | None = None
-    _fixer: Fixer | None = None
+    """One lint of one text: its findings, and the tree they were found in.
+
+    ``parsed`` of a result made by ``incremental.relint`` is built on first use (the entries
+    an edit did not touch keep their nodes from the lint before, with offsets that moved):
+    the diagnostics need only ``findings``; a fix, a hover or the outline read ``parsed``.
+    Read a finding's ``plan`` only through ``fixable`` or ``fixer``, or after ``parsed``:
+    until then the plans of untouched entries point at nodes whose offsets moved.
+    """
+
+    __slots__ = (
+        "text",
+        "path",
+        "kind",
+        "findings",
+        "docs_url",
+        "config",
+        "generation",
+        "checked_at",
+        "reused",
+        "_parsed",
+        "_layout",
+        "_raw",
+        "_lock",
+        "_index",
+        "_fixer",
+        "_lsp_items",
+    )
+
+    def __init__(
+        self,
+        text: str,
+        path: str | os.PathLike | None,
+        kind: str,
+        parsed: ParsedYaml | None,
+        findings: list[Finding] | None = None,
+        docs_url: str | None = None,
+        *,
+        layout=None,
+    ):
+        self.text = text
+        self.path = path  # as given
+        self.kind = kind
+        self.findings: list[Finding] = findings if findings is not None else []
+        self.docs_url = docs_url  # the config's docs-url (link template) the findings are shown with
+        self.config: Config | None = None  # the configuration it was linted with
+        self.generation = -1  # ``files.generation()`` when its disk facts were read
+        self.checked_at = 0.0  # ``time.monotonic()`` when its disk facts were read
+        self.reused = False  # findings of an earlier text's lint are in it (``incremental.relint``)
+        self._parsed = parsed
+        # ``incremental.Layout``: None = not built yet, False = the document has none
+        self._layout = layout
+        self._raw: list[Finding] | None = None  # the findings before suppression, when they differ
+        self._lock = threading.Lock() if parsed is None else None
+        self._index: LineIndex | None = None
+        self._fixer: Fixer | None = None
+        self._lsp_items: Any = None  # the language server's conversion of ``findings``
+
+    @property
+    def parsed(self) -> ParsedYaml:
+        parsed = self._parsed
+        if parsed is None:
+            parsed = self._materialize()
+        return parsed
+
+    @property
+    def materialized(self) -> bool:
+        return self._parsed is not None
+
+    def _materialize(self) -> ParsedYaml:
+        assert self._lock is not None, "a result without a tree is made with a lock"
+        with self._lock:
+            if self._parsed is None:
+                parsed, findings = self._layout.materialize(self.findings)
+                self.findings = findings
+                self._parsed = parsed
+            return self._parsed
 
     @property
     def index(self) -> LineIndex:
@@ -60,7 +125,8 @@ class LintResult:
         if self._fixer is None:
             from .fixes import Fixer
 
-            self._fixer = Fixer(self.text, self.parsed, self.index)
+            parsed = self.parsed  # first: it may replace the findings' plans
+            self._fixer = Fixer(self.text, parsed, self.index)
         return self._fixer
 
     @property
@@ -68,7 +134,14 @@ class LintResult:
         """Findings with a fix plan (proving happens when a fix is asked for)."""
         if self.kind == "json":
             return []
+        if self._parsed is None:
+            self._materialize()
         return [f for f in self.findings if f.plan is not None]
+
+    @property
+    def raw_findings(self) -> list[Finding]:
+        """The findings before inline suppression (sorted like ``findings``)."""
+        return self._raw if self._raw is not None else self.findings
 
 
 def lint_text(
@@ -82,26 +155,35 @@ def lint_text(
     """Lint one document. ``disk=False`` skips every rule that looks at other files."""
     config = config or Config()
     kind = kind or kind_of(path) or "manifest"
+    generation, checked_at = files.generation(), time.monotonic()
     parsed = parse(text)
     ctx = Context(text, parsed, path if disk else None, kind, config)
-    document_rules.yaml_problems(ctx)
-    if not parsed.fatal:
-        for check in CHECKS[kind]:
-            try:
-                check(ctx)
-            except Exception as exc:  # a rule bug must not take the others down
-                log.exception("rule module %s failed on %s", check.__module__, path)
-                ctx.report(AL000, f"internal error in {check.__module__.rsplit('.', 1)[-1]}: {exc!r}", 0, 0)
+    run_checks(ctx)
     result = LintResult(text, path, kind, parsed, docs_url=config.docs_url)
+    result.config, result.generation, result.checked_at = config, generation, checked_at
     findings = ctx.findings
-    if findings and "artifact-lsp:" in text:
-        table = directives(text, result.index, parsed)
-        if table:
-            index = result.index
-            findings = [f for f in findings if not is_suppressed(table, index.line_of(f.start), f.code)]
-    findings.sort(key=lambda f: (f.start, f.end, f.code))
-    result.findings = findings
+    findings.sort(key=_order)
+    result.findings = suppressed(result, findings)
+    if result.findings is not findings:
+        result._raw = findings
     return result
+
+
+def _order(f: Finding) -> tuple:
+    return (f.start, f.end, f.code)
+
+
+def suppressed(result: LintResult, findings: list[Finding]) -> list[Finding]:
+    """``findings`` (of ``result``'s text) without those an inline directive silences; the
+    same list when there is nothing to silence."""
+    text = result.text
+    if not findings or "artifact-lsp:" not in text:
+        return findings
+    table = directives(text, result.index, result.parsed)
+    if not table:
+        return findings
+    index = result.index
+    return [f for f in findings if not is_suppressed(table, index.line_of(f.start), f.code)]
 
 
 def not_checked(path, kind: str, config: Config, message: str, *, rule: Rule = document_rules.AL004) -> LintResult:

@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 import sys
 
-FACTS_TTL = 2.0
-
 
 def create_server():
     from ..engine import files
     from . import routes
     from .server import ArtifactLanguageServer
+    from .state import FACTS_TTL
 
     files.set_facts_ttl(FACTS_TTL)  # disk facts for a keystroke's lint; watchers clear them
     ls = ArtifactLanguageServer()

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
@@ -24,7 +25,7 @@ from lsprotocol import types as lsp
 from ..engine import files, linter
 from . import workspace_lint
 from .convert import diagnostic, encode_diagnostics
-from .state import TRIM_AFTER_CHARS, Doc, is_config_file, trim_memory
+from .state import FACTS_TTL, TRIM_AFTER_CHARS, Doc, is_config_file, trim_memory
 
 if TYPE_CHECKING:
     from .server import ArtifactLanguageServer
@@ -57,7 +58,7 @@ async def converted(ls: ArtifactLanguageServer, result: linter.LintResult, uri: 
     """``diagnostics_of``, kept on the result (a pull, a push and the code actions of one
     version convert once); big results are converted on a worker thread."""
     key = (ls.encoding, ls.pull or ls.client_supports("text_document.publish_diagnostics.related_information"), uri)
-    cached = getattr(result, "_lsp_items", None)
+    cached = result._lsp_items
     if cached is not None and cached[0] == key:
         return cached[1]
     if len(result.findings) > OFF_LOOP_FINDINGS:
@@ -65,7 +66,7 @@ async def converted(ls: ArtifactLanguageServer, result: linter.LintResult, uri: 
         items = await loop.run_in_executor(_lane(ls, len(result.text)), diagnostics_of, ls, result, uri)
     else:
         items = diagnostics_of(ls, result, uri)
-    result._lsp_items = (key, items)  # type: ignore[attr-defined]  # the adapter's cache on the result
+    result._lsp_items = (key, items)  # the adapter's cache on the result
     return items
 
 
@@ -140,11 +141,69 @@ async def lint_and_push(ls: ArtifactLanguageServer, doc: Doc) -> None:
                 continue  # the document moved on while linting: lint the newest version
             if not ls.pull:
                 await push_result(ls, doc.uri, result, doc.result_version)
+            if result.reused:
+                freshen_later(ls, doc, result)
             return
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # never let a lint kill the server
         ls.report_server_error(exc, lint_and_push)
+
+
+def freshen_later(ls: ArtifactLanguageServer, doc: Doc, result: linter.LintResult) -> None:
+    """An incremental result (``engine.incremental``) keeps the disk findings of the entries an
+    edit did not touch from the lint they came from. Once those are older than the disk facts
+    may be (``FACTS_TTL``) and the document has been idle for ``IDLE`` seconds, lint it in full,
+    so that a file created or deleted on disk shows up as it would on a keystroke without
+    incremental lint (file watchers, when the client has them, invalidate everything at once).
+    A full lint never runs between two keystrokes of a burst."""
+    if doc.freshen is not None:
+        doc.freshen.cancel()
+    now = time.monotonic()
+    delay = max(IDLE, result.checked_at + FACTS_TTL - now)
+    loop = asyncio.get_running_loop()
+    # (the callback holds the document, not the result: a closed document keeps nothing alive)
+    doc.freshen = loop.call_later(delay, lambda: asyncio.ensure_future(freshen(ls, doc)))
+
+
+IDLE = 1.0  # seconds without a change before a document is freshened
+
+
+async def freshen(ls: ArtifactLanguageServer, doc: Doc) -> None:
+    doc.freshen = None
+    result = doc.result
+    if (
+        result is None
+        or not result.reused
+        or ls.docs.get(doc.uri) is not doc
+        or doc.result_version != doc.version
+        or (doc.task is not None and not doc.task.done())
+    ):
+        return  # closed, or a newer lint is on its way (it is fresher, or freshens itself)
+    version, epoch = doc.result_version, doc.result_epoch
+    loop = asyncio.get_running_loop()
+    try:
+        fresh = await loop.run_in_executor(
+            _lane(ls, len(result.text)), ls.lint_now, result.text, doc.path, doc.kind, None
+        )
+    except Exception as exc:
+        ls.report_server_error(exc, freshen)
+        return
+    if doc.result is not result or doc.version != version or ls.epoch != epoch or ls.docs.get(doc.uri) is not doc:
+        return
+    doc.result = fresh
+    changed = _key(fresh.findings) != _key(result.findings)
+    result = None
+    if not changed:
+        return
+    if not ls.pull:
+        await push_result(ls, doc.uri, fresh, version)
+    elif ls.client_supports("workspace.diagnostics.refresh_support"):
+        ls.workspace_diagnostic_refresh(None)
+
+
+def _key(findings) -> list:
+    return [(f.code, f.message, f.start, f.end, f.severity) for f in findings]
 
 
 def schedule(ls: ArtifactLanguageServer, doc: Doc) -> None:

@@ -172,54 +172,92 @@ class ArtifactLanguageServer(LanguageServer):
     def show_error(self, message: str) -> None:
         self.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Error, message=f"artifact-lsp: {message}"))
 
-    def lint_now(self, text: str, path: Path | None, kind: str) -> LintResult:
-        """The blocking lint (call it on a worker thread)."""
+    def lint_now(self, text: str, path: Path | None, kind: str, previous: list | None = None) -> LintResult:
+        """The blocking lint (call it on a worker thread). ``previous``: ``[the result of an
+        earlier text]``, re-used for what the edit did not touch (``engine.incremental``);
+        emptied before a full lint, so a big document's two trees are never held at once."""
         config = self.config_for(path)
         if len(text) > config.max_file_size:
+            if previous:
+                previous.clear()
             return not_checked(
                 path or Path("document"),
                 kind,
                 config,
                 f"not checked: {len(text)} characters is over max-file-size ({config.max_file_size})",
             )
+        if previous:
+            from ..engine import incremental
+
+            result = incremental.relint(previous[0], text, path=path, kind=kind, config=config)
+            previous.clear()
+            if result is not None:
+                return result
         return lint_text(text, path=path, kind=kind, config=config)
 
     async def lint_doc(self, doc: Doc) -> LintResult | None:
         """The lint result for the document's current version (cached per version and epoch).
 
         Returns None when the document changed while it was being linted (a newer lint is
-        on its way): stale results are never published over newer ones.
+        on its way): stale results are never published over newer ones. Callers asking for
+        the same version at once share one lint.
         """
         if doc.result is not None and doc.result_version == doc.version and doc.result_epoch == self.epoch:
             return doc.result
+        key = (doc.version, self.epoch)
+        pending = doc.pending
+        if pending is None or pending[0] != key or pending[1].done():
+            pending = doc.pending = (key, asyncio.ensure_future(self._lint_doc(doc)))
+        result = await asyncio.shield(pending[1])
+        if doc.version != key[0] or self.epoch != key[1]:
+            return None  # moved on while this caller waited for the shared lint
+        return result
+
+    async def _lint_doc(self, doc: Doc) -> LintResult | None:
         document = self.workspace.get_text_document(doc.uri)
         text, version, epoch = document.source, doc.version, self.epoch
         big = len(text) > TRIM_AFTER_CHARS
+        # the result of an earlier version, for an incremental lint (same settings and files)
+        previous = [doc.result] if doc.result is not None and doc.result_epoch == epoch else None
         if big:
-            doc.result = None  # never hold two trees of a big document at once
+            doc.result = None  # the worker drops `previous` before a full lint: one tree at a time
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(
-            self.big_executor if big else self.executor, self.lint_now, text, doc.path, doc.kind
+            self.big_executor if big else self.executor, self.lint_now, text, doc.path, doc.kind, previous
         )
+        previous = None
         doc.last_cost = time.perf_counter() - started
-        if big:
-            trim_memory()
+        if big and result.materialized:
+            trim_memory()  # (a full lint: the tree before it is garbage now)
         if doc.version != version or self.epoch != epoch or self.docs.get(doc.uri) is not doc:
             return None
         doc.result, doc.result_version, doc.result_epoch = result, version, epoch
         return result
 
-    async def current_result(self, uri: str) -> tuple[Doc, LintResult] | None:
-        """Lint result matching the document as it is now (waits for an in-flight lint)."""
+    async def current_result(self, uri: str, *, tree: bool = True) -> tuple[Doc, LintResult] | None:
+        """Lint result matching the document as it is now (waits for an in-flight lint).
+
+        ``tree``: with its tree built (``LintResult.parsed``, on a worker thread), for anything
+        that reads the tree or the findings' fix plans; the diagnostics alone need none."""
         doc = self.docs.get(uri)
         if doc is None:
             return None
         for _ in range(50):
             result = await self.lint_doc(doc)
             if result is not None:
+                if tree and not result.materialized:
+                    await self.materialize(result)
                 return doc, result
         return None
+
+    async def materialize(self, result: LintResult) -> LintResult:
+        """``result`` with its tree built (off the event loop)."""
+        if not result.materialized:
+            loop = asyncio.get_running_loop()
+            lane = self.big_executor if len(result.text) > TRIM_AFTER_CHARS else self.executor
+            await loop.run_in_executor(lane, lambda: result.parsed)
+        return result
 
     # ------------------------------------------------------------------ settings
 

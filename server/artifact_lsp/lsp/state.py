@@ -24,10 +24,13 @@ class Doc:
     result_version: int | None = None
     result_epoch: int = -1
     task: asyncio.Task | None = None
+    pending: tuple[Any, asyncio.Future] | None = None  # ((version, epoch), the lint of it in flight)
+    freshen: asyncio.TimerHandle | None = None  # the full lint of an idle incremental result, when due
     last_cost: float = 0.0
 
 
 TRIM_AFTER_CHARS = 256 * 1024
+FACTS_TTL = 2.0  # seconds a disk fact (a folder exists, a file's hash) is trusted without a watcher event
 _libc: Any = None  # the C library once loaded; False when it cannot be
 
 

@@ -21,6 +21,8 @@ AL502); ``base.py`` the lint context and helpers.
 
 from __future__ import annotations
 
+import logging
+
 from ..model import Rule
 from . import (
     al0xx_document,
@@ -74,3 +76,21 @@ CHECKS = {kind: _checks(kind) for kind in ("manifest", "json", "matrix")}
 def rule(code_or_name: str) -> Rule | None:
     key = code_or_name.strip()
     return RULES.get(key.upper()) or BY_NAME.get(key.lower())
+
+
+log = logging.getLogger("artifact_lsp.engine.linter")
+
+
+def run(ctx) -> None:
+    """Run every check of ``ctx.kind`` on ``ctx``: the parser's problems first (also on a file
+    that does not parse), then, on a well-formed document, the checks in module order. A
+    check that raises becomes an AL000 finding; the others still run."""
+    al0xx_document.yaml_problems(ctx)
+    if ctx.parsed.fatal:
+        return
+    for check in CHECKS[ctx.kind]:
+        try:
+            check(ctx)
+        except Exception as exc:  # a rule bug must not take the others down
+            log.exception("rule module %s failed on %s", check.__module__, ctx.path)
+            ctx.report(al0xx_document.AL000, f"internal error in {check.__module__.rsplit('.', 1)[-1]}: {exc!r}", 0, 0)

@@ -30,6 +30,12 @@ def check(*rules: Rule, files: tuple[str, ...] | None = None):
     return mark
 
 
+# An entry left out of an incremental lint (``engine/incremental.py``): it stands at its index
+# in the list so indices and counts stay true, ``Context.entries`` skips it, and a walk over
+# the tree finds nothing in it (an empty mapping, at no offset of the text).
+ELIDED = Mapping(False, -1, None, None)
+
+
 class Context:
     """One document being linted: its text, tree, path, kind and config; collects findings."""
 
@@ -66,6 +72,8 @@ class Context:
             items = deref(pair[1]) if pair else None
             if type(items) is Sequence:
                 for i, item in enumerate(items.items):
+                    if item is ELIDED:
+                        continue
                     entry = deref(item)
                     if type(entry) is Mapping:
                         out.append((i, item, entry))

@@ -31,7 +31,7 @@ async def pull_document(ls: ArtifactLanguageServer, params: lsp.DocumentDiagnost
         if entry is None:
             return {"kind": "full", "items": []}
         return {"kind": "full", "resultId": entry[1], "items": entry[0]}
-    found = await ls.current_result(uri)
+    found = await ls.current_result(uri, tree=False)
     if found is None:
         return {"kind": "full", "items": []}
     doc, result = found

@@ -58,7 +58,8 @@ async def completion(ls: ArtifactLanguageServer, params: lsp.CompletionParams):
         return None  # not checked (AL004): build nothing from it
     index = LineIndex(text)
     offset = offset_of(index, params.position, ls.encoding)
-    root = doc.result.parsed.root if doc.result is not None else None
+    result = doc.result
+    root = (await ls.materialize(result)).parsed.root if result is not None else None
     offered = contract.completions(doc.kind, text, offset, root)
     edit_range = lsp_range(index, offered.replace_start, offset, ls.encoding)
     if offered.values is not None:

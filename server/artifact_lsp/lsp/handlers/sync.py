@@ -61,6 +61,9 @@ def did_close(ls: ArtifactLanguageServer, params: lsp.DidCloseTextDocumentParams
     scheduler.touch_doc(ls, doc.uri)
     if doc.task is not None and not doc.task.done():
         doc.task.cancel()
+    if doc.freshen is not None:
+        doc.freshen.cancel()
+    doc.freshen = doc.pending = None
     if not ls.pull:
         scheduler.publish(ls, doc.uri, [])
     big = doc.result is not None and len(doc.result.text) > TRIM_AFTER_CHARS
