@@ -387,6 +387,91 @@ async def test_a_quick_fix_after_edits_removes_exactly_its_line(client: Language
     assert len(after) == len(before) - 1
 
 
+# --------------------------------------------------------------------------- 3. freshen
+
+
+def make_config_folder(folder: Path, i: int) -> None:
+    config = folder / "entries" / f"e{i}" / "config"
+    config.mkdir(parents=True)
+    for name in ("functions.yml", "routing.yml"):
+        (config / name).write_text("{}\n", encoding="utf-8")
+
+
+def al401_entries(items) -> set[int]:
+    out = set()
+    for d in items:
+        m = re.match(r"artifacts\[(\d+)\]: config folder", d.message)
+        if d.code == "AL401" and m:
+            out.add(int(m.group(1)))
+    return out
+
+
+async def test_an_idle_document_is_linted_in_full_and_shows_a_new_folder(client: LanguageClient):
+    """Entry 0 is edited (an incremental lint: entry 5's AL401 is reused), then entry 5's config
+    folder is created, with no watcher event. Once the document is idle and its reused disk
+    findings are old, the server lints it in full: entry 5's AL401 goes, the others stay.
+
+    Pushed (with the edit's version), or pulled: pull clients were never freshened, and a
+    freshened version kept its result id (a pull with it got "unchanged", the old findings)."""
+    path = client.folder / "artifact.yml"
+    editor = Editor(client, path, manifest())
+    everything = set(range(ENTRIES))
+    await shown(client, editor.uri, 1, lambda d: al401_entries(d) == everything)
+    version = editor.send([insert_line(editor.text, 0, "    # 編集 😀\n")])
+    await shown(client, editor.uri, version, lambda d: al401_entries(d) == everything)
+    make_config_folder(client.folder, 5)
+    await shown(client, editor.uri, version, lambda d: al401_entries(d) == everything - {5}, timeout=15)
+    if not is_pull(client):
+        assert published_versions(client, editor.uri)[-1] == version
+
+
+async def test_edits_faster_than_idle_are_published_in_order(client: LanguageClient):
+    """Edits keep coming (4 a second, faster than ``scheduler.IDLE``) for longer than the disk
+    facts may be trusted; a config folder appears meanwhile. Every version's diagnostics are
+    published and the published versions never go back; once the edits stop, the full lint
+    shows the folder (for the last version)."""
+    from artifact_lsp.lsp.scheduler import IDLE
+    from artifact_lsp.lsp.state import FACTS_TTL
+
+    path = client.folder / "artifact.yml"
+    editor = Editor(client, path, manifest())
+    await shown(client, editor.uri, 1, lambda d: len(al401_entries(d)) == ENTRIES)
+    make_config_folder(client.folder, 5)
+    began = time.monotonic()
+    line = "    # 打鍵 😀\n"
+    while True:
+        present = line in editor.text
+        change = delete_line(editor.text, 0, line) if present else insert_line(editor.text, 0, line)
+        version = editor.send([change])
+        await shown(client, editor.uri, version)
+        if time.monotonic() - began > FACTS_TTL + IDLE:
+            break
+        await asyncio.sleep(IDLE / 4)  # the typing speed (the next keystroke), not a wait for the server
+    everything = set(range(ENTRIES))
+    await shown(client, editor.uri, version, lambda d: al401_entries(d) == everything - {5}, timeout=15)
+    if not is_pull(client):
+        versions = published_versions(client, editor.uri)
+        assert None not in versions
+        assert versions == sorted(versions), versions
+        assert set(versions) == set(range(1, version + 1))
+
+
+async def test_an_idle_big_document_shows_a_new_folder_of_a_late_entry(client: LanguageClient):
+    """As above, in a document whose full lint takes a while, with the folder of an entry near
+    its end: the disk facts of that entry were read late in the full lint, and the lint that
+    freshens the document must come after they expired (not ``FACTS_TTL`` after the lint
+    began: it then re-used the cached fact, found nothing new, and never ran again)."""
+    entries = 800
+    path = client.folder / "artifact.yml"
+    editor = Editor(client, path, manifest(entries))
+    everything = set(range(entries))
+    await shown(client, editor.uri, 1, lambda d: al401_entries(d) == everything, timeout=30)
+    version = editor.send([insert_line(editor.text, 0, "    # 編集 😀\n")])
+    await shown(client, editor.uri, version, lambda d: al401_entries(d) == everything, timeout=30)
+    make_config_folder(client.folder, entries - 5)
+    await shown(client, editor.uri, version, lambda d: al401_entries(d) == everything - {entries - 5}, timeout=15)
+
+
 # --------------------------------------------------------------------------- 4. reading
 
 

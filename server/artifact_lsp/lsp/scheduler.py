@@ -124,7 +124,9 @@ def _frame(message: dict) -> bytes:
 
 
 def result_id(ls: ArtifactLanguageServer, doc: Doc) -> str:
-    return f"{doc.version}:{ls.epoch}"
+    # (``freshened``: a version's findings change when ``freshen`` lints it in full; a client
+    # that pulls with the id it has must get them, not "unchanged")
+    return f"{doc.version}:{ls.epoch}:{doc.freshened}"
 
 
 async def lint_and_push(ls: ArtifactLanguageServer, doc: Doc) -> None:
@@ -141,8 +143,6 @@ async def lint_and_push(ls: ArtifactLanguageServer, doc: Doc) -> None:
                 continue  # the document moved on while linting: lint the newest version
             if not ls.pull:
                 await push_result(ls, doc.uri, result, doc.result_version)
-            if result.reused:
-                freshen_later(ls, doc, result)
             return
     except asyncio.CancelledError:
         raise
@@ -196,6 +196,7 @@ async def freshen(ls: ArtifactLanguageServer, doc: Doc) -> None:
     result = None
     if not changed:
         return
+    doc.freshened += 1
     if not ls.pull:
         await push_result(ls, doc.uri, fresh, version)
     elif ls.client_supports("workspace.diagnostics.refresh_support"):
