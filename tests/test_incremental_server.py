@@ -472,6 +472,127 @@ async def test_an_idle_big_document_shows_a_new_folder_of_a_late_entry(client: L
     await shown(client, editor.uri, version, lambda d: al401_entries(d) == everything - {entries - 5}, timeout=15)
 
 
+# --------------------------------------------------------------------------- publication order, in process
+# Deterministic: the server object driven by calling its scheduler, with an executor that lets
+# a didChange land exactly while a big result's diagnostics are converted on a worker thread
+# (more than ``scheduler.OFF_LOOP_FINDINGS`` findings), the one await between a lint and its
+# publication.
+
+
+class _Hooked:
+    """``ls.executor``: two worker threads; ``hook(fn)`` runs on the event loop as each job is
+    submitted and returns the ``threading.Event`` the job waits for before it runs (or None)."""
+
+    def __init__(self, hook):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.pool = ThreadPoolExecutor(2)
+        self.hook = hook
+
+    def submit(self, fn, *args):
+        gate = self.hook(fn)
+        if gate is None:
+            return self.pool.submit(fn, *args)
+
+        def held():
+            assert gate.wait(10), "the newer version was never published"
+            return fn(*args)
+
+        return self.pool.submit(held)
+
+    def shutdown(self, wait=True, **kwargs):
+        self.pool.shutdown(wait=wait)
+
+
+class _InProcess:
+    """A push client's session: one open manifest, its publications recorded as versions."""
+
+    def __init__(self, tmp_path: Path, text: str):
+        import threading
+
+        from artifact_lsp.engine import files
+        from artifact_lsp.lsp import create_server
+        from artifact_lsp.lsp.documents import LspWorkspace
+        from artifact_lsp.lsp.state import Doc
+
+        root = tmp_path / "ws"
+        self.folder = root / "e2e" / "artifacts" / "gen"
+        self.folder.mkdir(parents=True)
+        path = self.folder / "artifact.yml"
+        self.ls = ls = create_server()
+        files.set_facts_ttl(0)  # every lint reads the disk: the facts' age is not what is tested here
+        ls.protocol.client_capabilities = lsp.ClientCapabilities()
+        ls.protocol._workspace = LspWorkspace(
+            root.as_uri(), lsp.TextDocumentSyncKind.Incremental, None, lsp.PositionEncodingKind.Utf16
+        )
+        ls.workspace.put_text_document(
+            lsp.TextDocumentItem(uri=path.as_uri(), language_id="yaml", version=1, text=text)
+        )
+        self.doc = ls.docs[path.as_uri()] = Doc(path.as_uri(), path, "manifest", 1)
+        self.text = text
+        self.published: list[int] = []
+        self.seen: dict[int, threading.Event] = {}
+        ls.protocol._send_data = self._sent
+
+    def _sent(self, data) -> None:
+        if isinstance(data, dict) and data.get("method") == lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS:
+            version = data["params"]["version"]
+            self.published.append(version)
+            self.published_event(version).set()
+
+    def published_event(self, version: int):
+        import threading
+
+        return self.seen.setdefault(version, threading.Event())
+
+    def change(self, version: int, text: str) -> None:
+        """A didChange, as pygls and our handler take it."""
+        from artifact_lsp.lsp.handlers import sync
+
+        ident = lsp.VersionedTextDocumentIdentifier(uri=self.doc.uri, version=version)
+        change = lsp.TextDocumentContentChangeWholeDocument(text=text)
+        self.ls.workspace.update_text_document(ident, change)
+        sync.did_change(self.ls, lsp.DidChangeTextDocumentParams(text_document=ident, content_changes=[change]))
+        self.text = text
+
+    async def settled(self) -> None:
+        while self.doc.task is not None and not self.doc.task.done():
+            await self.doc.task
+
+    def close(self) -> None:
+        from artifact_lsp.engine import files
+
+        self.ls.executor.shutdown()
+        files.set_facts_ttl(0)
+
+
+def test_an_edit_during_a_big_publication_is_published_too(tmp_path):
+    """Version 2 arrives while version 1's diagnostics are converted: the document's lint pass
+    must go on to lint and publish version 2 (it returned after publishing version 1, and the
+    editor showed version 1's diagnostics on version 2's text until the next edit)."""
+    from artifact_lsp.lsp import scheduler
+
+    session = _InProcess(tmp_path, manifest(400))
+    landed = []
+
+    def hook(fn):
+        if fn is scheduler.diagnostics_of and not landed:
+            landed.append(True)
+            session.change(2, whole(session.text, insert_line(session.text, 0, "    # 😀\n")))
+        return None
+
+    async def run():
+        session.ls.executor = _Hooked(hook)
+        scheduler.schedule(session.ls, session.doc)
+        await session.settled()
+
+    try:
+        asyncio.run(run())
+    finally:
+        session.close()
+    assert landed and session.published == [1, 2]
+
+
 # --------------------------------------------------------------------------- 4. reading
 
 

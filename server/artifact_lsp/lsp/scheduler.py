@@ -142,7 +142,10 @@ async def lint_and_push(ls: ArtifactLanguageServer, doc: Doc) -> None:
             if result is None:
                 continue  # the document moved on while linting: lint the newest version
             if not ls.pull:
-                await push_result(ls, doc.uri, result, doc.result_version)
+                version, epoch = doc.result_version, ls.epoch
+                await push_result(ls, doc.uri, result, version)
+                if doc.version != version or ls.epoch != epoch:
+                    continue  # it moved on while a big result was encoded: its schedule() found us running
             return
     except asyncio.CancelledError:
         raise
