@@ -593,6 +593,48 @@ def test_an_edit_during_a_big_publication_is_published_too(tmp_path):
     assert landed and session.published == [1, 2]
 
 
+def test_a_freshened_result_is_never_published_over_a_newer_version(tmp_path):
+    """The idle full lint (``scheduler.freshen``) of version 2 finds something new (a config
+    folder appeared); while its diagnostics are converted, version 3 arrives and is linted and
+    published. The version 2 publication must not come after version 3's."""
+    from artifact_lsp.lsp import scheduler
+
+    session = _InProcess(tmp_path, manifest(400))
+    doc = session.doc
+    armed = []
+
+    def hook(fn):
+        if fn is not scheduler.diagnostics_of or not armed or armed[0] is None:
+            return None
+        armed[0] = None
+        session.change(3, whole(session.text, insert_line(session.text, 0, "    # 3\n")))
+        if asyncio.current_task() is doc.task:
+            return None  # converted by the pass that publishes version 3 next: nothing to wait for
+        return session.published_event(3)  # elsewhere: convert once version 3 is out
+
+    async def run():
+        session.ls.executor = _Hooked(hook)
+        scheduler.schedule(session.ls, doc)
+        await session.settled()
+        session.change(2, whole(session.text, insert_line(session.text, 0, "    # 2\n")))
+        await session.settled()
+        assert doc.result.reused and doc.freshen is not None  # an incremental lint; freshened when idle
+        doc.freshen.cancel()
+        make_config_folder(session.folder, 5)
+        armed.append(True)
+        await scheduler.freshen(session.ls, doc)  # what the timer runs
+        await session.settled()
+
+    try:
+        asyncio.run(run())
+    finally:
+        session.close()
+    assert armed == [None], "the freshened result was not published"
+    assert session.published == sorted(session.published), session.published
+    assert session.published[-1] == 3
+    assert doc.result_version == 3 and not any("entries/e5/" in f.message for f in doc.result.findings)
+
+
 # --------------------------------------------------------------------------- 4. reading
 
 

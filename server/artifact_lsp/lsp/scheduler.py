@@ -201,7 +201,9 @@ async def freshen(ls: ArtifactLanguageServer, doc: Doc) -> None:
         return
     doc.freshened += 1
     if not ls.pull:
-        await push_result(ls, doc.uri, fresh, version)
+        # published by the document's one lint pass (it finds ``fresh`` as the current result):
+        # a publication of its own could be overtaken by a newer version's while it is encoded
+        schedule(ls, doc)
     elif ls.client_supports("workspace.diagnostics.refresh_support"):
         ls.workspace_diagnostic_refresh(None)
 
