@@ -82,8 +82,10 @@ class LintResult:
         self.findings: list[Finding] = findings if findings is not None else []
         self.docs_url = docs_url  # the config's docs-url (link template) the findings are shown with
         self.config: Config | None = None  # the configuration it was linted with
-        self.generation = -1  # ``files.generation()`` when its disk facts were read
-        self.checked_at = 0.0  # ``time.monotonic()`` when its disk facts were read
+        self.generation = -1  # ``files.generation()`` when its disk facts began to be read
+        # ``time.monotonic()`` when the last of its disk facts was read (a cached fact of it
+        # expires at the latest ``files`` facts TTL after this)
+        self.checked_at = 0.0
         self.reused = False  # findings of an earlier text's lint are in it (``incremental.relint``)
         self._parsed = parsed
         # ``incremental.Layout``: None = not built yet, False = the document has none
@@ -155,12 +157,13 @@ def lint_text(
     """Lint one document. ``disk=False`` skips every rule that looks at other files."""
     config = config or Config()
     kind = kind or kind_of(path) or "manifest"
-    generation, checked_at = files.generation(), time.monotonic()
+    generation = files.generation()
     parsed = parse(text)
     ctx = Context(text, parsed, path if disk else None, kind, config)
     run_checks(ctx)
     result = LintResult(text, path, kind, parsed, docs_url=config.docs_url)
-    result.config, result.generation, result.checked_at = config, generation, checked_at
+    # (after the checks: the facts of a big document's last entries are read well after its first)
+    result.config, result.generation, result.checked_at = config, generation, time.monotonic()
     findings = ctx.findings
     findings.sort(key=_order)
     result.findings = suppressed(result, findings)

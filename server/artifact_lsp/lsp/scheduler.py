@@ -124,7 +124,9 @@ def _frame(message: dict) -> bytes:
 
 
 def result_id(ls: ArtifactLanguageServer, doc: Doc) -> str:
-    return f"{doc.version}:{ls.epoch}"
+    # (``freshened``: a version's findings change when ``freshen`` lints it in full; a client
+    # that pulls with the id it has must get them, not "unchanged")
+    return f"{doc.version}:{ls.epoch}:{doc.freshened}"
 
 
 async def lint_and_push(ls: ArtifactLanguageServer, doc: Doc) -> None:
@@ -140,9 +142,10 @@ async def lint_and_push(ls: ArtifactLanguageServer, doc: Doc) -> None:
             if result is None:
                 continue  # the document moved on while linting: lint the newest version
             if not ls.pull:
-                await push_result(ls, doc.uri, result, doc.result_version)
-            if result.reused:
-                freshen_later(ls, doc, result)
+                version, epoch = doc.result_version, ls.epoch
+                await push_result(ls, doc.uri, result, version)
+                if doc.version != version or ls.epoch != epoch:
+                    continue  # it moved on while a big result was encoded: its schedule() found us running
             return
     except asyncio.CancelledError:
         raise
@@ -196,8 +199,11 @@ async def freshen(ls: ArtifactLanguageServer, doc: Doc) -> None:
     result = None
     if not changed:
         return
+    doc.freshened += 1
     if not ls.pull:
-        await push_result(ls, doc.uri, fresh, version)
+        # published by the document's one lint pass (it finds ``fresh`` as the current result):
+        # a publication of its own could be overtaken by a newer version's while it is encoded
+        schedule(ls, doc)
     elif ls.client_supports("workspace.diagnostics.refresh_support"):
         ls.workspace_diagnostic_refresh(None)
 

@@ -233,6 +233,10 @@ class ArtifactLanguageServer(LanguageServer):
         if doc.version != version or self.epoch != epoch or self.docs.get(doc.uri) is not doc:
             return None
         doc.result, doc.result_version, doc.result_epoch = result, version, epoch
+        if result.reused:  # pushed or pulled: its reused disk findings are freshened when idle
+            from . import scheduler
+
+            scheduler.freshen_later(self, doc, result)
         return result
 
     async def current_result(self, uri: str, *, tree: bool = True) -> tuple[Doc, LintResult] | None:

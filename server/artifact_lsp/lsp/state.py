@@ -26,6 +26,7 @@ class Doc:
     task: asyncio.Task | None = None
     pending: tuple[Any, asyncio.Future] | None = None  # ((version, epoch), the lint of it in flight)
     freshen: asyncio.TimerHandle | None = None  # the full lint of an idle incremental result, when due
+    freshened: int = 0  # how often that full lint changed the findings of a version (in pull result ids)
     last_cost: float = 0.0
 
 
