@@ -754,3 +754,37 @@ async def test_multi_root_workspaces_each_use_their_own_config(multi_root: Langu
     assert next(x for x in diags if x.code == "AL103").severity == lsp.DiagnosticSeverity.Hint
     first_diags = multi_root.diagnostics[one]
     assert next(x for x in first_diags if x.code == "AL103").severity == lsp.DiagnosticSeverity.Error
+
+
+def test_notifications_leave_no_future_behind(tmp_path):
+    """pygls 2.1 files every handler's future under a message id and removes it only when it
+    answers a request: each notification (each keystroke's didChange) left a finished future,
+    task and lock behind for the rest of the session. ``ArtifactProtocol`` forgets them."""
+    ls, _path, uri = _server_in_process(tmp_path, EXAMPLE.read_text(encoding="utf-8"))
+    text = EXAMPLE.read_text(encoding="utf-8")
+
+    async def run():
+        for version in range(2, 202):
+            ls.protocol.handle_message(
+                ls.protocol.structure_message(
+                    {
+                        "jsonrpc": "2.0",
+                        "method": lsp.TEXT_DOCUMENT_DID_CHANGE,
+                        "params": {
+                            "textDocument": {"uri": uri, "version": version},
+                            "contentChanges": [{"text": text + f"# {version}\n"}],
+                        },
+                    }
+                )
+            )
+            await asyncio.sleep(0)
+        await ls.current_result(uri)
+        for _ in range(100):  # the handlers' tasks finish within a few loop turns
+            if not ls.protocol._request_futures:
+                break
+            await asyncio.sleep(0.01)
+        return len(ls.protocol._request_futures)
+
+    assert asyncio.run(run()) == 0
+    assert ls.workspace.get_text_document(uri).source.endswith("# 201\n")
+    ls.executor.shutdown()

@@ -54,7 +54,10 @@ def _long_lived_server():
     tens of thousands of short-lived, acyclic objects)."""
     import gc
 
+    from .state import trim_memory
+
     ls = create_server()
+    trim_memory()  # loads ctypes now, not in the middle of a big document's lint
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)

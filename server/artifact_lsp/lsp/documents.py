@@ -48,7 +48,26 @@ class LspWorkspace(Workspace):
 
 
 class ArtifactProtocol(LanguageServerProtocol):
-    """pygls's protocol, with documents kept as ``LspTextDocument``."""
+    """pygls's protocol, with documents kept as ``LspTextDocument``, and without its leak of
+    one future per notification.
+
+    pygls 2.1 files the future of every handler it runs under a message id in
+    ``_request_futures`` and takes it out only when it answers a request: a notification (and
+    each step of its built-in generator handlers) gets a made-up id nobody removes. A long
+    session kept one finished future, task and lock per keystroke, scattered through the heap.
+    """
+
+    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):
+        super()._execute_handler(msg_id, handler, callback, args=args, kwargs=kwargs)
+        future = self._request_futures.get(msg_id)
+        if future is not None:
+            futures = self._request_futures
+
+            def forget(done, msg_id=msg_id) -> None:
+                if futures.get(msg_id) is done:
+                    del futures[msg_id]
+
+            future.add_done_callback(forget)
 
     @lsp_method(lsp.INITIALIZE)
     def lsp_initialize(self, params: lsp.InitializeParams):
