@@ -55,19 +55,19 @@ class ArtifactProtocol(LanguageServerProtocol):
     ``_request_futures`` and takes it out only when it answers a request: a notification (and
     each step of its built-in generator handlers) gets a made-up id nobody removes. A long
     session kept one finished future, task and lock per keystroke, scattered through the heap.
+    Here the finished ones are dropped once there are more than ``_KEEP_FUTURES``.
     """
 
     def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):
+        futures = self._request_futures
+        if len(futures) > _KEEP_FUTURES:
+            # finished ones only (a request's own callback may not have run yet: it pops by id and
+            # tolerates its absence); on this thread, from a snapshot taken under the GIL, never
+            # from a done callback (pygls's shutdown iterates the dict while it cancels)
+            for key, future in list(futures.items()):
+                if future.done():
+                    futures.pop(key, None)
         super()._execute_handler(msg_id, handler, callback, args=args, kwargs=kwargs)
-        future = self._request_futures.get(msg_id)
-        if future is not None:
-            futures = self._request_futures
-
-            def forget(done, msg_id=msg_id) -> None:
-                if futures.get(msg_id) is done:
-                    del futures[msg_id]
-
-            future.add_done_callback(forget)
 
     @lsp_method(lsp.INITIALIZE)
     def lsp_initialize(self, params: lsp.InitializeParams):
@@ -76,6 +76,9 @@ class ArtifactProtocol(LanguageServerProtocol):
             # same state, our document factory (documents are opened only after initialize)
             self._workspace.__class__ = LspWorkspace
         return result
+
+
+_KEEP_FUTURES = 64  # finished handler futures pygls may keep before they are dropped
 
 
 __all__ = ["ArtifactProtocol", "LspTextDocument", "LspWorkspace"]
