@@ -53,10 +53,16 @@ def _long_lived_server():
     so far is frozen out of its scans, and young collections run less often (a lint makes
     tens of thousands of short-lived, acyclic objects)."""
     import gc
+    import linecache
 
     from .state import trim_memory
 
     ls = create_server()
+    # the source lines attrs keeps of the ~600 classes it generated for lsprotocol (only for
+    # tracebacks through generated code): freed now, their memory holds what comes next
+    # instead of new heap pages in the middle of a big document's lint
+    for name in [n for n in linecache.cache if n.startswith("<attrs generated")]:
+        del linecache.cache[name]
     trim_memory()  # loads ctypes now, not in the middle of a big document's lint
     gc.collect()
     gc.freeze()
