@@ -49,6 +49,7 @@ from .model import Finding, Related
 from .rules import run as run_checks
 from .rules.base import ELIDED, Context
 from .yamlmodel import Mapping, Node, ParsedYaml, Scalar, Sequence, YamlProblem, parse
+from .yamlmodel import shift as shift_tree
 
 if TYPE_CHECKING:
     from .config import Config
@@ -195,7 +196,7 @@ def relint(
 ) -> LintResult | None:
     """The lint of ``text``, an edit of ``previous.text``, from ``previous`` and the entries the
     edit touched; None when that cannot be done exactly (lint in full then)."""
-    from .linter import LintResult, suppressed
+    from .linter import LintResult, _order, suppressed
 
     kind = kind or previous.kind
     if (
@@ -245,7 +246,7 @@ def relint(
     depth = max(layout.depth, sub.max_depth + 1)
     if depth > MAX_FIX_DEPTH:
         return _refused()
-    _move_tree(sub, start)
+    shift_tree(sub, start)
     new_items = fresh.items
     new_starts = []
     for item in new_items:
@@ -324,10 +325,6 @@ def relint(
         result._raw = result.findings
         result.findings = [r for f, r in zip(findings, result._raw, strict=True) if id(f) in ids]
     return result
-
-
-def _order(f: Finding) -> tuple:
-    return (f.start, f.end, f.code)
 
 
 # --------------------------------------------------------------------------- the change
@@ -549,22 +546,3 @@ def _end_at(top: Node, old: int, new: int) -> None:
             if node.end == old and not node.flow:
                 node.end = new
             stack.extend(node.items)
-
-
-def _move_tree(parsed: ParsedYaml, d: int) -> None:
-    """Move every offset of a fresh tree (our own: nobody else holds it) by ``d``."""
-    stack: list[Any] = [parsed.root]
-    while stack:
-        node = stack.pop()
-        node.start += d
-        node.end += d
-        t = type(node)
-        if t is Mapping:
-            for k, v in node.pairs:
-                stack.append(k)
-                stack.append(v)
-        elif t is Sequence:
-            stack.extend(node.items)
-    for p in parsed.problems:
-        p.start += d
-        p.end += d

@@ -39,6 +39,7 @@ __all__ = [
     "YamlProblem",
     "ParsedYaml",
     "parse",
+    "shift",
     "HAVE_LIBYAML",
 ]
 
@@ -252,7 +253,7 @@ def parse(text: str, *, pure: bool = False) -> ParsedYaml:
         # libyaml drops a byte order mark and counts offsets without it: parse without it and
         # shift every offset by one so spans stay offsets into the text we were given
         shifted = parse(text[1:], pure=pure)
-        _shift(shifted, 1)
+        shift(shifted, 1)
         return shifted
     anchors = out.anchors
     problems = out.problems
@@ -459,7 +460,8 @@ def _reader_offset(text: str, exc: Exception, pure: bool) -> int:
     return min(position, len(text))
 
 
-def _shift(parsed: ParsedYaml, delta: int) -> None:
+def shift(parsed: ParsedYaml, delta: int) -> None:
+    """Move every offset of a tree (one nobody else holds) and of its problems by ``delta``."""
     for node in iter_nodes(parsed.root):
         node.start += delta
         node.end += delta
