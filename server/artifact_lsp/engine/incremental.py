@@ -233,7 +233,7 @@ def relint(
     if (
         sub.anchors
         or sub.aliases
-        or any(p.kind != "duplicate" for p in sub.problems)
+        or any(problem.kind != "duplicate" for problem in sub.problems)
         or type(fresh) is not Sequence
         or fresh.flow
         or fresh.tag is not None
@@ -297,7 +297,7 @@ def relint(
     later_problems = layout.problems[hi + 1 :]
     if delta:
         later_buckets = [_moved(bucket, delta) if bucket else bucket for bucket in later_buckets]
-        later_problems = [[_moved_problem(p, delta) for p in bucket] if bucket else bucket for bucket in later_problems]
+        later_problems = [[_moved_problem(q, delta) for q in bucket] if bucket else bucket for bucket in later_problems]
     new = Layout()
     new.root, new.seq, new.key, new.before, new.after = skeleton, seq, layout.key, layout.before, after
     new.indent, new.depth, new.starts, new.end = layout.indent, depth, all_starts, end
