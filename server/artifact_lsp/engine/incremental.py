@@ -169,7 +169,7 @@ class Layout:
         return parsed, findings
 
 
-REFUSED: dict[int, int] = {}  # line of ``relint`` -> how often it refused there (tests, debugging)
+REFUSED: dict[int, int] = {}  # line of ``relint`` -> how often it refused there (to see why edits lint in full)
 
 
 def _refused() -> LintResult | None:
